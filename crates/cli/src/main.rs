@@ -1,1 +1,49 @@
-fn main() {}
+//! `hookline`: the one binary. Parses the command line and runs a command.
+//!
+//! Modules:
+//! - `exit`: exit codes (0 ok, 1 failed, 2 bad input) and the `BadInput` error.
+//! - `input`: `--data` payloads and `--header 'K: V'` arguments.
+//! - `transport`: the HTTP client and plain-language transport errors.
+//! - `send`: `hookline send`, one webhook, shown like the tutorial client.
+//! - `load`: `hookline send --count N --concurrency C`, the load tool.
+//! - `verify`: `hookline verify`, checks a captured request's signature.
+
+mod exit;
+mod input;
+mod load;
+mod send;
+mod transport;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// hookline: send, receive and verify webhooks.
+#[derive(Debug, Parser)]
+#[command(name = "hookline", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Send(send::SendArgs),
+    Verify(verify::VerifyArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Send(args) => runtime().and_then(|rt| rt.block_on(send::run(args))),
+        Command::Verify(args) => verify::run(args),
+    };
+    exit::report(result)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

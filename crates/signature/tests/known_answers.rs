@@ -1,5 +1,7 @@
 //! The providers' own documented vectors (DESIGN.md §3), in both directions.
 
+#![allow(clippy::unwrap_used)]
+
 use hookline_signature::{Scheme, Secret, SignInput, DEFAULT_TOLERANCE};
 use http::HeaderMap;
 
