@@ -113,10 +113,21 @@ fn standard_ed25519_v1a() {
     let public = Secret::new(standard_public_key(&private).unwrap());
     let h = Scheme::Standard.sign(&private, &input(b"payload")).unwrap();
     assert!(h["webhook-signature"].to_str().unwrap().starts_with("v1a,"));
-    verify(Scheme::Standard, &h, b"payload", std::slice::from_ref(&public)).unwrap();
+    verify(
+        Scheme::Standard,
+        &h,
+        b"payload",
+        std::slice::from_ref(&public),
+    )
+    .unwrap();
     verify(Scheme::Standard, &h, b"payload", &[private]).unwrap();
     assert!(matches!(
-        verify(Scheme::Standard, &h, b"payloaD", std::slice::from_ref(&public)),
+        verify(
+            Scheme::Standard,
+            &h,
+            b"payloaD",
+            std::slice::from_ref(&public)
+        ),
         Err(VerifyError::NoMatchingSignature { .. })
     ));
     // A public key cannot sign.
@@ -138,7 +149,13 @@ fn timestamps_outside_tolerance_are_distinct_errors() {
     for scheme in Scheme::ALL.into_iter().filter(|s| s.has_timestamp()) {
         let secret = secret_for(scheme);
         let h = scheme.sign(&secret, &input(OBJ)).unwrap();
-        let late = scheme.verify(&h, OBJ, std::slice::from_ref(&secret), NOW + 301, DEFAULT_TOLERANCE);
+        let late = scheme.verify(
+            &h,
+            OBJ,
+            std::slice::from_ref(&secret),
+            NOW + 301,
+            DEFAULT_TOLERANCE,
+        );
         assert_eq!(
             late,
             Err(VerifyError::TimestampTooOld {
@@ -147,7 +164,13 @@ fn timestamps_outside_tolerance_are_distinct_errors() {
             }),
             "{scheme}"
         );
-        let early = scheme.verify(&h, OBJ, std::slice::from_ref(&secret), NOW - 301, DEFAULT_TOLERANCE);
+        let early = scheme.verify(
+            &h,
+            OBJ,
+            std::slice::from_ref(&secret),
+            NOW - 301,
+            DEFAULT_TOLERANCE,
+        );
         assert_eq!(
             early,
             Err(VerifyError::TimestampTooNew {
@@ -155,7 +178,13 @@ fn timestamps_outside_tolerance_are_distinct_errors() {
                 tolerance_secs: 300
             })
         );
-        let edge = scheme.verify(&h, OBJ, std::slice::from_ref(&secret), NOW + 300, DEFAULT_TOLERANCE);
+        let edge = scheme.verify(
+            &h,
+            OBJ,
+            std::slice::from_ref(&secret),
+            NOW + 300,
+            DEFAULT_TOLERANCE,
+        );
         assert!(edge.is_ok());
         let wide = scheme.verify(&h, OBJ, &[secret], NOW + 3600, Duration::from_secs(7200));
         assert!(wide.is_ok());

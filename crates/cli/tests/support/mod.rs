@@ -2,7 +2,6 @@
 //! every request byte-exact and answers as told.
 
 #![allow(clippy::unwrap_used)]
-
 #![allow(dead_code)]
 
 use std::convert::Infallible;

@@ -1,0 +1,27 @@
+//! hookline-core: the domain and the storage contract. Knows no HTTP framework
+//! and no SQL.
+//!
+//! Modules:
+//! - [`id`]: typed, prefixed, time-sortable IDs (`src_…`, `evt_…`).
+//! - [`clock`]: milliseconds since the Unix epoch, the one time unit we store.
+//! - [`source`]: [`Source`], an ingress point: scheme, secrets, dedup rule, allow-list.
+//! - [`inbound`]: [`InboundEvent`], one received request stored byte-exact, and
+//!   its [`Verdict`].
+//! - [`page`]: cursor pagination (`iterator`, `limit`) shared by every list.
+//! - [`store`]: the async [`Store`] trait every backend implements, and [`StoreError`].
+//! - `testkit` (feature `testkit`): the contract test-suite every backend must pass.
+
+pub mod clock;
+pub mod id;
+pub mod inbound;
+pub mod page;
+pub mod source;
+pub mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use id::{EventId, SourceId};
+pub use inbound::{EventFilter, InboundEvent, Verdict};
+pub use page::{Page, PageRequest};
+pub use source::{DedupRule, Source, SourceError};
+pub use store::{Inserted, Store, StoreError};

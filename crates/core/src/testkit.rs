@@ -1,0 +1,324 @@
+//! The store contract: every backend runs these against a real database.
+//!
+//! A backend's tests call [`store_contract!`] with an async expression that
+//! opens a fresh, empty store; it expands to one `#[tokio::test]` per check.
+
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookline_signature::{Scheme, Secret};
+
+use crate::clock::now_ms;
+use crate::id::EventId;
+use crate::inbound::{EventFilter, InboundEvent, Verdict};
+use crate::page::PageRequest;
+use crate::source::{DedupRule, Source};
+use crate::store::{Inserted, Store, StoreError};
+
+const WINDOW: Duration = Duration::from_secs(72 * 3600);
+
+/// An event for `source`, received at `at` ms.
+pub fn event(
+    source: &str,
+    at: i64,
+    body: &[u8],
+    verdict: Verdict,
+    key: Option<&str>,
+) -> InboundEvent {
+    InboundEvent {
+        id: EventId::at(at),
+        source: source.into(),
+        event_type: Some("user.created".into()),
+        method: "POST".into(),
+        path: format!("/in/{source}"),
+        query: Some("a=1&b=%20".into()),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-dup".into(), "1".into()),
+            ("x-dup".into(), "2".into()),
+        ],
+        body: body.to_vec(),
+        remote_addr: Some("127.0.0.1:5555".into()),
+        received_at: at,
+        verdict,
+        verdict_reason: (verdict == Verdict::Rejected).then(|| "no_matching_signature".into()),
+        dedup_key: key.map(Into::into),
+    }
+}
+
+pub async fn source_crud(store: Arc<dyn Store>) {
+    let mut s = Source::new("github", Scheme::Github).unwrap();
+    s.secrets = vec![Secret::new("new"), Secret::new("old")];
+    s.dedup = DedupRule::JsonPointer("/id".into());
+    s.allow_ips = vec!["10.0.0.0/8".parse().unwrap()];
+    s.rate_limit = Some(50);
+    s.tolerance = Duration::from_secs(60);
+    store.create_source(&s).await.unwrap();
+    assert_eq!(store.get_source("github").await.unwrap(), Some(s.clone()));
+    assert!(matches!(
+        store.create_source(&s).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    s.scheme = Scheme::Stripe;
+    s.secrets = vec![Secret::new("whsec_x")];
+    store.update_source(&s).await.unwrap();
+    assert_eq!(
+        store.get_source("github").await.unwrap().unwrap().scheme,
+        Scheme::Stripe
+    );
+
+    let other = Source::new("another", Scheme::Hex).unwrap();
+    store.upsert_source(&other).await.unwrap();
+    store.upsert_source(&other).await.unwrap();
+    let names: Vec<_> = store
+        .list_sources()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, vec!["another", "github"]);
+
+    store.delete_source("another").await.unwrap();
+    assert_eq!(store.get_source("another").await.unwrap(), None);
+    assert!(matches!(
+        store.delete_source("another").await,
+        Err(StoreError::NotFound)
+    ));
+    let ghost = Source::new("ghost", Scheme::Hex).unwrap();
+    assert!(matches!(
+        store.update_source(&ghost).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn events_are_byte_exact(store: Arc<dyn Store>) {
+    let body: Vec<u8> = (0..=255u8)
+        .chain(b"\r\n{\"id\":1}\0".iter().copied())
+        .collect();
+    let e = event("src-a", now_ms(), &body, Verdict::Verified, None);
+    let Inserted::Stored(id) = store.insert_event(e.clone(), WINDOW, 100).await.unwrap() else {
+        panic!("stored")
+    };
+    assert_eq!(id, e.id);
+    let got = store.get_event("src-a", &id).await.unwrap().expect("found");
+    assert_eq!(got, e, "every field round-trips, the body byte for byte");
+    assert_eq!(
+        store.get_event("src-b", &id).await.unwrap(),
+        None,
+        "scoped by source"
+    );
+}
+
+pub async fn duplicates_within_the_window(store: Arc<dyn Store>) {
+    let now = now_ms();
+    let first = event("s", now, b"1", Verdict::Verified, Some("d-1"));
+    let Inserted::Stored(id) = store.insert_event(first, WINDOW, 100).await.unwrap() else {
+        panic!("first is stored")
+    };
+    let again = event("s", now + 1, b"1", Verdict::Verified, Some("d-1"));
+    assert_eq!(
+        store.insert_event(again, WINDOW, 100).await.unwrap(),
+        Inserted::Duplicate(id)
+    );
+    // The same key on another source is not a duplicate.
+    let elsewhere = event("t", now + 2, b"1", Verdict::Verified, Some("d-1"));
+    assert!(matches!(
+        store.insert_event(elsewhere, WINDOW, 100).await.unwrap(),
+        Inserted::Stored(_)
+    ));
+    // A rejected request never claims a key, so the genuine one still gets through.
+    let forged = event("s", now + 3, b"x", Verdict::Rejected, Some("d-2"));
+    assert!(matches!(
+        store.insert_event(forged, WINDOW, 100).await.unwrap(),
+        Inserted::Stored(_)
+    ));
+    let genuine = event("s", now + 4, b"x", Verdict::Verified, Some("d-2"));
+    assert!(matches!(
+        store.insert_event(genuine, WINDOW, 100).await.unwrap(),
+        Inserted::Stored(_)
+    ));
+    // Outside the window the key is forgotten.
+    let old = event("u", now - 10_000, b"o", Verdict::Verified, Some("d-3"));
+    store
+        .insert_event(old, Duration::from_secs(1), 100)
+        .await
+        .unwrap();
+    let later = event("u", now, b"o", Verdict::Verified, Some("d-3"));
+    assert!(matches!(
+        store
+            .insert_event(later, Duration::from_secs(1), 100)
+            .await
+            .unwrap(),
+        Inserted::Stored(_)
+    ));
+    let all = store
+        .list_events("s", &EventFilter::default(), &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(all.data.len(), 3, "the duplicate was not stored");
+}
+
+pub async fn rejected_events_are_capped(store: Arc<dyn Store>) {
+    let now = now_ms();
+    for i in 0..10 {
+        let e = event("flood", now + i, b"bad", Verdict::Rejected, None);
+        store.insert_event(e, WINDOW, 4).await.unwrap();
+    }
+    let good = event("flood", now + 20, b"good", Verdict::Verified, None);
+    store.insert_event(good, WINDOW, 4).await.unwrap();
+    let rejected = EventFilter {
+        verdict: Some(Verdict::Rejected),
+        ..Default::default()
+    };
+    let page = store
+        .list_events("flood", &rejected, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        page.data.len(),
+        4,
+        "only the newest rejected events are kept"
+    );
+    assert_eq!(page.data[0].received_at, now + 9);
+    let all = store
+        .list_events("flood", &EventFilter::default(), &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        all.data.len(),
+        5,
+        "accepted events are never dropped by the cap"
+    );
+}
+
+pub async fn listing_filters_and_pages(store: Arc<dyn Store>) {
+    let base = now_ms() - 100_000;
+    for i in 0..25 {
+        let mut e = event("l", base + i * 1000, b"{}", Verdict::Verified, None);
+        if i % 5 == 0 {
+            e.event_type = Some("order.paid".into());
+        }
+        store.insert_event(e, WINDOW, 100).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut page = PageRequest::new(Some(10), None);
+    loop {
+        let p = store
+            .list_events("l", &EventFilter::default(), &page)
+            .await
+            .unwrap();
+        seen.extend(p.data.iter().map(|e| e.received_at));
+        if p.done {
+            break;
+        }
+        page.iterator = p.iterator;
+    }
+    assert_eq!(seen.len(), 25);
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first, no repeats"
+    );
+
+    let paid = EventFilter {
+        event_type: Some("order.paid".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_events("l", &paid, &PageRequest::default())
+            .await
+            .unwrap()
+            .data
+            .len(),
+        5
+    );
+    let range = EventFilter {
+        after: Some(base + 10_000),
+        before: Some(base + 20_000),
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_events("l", &range, &PageRequest::default())
+            .await
+            .unwrap()
+            .data
+            .len(),
+        10
+    );
+}
+
+pub async fn settings(store: Arc<dyn Store>) {
+    assert_eq!(store.get_setting("k").await.unwrap(), None);
+    store.set_setting("k", "v1").await.unwrap();
+    store.set_setting("k", "v2").await.unwrap();
+    assert_eq!(store.get_setting("k").await.unwrap().as_deref(), Some("v2"));
+    store.ping().await.unwrap();
+}
+
+/// Many concurrent writers (group commit): every one is answered and stored.
+pub async fn concurrent_inserts_all_commit(store: Arc<dyn Store>) {
+    let now = now_ms();
+    let tasks: Vec<_> = (0..400)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let key = format!("k{}", i % 300);
+                let e = event(
+                    "c",
+                    now + i,
+                    format!("{i}").as_bytes(),
+                    Verdict::Verified,
+                    Some(&key),
+                );
+                store.insert_event(e, WINDOW, 100).await
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for t in tasks {
+        if let Inserted::Stored(_) = t.await.unwrap().unwrap() {
+            stored += 1;
+        }
+    }
+    assert_eq!(stored, 300, "exactly one event per distinct key");
+    let mut n = 0;
+    let mut page = PageRequest::new(Some(250), None);
+    loop {
+        let p = store
+            .list_events("c", &EventFilter::default(), &page)
+            .await
+            .unwrap();
+        n += p.data.len();
+        if p.done {
+            break;
+        }
+        page.iterator = p.iterator;
+    }
+    assert_eq!(n, 300);
+}
+
+/// Expands to one `#[tokio::test]` per contract check; `$open` is an async
+/// expression giving a fresh `Arc<dyn Store>`.
+#[macro_export]
+macro_rules! store_contract {
+    ($open:expr) => {
+        $crate::store_contract!(@each $open;
+            source_crud, events_are_byte_exact, duplicates_within_the_window,
+            rejected_events_are_capped, listing_filters_and_pages, settings,
+            concurrent_inserts_all_commit);
+    };
+    (@each $open:expr; $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let store: std::sync::Arc<dyn $crate::Store> = $open.await;
+                $crate::testkit::$name(store).await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,37 @@
+//! hookline-store-sqlite: the [`Store`](hookline_core::Store) on one SQLite file.
+//!
+//! WAL journal with `synchronous=FULL`, so a commit is on disk when it returns.
+//! One writer thread owns the write connection and commits in groups: it takes
+//! every write waiting (up to a cap), runs each in its own savepoint inside one
+//! transaction, commits once, then answers every waiter. Under load batches grow
+//! by themselves; an idle lone write commits at once. Reads use a separate pool.
+//!
+//! Modules:
+//! - `migrate`: the schema migrations in `migrations/`, tracked by `user_version`.
+//! - `writer`: the group-commit writer thread.
+//! - `readers`: the read connection pool.
+//! - `rows`: mapping between rows and domain types.
+//! - `store`: [`SqliteStore`], opening and the `Store` implementation.
+
+mod migrate;
+mod readers;
+mod rows;
+mod store;
+mod writer;
+
+pub use store::SqliteStore;
+
+use hookline_core::StoreError;
+
+/// Converts a driver error, once, into the domain's error.
+pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+        rusqlite::Error::SqliteFailure(f, msg)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(msg.unwrap_or_else(|| "constraint violated".into()))
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
+}

@@ -1,0 +1,337 @@
+//! [`SqliteStore`]: opening the file and the `Store` implementation.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hookline_core::store::CommitStats;
+use hookline_core::{
+    EventFilter, EventId, InboundEvent, Inserted, Page, PageRequest, Source, Store, StoreError,
+};
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
+
+use crate::readers::Readers;
+use crate::rows::{self, EVENT_COLUMNS, SOURCE_COLUMNS};
+use crate::writer::{CommitCounters, Writer};
+use crate::{backend, migrate};
+
+const READERS: usize = 4;
+
+/// hookline's store on one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: Writer,
+    readers: Readers,
+    counters: Arc<CommitCounters>,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database named by a `sqlite://PATH` URL
+    /// (or a bare path) and runs pending migrations.
+    pub fn open_url(url: &str) -> Result<SqliteStore, StoreError> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() {
+            return Err(StoreError::Backend(format!(
+                "`{url}` names no file; use sqlite://PATH"
+            )));
+        }
+        Self::open(Path::new(path))
+    }
+
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let mut conn = connect(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
+        conn.execute_batch("PRAGMA journal_mode = WAL;")
+            .map_err(backend)?;
+        let ran = migrate::run(&mut conn).map_err(backend)?;
+        if ran > 0 {
+            tracing::info!(path = %path.display(), migrations = ran, "migrated the SQLite database");
+        }
+        let readers = (0..READERS)
+            .map(|_| connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY))
+            .collect::<Result<Vec<_>, _>>()?;
+        let counters = Arc::new(CommitCounters::default());
+        let writer = Writer::start(conn, counters.clone())
+            .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteStore {
+            writer,
+            readers: Readers::new(readers),
+            counters,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
+    // FULL: a commit is fsynced before it returns, so an acknowledged write
+    // survives power loss, not only a crash.
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(backend)?;
+    Ok(conn)
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn insert_source_sql(verb: &str) -> String {
+    format!("{verb} INTO source ({SOURCE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.readers
+            .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
+            .await
+    }
+
+    async fn create_source(&self, source: &Source) -> Result<(), StoreError> {
+        let values = rows::source_params(source)?;
+        let name = source.name.clone();
+        self.writer
+            .write(move |c| {
+                match c.execute(&insert_source_sql("INSERT"), params_from_iter(values)) {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(match backend(e) {
+                        StoreError::Conflict(_) => {
+                            StoreError::Conflict(format!("a source named `{name}` exists"))
+                        }
+                        other => other,
+                    }),
+                }
+            })
+            .await
+    }
+
+    async fn update_source(&self, source: &Source) -> Result<(), StoreError> {
+        let values = rows::source_params(source)?;
+        self.writer
+            .write(move |c| {
+                let sql =
+                    "UPDATE source SET scheme = ?3, secrets = ?4, tolerance_ms = ?5, dedup = ?6, \
+                           dedup_window_ms = ?7, allow_ips = ?8, rate_limit = ?9, updated_at = ?11 \
+                           WHERE name = ?2";
+                match c.execute(sql, params_from_iter(values)).map_err(backend)? {
+                    0 => Err(StoreError::NotFound),
+                    _ => Ok(()),
+                }
+            })
+            .await
+    }
+
+    async fn upsert_source(&self, source: &Source) -> Result<(), StoreError> {
+        let values = rows::source_params(source)?;
+        self.writer
+            .write(move |c| {
+                let sql = format!(
+                    "{} ON CONFLICT(name) DO UPDATE SET scheme = excluded.scheme, secrets = excluded.secrets, \
+                     tolerance_ms = excluded.tolerance_ms, dedup = excluded.dedup, \
+                     dedup_window_ms = excluded.dedup_window_ms, allow_ips = excluded.allow_ips, \
+                     rate_limit = excluded.rate_limit, updated_at = excluded.updated_at",
+                    insert_source_sql("INSERT")
+                );
+                c.execute(&sql, params_from_iter(values)).map_err(backend).map(|_| ())
+            })
+            .await
+    }
+
+    async fn delete_source(&self, name: &str) -> Result<(), StoreError> {
+        let name = name.to_string();
+        self.writer
+            .write(move |c| {
+                match c
+                    .execute("DELETE FROM source WHERE name = ?1", [name])
+                    .map_err(backend)?
+                {
+                    0 => Err(StoreError::NotFound),
+                    _ => Ok(()),
+                }
+            })
+            .await
+    }
+
+    async fn get_source(&self, name: &str) -> Result<Option<Source>, StoreError> {
+        let name = name.to_string();
+        self.readers
+            .read(move |c| {
+                c.query_row(
+                    &format!("SELECT {SOURCE_COLUMNS} FROM source WHERE name = ?1"),
+                    [name],
+                    rows::source,
+                )
+                .optional()
+                .map_err(backend)
+            })
+            .await
+    }
+
+    async fn list_sources(&self) -> Result<Vec<Source>, StoreError> {
+        self.readers
+            .read(|c| {
+                let mut st = c
+                    .prepare_cached(&format!(
+                        "SELECT {SOURCE_COLUMNS} FROM source ORDER BY name"
+                    ))
+                    .map_err(backend)?;
+                let rows = st.query_map([], rows::source).map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)
+            })
+            .await
+    }
+
+    async fn insert_event(
+        &self,
+        event: InboundEvent,
+        dedup_window: Duration,
+        rejected_cap: usize,
+    ) -> Result<Inserted, StoreError> {
+        self.writer
+            .write(move |c| {
+                let id = event.id.clone();
+                let source = event.source.clone();
+                let rejected = !event.verdict.accepted();
+                if let (false, Some(key)) = (rejected, &event.dedup_key) {
+                    let seen: Option<String> = c
+                        .prepare_cached("SELECT event_id FROM dedup WHERE source = ?1 AND key = ?2 AND expires_at > ?3")
+                        .and_then(|mut st| st.query_row(params![source, key, event.received_at], |r| r.get(0)).optional())
+                        .map_err(backend)?;
+                    if let Some(seen) = seen {
+                        let seen = seen.parse().map_err(|e| StoreError::Backend(format!("{e}")))?;
+                        return Ok(Inserted::Duplicate(seen));
+                    }
+                    let expires = event.received_at.saturating_add(ms(dedup_window));
+                    c.prepare_cached(
+                        "INSERT INTO dedup (source, key, event_id, expires_at) VALUES (?1, ?2, ?3, ?4) \
+                         ON CONFLICT(source, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at",
+                    )
+                    .and_then(|mut st| st.execute(params![source, key, id.as_str(), expires]))
+                    .map_err(backend)?;
+                }
+                let sql = format!(
+                    "INSERT INTO inbound_event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                );
+                let values = rows::event_params(event)?;
+                c.prepare_cached(&sql)
+                    .and_then(|mut st| st.execute(params_from_iter(values)))
+                    .map_err(backend)?;
+                if rejected {
+                    c.prepare_cached(
+                        "DELETE FROM inbound_event WHERE source = ?1 AND verdict = 'rejected' AND id <= \
+                         (SELECT id FROM inbound_event WHERE source = ?1 AND verdict = 'rejected' \
+                          ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+                    )
+                    .and_then(|mut st| st.execute(params![source, rejected_cap as i64]))
+                    .map_err(backend)?;
+                }
+                Ok(Inserted::Stored(id))
+            })
+            .await
+    }
+
+    async fn get_event(
+        &self,
+        source: &str,
+        id: &EventId,
+    ) -> Result<Option<InboundEvent>, StoreError> {
+        let (source, id) = (source.to_string(), id.to_string());
+        self.readers
+            .read(move |c| {
+                c.prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM inbound_event WHERE id = ?1 AND source = ?2"
+                ))
+                .and_then(|mut st| st.query_row([id, source], rows::event).optional())
+                .map_err(backend)
+            })
+            .await
+    }
+
+    async fn list_events(
+        &self,
+        source: &str,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<InboundEvent>, StoreError> {
+        let (source, filter, page) = (source.to_string(), filter.clone(), page.clone());
+        self.readers
+            .read(move |c| {
+                let sql = format!(
+                    "SELECT {EVENT_COLUMNS} FROM inbound_event WHERE source = ?1 \
+                     AND (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR event_type = ?3) \
+                     AND (?4 IS NULL OR verdict = ?4) AND (?5 IS NULL OR received_at >= ?5) \
+                     AND (?6 IS NULL OR received_at < ?6) ORDER BY id DESC LIMIT ?7"
+                );
+                let mut st = c.prepare_cached(&sql).map_err(backend)?;
+                let rows = st
+                    .query_map(
+                        params![
+                            source,
+                            page.iterator,
+                            filter.event_type,
+                            filter.verdict.map(|v| v.as_str()),
+                            filter.after,
+                            filter.before,
+                            (page.limit + 1) as i64
+                        ],
+                        rows::event,
+                    )
+                    .map_err(backend)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(backend)?;
+                Ok(Page::from_rows(rows, page.limit, |e| e.id.to_string()))
+            })
+            .await
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_string();
+        self.readers
+            .read(move |c| {
+                c.query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(backend)
+            })
+            .await
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.writer
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [key, value],
+                )
+                .map(|_| ())
+                .map_err(backend)
+            })
+            .await
+    }
+
+    fn commit_stats(&self) -> CommitStats {
+        CommitStats {
+            commits: self.counters.commits.load(Ordering::Relaxed),
+            writes: self.counters.writes.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The group-commit writer: one thread, one connection, one transaction and one
+//! fsync per batch of waiting writes.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use hookline_core::StoreError;
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::backend;
+
+/// Most writes committed together.
+const MAX_BATCH: usize = 512;
+
+type Finish = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Finish + Send>;
+
+/// Commit counters, for metrics: batches and the writes they carried.
+#[derive(Debug, Default)]
+pub(crate) struct CommitCounters {
+    pub commits: AtomicU64,
+    pub writes: AtomicU64,
+}
+
+#[derive(Clone)]
+pub(crate) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn`. It stops once every `Writer` clone is
+    /// dropped and the queue is drained, so pending writes are always committed.
+    pub fn start(conn: Connection, counters: Arc<CommitCounters>) -> std::io::Result<Writer> {
+        let (tx, rx) = mpsc::channel::<Job>(8192);
+        std::thread::Builder::new()
+            .name("hookline-sqlite-writer".into())
+            .spawn(move || run(conn, rx, &counters))?;
+        Ok(Writer { jobs: tx })
+    }
+
+    /// Runs `f` in the next group commit and returns its result once committed.
+    /// The write happens even if the caller stops waiting (cancel-safe).
+    pub async fn write<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = in_savepoint(conn, f);
+            Box::new(move |commit_err: Option<&StoreError>| {
+                let _ = reply.send(match commit_err {
+                    None => result,
+                    Some(e) => Err(e.clone()),
+                });
+            })
+        });
+        self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn in_savepoint<R>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    conn.execute_batch("SAVEPOINT job").map_err(backend)?;
+    let result = f(conn);
+    let end = if result.is_ok() {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
+    conn.execute_batch(end).map_err(backend)?;
+    result
+}
+
+fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, counters: &CommitCounters) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let n = batch.len() as u64;
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE").map_err(backend) {
+            tracing::error!(error = %e, "cannot begin a write transaction");
+            // Each job's closure is dropped unanswered: its waiter sees Closed.
+            batch.clear();
+            continue;
+        }
+        let finishes: Vec<Finish> = batch.drain(..).map(|job| job(&conn)).collect();
+        let committed = conn.execute_batch("COMMIT").map_err(backend);
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, writes = n, "commit failed; the batch is rolled back");
+            let _ = conn.execute_batch("ROLLBACK");
+        } else {
+            counters.commits.fetch_add(1, Ordering::Relaxed);
+            counters.writes.fetch_add(n, Ordering::Relaxed);
+        }
+        for finish in finishes {
+            finish(committed.as_ref().err());
+        }
+    }
+}
