@@ -130,27 +130,27 @@ fn summarise(
             "errors": t.errors.iter().map(|(k, v)| (serde_json::to_value(k).unwrap_or_default().as_str().unwrap_or("other").to_string(), *v)).collect::<BTreeMap<_, _>>(),
             "latencyMs": { "p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "max": pct(1.0) },
         });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        say!("{}", serde_json::to_string_pretty(&summary)?);
         return Ok(());
     }
-    println!(
+    say!(
         "Sent {count} webhooks to {} in {:.2} s: {rate:.0} requests/s",
         p.url,
         elapsed.as_secs_f64()
     );
     for (class, n) in &t.by_class {
-        println!("  {class}: {n}");
+        say!("  {class}: {n}");
     }
     for (kind, n) in &t.errors {
-        println!(
+        say!(
             "  error {}: {n}",
             serde_json::to_value(kind)?.as_str().unwrap_or("other")
         );
     }
     if let Some(first) = &t.first_error {
-        println!("  first error: {first}");
+        say!("  first error: {first}");
     }
-    println!(
+    say!(
         "Latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         pct(0.50),
         pct(0.90),

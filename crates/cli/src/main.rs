@@ -7,11 +7,23 @@
 //! - `send`: `hookline send`, one webhook, shown like the tutorial client.
 //! - `load`: `hookline send --count N --concurrency C`, the load tool.
 //! - `verify`: `hookline verify`, checks a captured request's signature.
+//! - `settings`: configuration layers for `serve` (defaults, file, env, flags).
+//! - `serve`: `hookline serve` and `hookline migrate`, the composition root.
+
+/// `println!` that stops quietly when stdout is closed (e.g. piped into `head`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
 
 mod exit;
 mod input;
 mod load;
 mod send;
+mod serve;
+mod settings;
 mod transport;
 mod verify;
 
@@ -29,13 +41,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the webhook server: /webhook/{event}, named sources, the API.
+    Serve(settings::ServeFlags),
     Send(send::SendArgs),
     Verify(verify::VerifyArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(settings::ServeFlags),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(flags) => runtime().and_then(|rt| rt.block_on(serve::serve(flags))),
+        Command::Migrate(flags) => runtime().and_then(|rt| rt.block_on(serve::migrate(flags))),
         Command::Send(args) => runtime().and_then(|rt| rt.block_on(send::run(args))),
         Command::Verify(args) => verify::run(args),
     };

@@ -210,7 +210,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<Outcome> {
         _ => Outcome::Failure,
     };
     if args.json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&as_json(&prepared, &headers, &answer, elapsed))?
         );
@@ -224,29 +224,29 @@ type Answer = Result<(http::StatusCode, HeaderMap, bytes::Bytes), TransportError
 
 fn print_text(p: &Prepared, sent: &HeaderMap, answer: &Answer, elapsed: Duration) {
     match answer {
-        Ok((status, ..)) => println!(
+        Ok((status, ..)) => say!(
             "Response: {} {} ({:.1} ms)",
             status.as_u16(),
             status.canonical_reason().unwrap_or(""),
             elapsed.as_secs_f64() * 1e3
         ),
-        Err(e) => println!("Error: {}", e.message),
+        Err(e) => say!("Error: {}", e.message),
     }
-    println!("\nHeaders sent:");
+    say!("\nHeaders sent:");
     for (k, v) in sent {
-        println!(
+        say!(
             "  {}: {}",
             title_case(k.as_str()),
             String::from_utf8_lossy(v.as_bytes())
         );
     }
-    println!("\nPayload sent:\n{}", String::from_utf8_lossy(&p.body));
+    say!("\nPayload sent:\n{}", String::from_utf8_lossy(&p.body));
     if let Ok((_, headers, body)) = answer {
-        println!("\nResponse body:");
+        say!("\nResponse body:");
         match pretty_body(headers, body) {
-            Value::String(s) if s.is_empty() => println!("(empty)"),
-            Value::String(s) => println!("{s}"),
-            v => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
+            Value::String(s) if s.is_empty() => say!("(empty)"),
+            Value::String(s) => say!("{s}"),
+            v => say!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
         }
     }
 }

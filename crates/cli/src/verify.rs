@@ -66,22 +66,22 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         Duration::from_secs(args.tolerance),
     );
     match &verdict {
-        Ok(ok) if args.json => println!(
+        Ok(ok) if args.json => say!(
             "{}",
             json!({"valid": true, "scheme": args.scheme.name(), "secretIndex": ok.secret_index, "timestamp": ok.timestamp})
         ),
         Ok(ok) => {
             let which = format!("secret #{} of {}", ok.secret_index + 1, secrets.len());
             match ok.timestamp {
-                Some(ts) => println!("valid ({which}, timestamp {ts}, {} s old)", now - ts),
-                None => println!("valid ({which})"),
+                Some(ts) => say!("valid ({which}, timestamp {ts}, {} s old)", now - ts),
+                None => say!("valid ({which})"),
             }
         }
-        Err(e) if args.json => println!(
+        Err(e) if args.json => say!(
             "{}",
             json!({"valid": false, "scheme": args.scheme.name(), "code": e.code(), "reason": e.to_string()})
         ),
-        Err(e) => println!("invalid: {e}"),
+        Err(e) => say!("invalid: {e}"),
     }
     Ok(if verdict.is_ok() {
         Outcome::Success

@@ -23,5 +23,5 @@ pub mod testkit;
 pub use id::{EventId, SourceId};
 pub use inbound::{EventFilter, InboundEvent, Verdict};
 pub use page::{Page, PageRequest};
-pub use source::{DedupRule, Source, SourceError};
+pub use source::{DedupRule, Source, SourceError, SourceSpec};
 pub use store::{Inserted, Store, StoreError};

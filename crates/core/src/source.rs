@@ -94,6 +94,10 @@ pub enum SourceError {
     Dedup(String),
     #[error("rate limit must be at least 1 request per second")]
     RateLimit,
+    #[error("{0}")]
+    Scheme(String),
+    #[error("`{0}` in allow_ips is neither an IP address nor a CIDR like 10.0.0.0/8")]
+    AllowIp(String),
 }
 
 impl Source {
@@ -169,5 +173,127 @@ mod tests {
         assert!(s.allows("127.0.0.1".parse().unwrap()));
         assert!(s.allows("::ffff:127.0.0.1".parse().unwrap()));
         assert!(!s.allows("10.0.0.1".parse().unwrap()));
+    }
+}
+
+/// A source as people write it: in `hookline.toml` (`[[source]]`, snake_case) or
+/// in the API (camelCase). Durations are in seconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SourceSpec {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// One secret; or use `secrets` for rotation.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Several secrets, newest first; any may match.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Allowed clock skew in seconds (default 300).
+    #[serde(default)]
+    pub tolerance: Option<u64>,
+    /// `auto` (default), `none`, `header:NAME` or `json:/pointer`.
+    #[serde(default)]
+    pub dedup: Option<String>,
+    /// Seconds a delivery id is remembered (default 72 h).
+    #[serde(default, alias = "dedup_window")]
+    pub dedup_window: Option<u64>,
+    #[serde(default, alias = "allow_ips")]
+    pub allow_ips: Vec<String>,
+    /// Requests per second.
+    #[serde(default, alias = "rate_limit")]
+    pub rate_limit: Option<u32>,
+}
+
+impl SourceSpec {
+    /// Validates the spec into a source; `existing` keeps its id and creation time.
+    pub fn into_source(self, existing: Option<&Source>) -> Result<Source, SourceError> {
+        let scheme = match self.scheme.as_deref() {
+            None | Some("") => Scheme::HmacSha256,
+            Some(s) => s
+                .parse()
+                .map_err(|e: hookline_signature::scheme::UnknownScheme| {
+                    SourceError::Scheme(e.to_string())
+                })?,
+        };
+        let mut source = Source::new(&self.name, scheme)?;
+        if let Some(old) = existing {
+            source.id = old.id.clone();
+            source.created_at = old.created_at;
+        }
+        source.secrets = self
+            .secret
+            .into_iter()
+            .chain(self.secrets)
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
+            .collect();
+        if let Some(t) = self.tolerance {
+            source.tolerance = Duration::from_secs(t);
+        }
+        if let Some(d) = self.dedup {
+            source.dedup = DedupRule::parse(&d)?;
+        }
+        if let Some(w) = self.dedup_window {
+            source.dedup_window = Duration::from_secs(w);
+        }
+        source.allow_ips = self
+            .allow_ips
+            .iter()
+            .map(|s| parse_net(s))
+            .collect::<Result<_, _>>()?;
+        if self.rate_limit == Some(0) {
+            return Err(SourceError::RateLimit);
+        }
+        source.rate_limit = self.rate_limit;
+        Ok(source)
+    }
+}
+
+/// A CIDR, or a single address (as /32 or /128).
+fn parse_net(s: &str) -> Result<IpNet, SourceError> {
+    let s = s.trim();
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| SourceError::AllowIp(s.to_string()))
+}
+
+#[cfg(test)]
+mod spec_tests {
+    use super::*;
+
+    #[test]
+    fn spec_to_source() {
+        let spec: SourceSpec = serde_json::from_str(
+            r#"{"name":"stripe","scheme":"stripe","secret":"whsec_a","secrets":["whsec_b"],"tolerance":60,"allowIps":["10.0.0.0/8","127.0.0.1"],"rateLimit":5,"dedup":"json:/id"}"#,
+        )
+        .unwrap();
+        let s = spec.into_source(None).unwrap();
+        assert_eq!(s.scheme, Scheme::Stripe);
+        assert_eq!(
+            s.secrets,
+            vec![Secret::new("whsec_a"), Secret::new("whsec_b")]
+        );
+        assert_eq!(s.tolerance, Duration::from_secs(60));
+        assert_eq!(s.allow_ips.len(), 2);
+        assert_eq!(s.dedup, DedupRule::JsonPointer("/id".into()));
+        let bad = SourceSpec {
+            name: "x".into(),
+            scheme: Some("md5".into()),
+            ..Default::default()
+        };
+        assert!(matches!(bad.into_source(None), Err(SourceError::Scheme(_))));
+        let bad_ip = SourceSpec {
+            name: "x".into(),
+            allow_ips: vec!["nope".into()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            bad_ip.into_source(None),
+            Err(SourceError::AllowIp(_))
+        ));
+        assert!(serde_json::from_str::<SourceSpec>(r#"{"name":"x","sekret":"typo"}"#).is_err());
     }
 }

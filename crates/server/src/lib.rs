@@ -1,1 +1,37 @@
-//! placeholder
+//! hookline-server: the HTTP face of hookline (axum on hyper, rustls for TLS).
+//! `run(config, store, listener, shutdown)` serves until `shutdown` resolves,
+//! then finishes in-flight requests (and so their commits) before returning.
+//! The server knows no SQL: it only sees `Arc<dyn Store>`.
+//!
+//! Modules:
+//! - [`config`]: [`Config`], everything the server needs, already validated.
+//! - `error`: [`ApiError`], the one error type, rendered as the tutorial's
+//!   `{"error": …}` on ingress routes and Svix's `{code, detail}` on the API.
+//! - `state`: shared state: the store, the source cache with rate limiters, metrics.
+//! - `auth`: the admin token (configured, or generated once and stored hashed).
+//! - `metrics`: Prometheus counters and histograms, `GET /metrics`.
+//! - `ingress`: receiving: the tutorial routes (`/`, `/health`, `/ready`,
+//!   `/webhook/{event}`), named sources (`/in/{source}`) and the shared
+//!   verify → de-duplicate → store pipeline.
+//! - `api`: the management API under `/api/v1` (sources, inbox, replay).
+//! - `routes`: the router, JSON for every error, CORS, panic guard.
+//! - `tls`: rustls server config from PEM files, optional client certificates.
+//! - `serve`: the accept loop, TLS handshakes, graceful shutdown.
+//! - [`testkit`] (feature `testkit`): a capturing receiver and a spawned app, for tests.
+
+mod api;
+mod auth;
+pub mod config;
+mod error;
+mod ingress;
+mod metrics;
+mod routes;
+mod serve;
+mod state;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+mod tls;
+
+pub use config::{Config, TlsConfig};
+pub use error::ApiError;
+pub use serve::{run, ServeError};

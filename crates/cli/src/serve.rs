@@ -1,0 +1,97 @@
+//! `hookline serve` and `hookline migrate`: the composition root. Reads the
+//! settings, opens the store named by the database URL, starts the server.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use hookline_core::Store;
+use hookline_store_sqlite::SqliteStore;
+use tracing_subscriber::EnvFilter;
+
+use crate::exit::{bad_input, Outcome};
+use crate::settings::{ServeFlags, Settings};
+
+/// Opens the store the URL names (its migrations run on open).
+pub fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::open_url(url).with_context(|| format!("opening {url}"))?;
+        return Ok(Arc::new(store));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(bad_input(
+            "PostgreSQL is not supported by this build yet; use sqlite://PATH (the default)",
+        ));
+    }
+    Err(bad_input(format!(
+        "database URL `{url}` must start with sqlite:// (e.g. sqlite://hookline.db)"
+    )))
+}
+
+fn init_logs(settings: &Settings) {
+    let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = if settings.log_json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested");
+}
+
+pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
+    let settings = Settings::resolve(&flags)?;
+    init_logs(&settings);
+    let store = open_store(&settings.database_url)?;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| {
+            bad_input(format!(
+                "cannot listen on {}: {e}; choose another port with --port or PORT",
+                settings.listen
+            ))
+        })?;
+    let addr = listener.local_addr()?;
+    let scheme = if settings.server.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    say!(
+        "hookline listening on {scheme}://{addr} (database {})",
+        settings.database_url
+    );
+    hookline_server::run(settings.server, store, listener, shutdown_signal()).await?;
+    Ok(Outcome::Success)
+}
+
+pub async fn migrate(flags: ServeFlags) -> anyhow::Result<Outcome> {
+    let settings = Settings::resolve(&flags)?;
+    open_store(&settings.database_url)?;
+    say!("{} is migrated", settings.database_url);
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,211 @@
+//! Configuration layers for `hookline serve`: built-in defaults, then
+//! `hookline.toml` (or `--config`), then the environment, then flags.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use hookline_core::SourceSpec;
+use hookline_server::{Config, TlsConfig};
+use serde::Deserialize;
+
+use crate::exit::bad_input;
+
+/// `hookline.toml`. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub database_url: Option<String>,
+    pub admin_token: Option<String>,
+    pub webhook_secret: Option<String>,
+    /// Bytes.
+    pub body_limit: Option<usize>,
+    /// Seconds.
+    pub request_timeout: Option<u64>,
+    pub rejected_cap: Option<usize>,
+    pub log_format: Option<String>,
+    pub log_level: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_client_ca: Option<PathBuf>,
+    #[serde(default)]
+    pub source: Vec<toml::Value>,
+}
+
+/// Flags of `hookline serve` that override everything else.
+#[derive(Debug, Default, clap::Args)]
+pub struct ServeFlags {
+    /// Config file [default: hookline.toml when it exists; env HOOKLINE_CONFIG].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Port to listen on [default: 3000; env PORT or HOOKLINE_PORT].
+    #[arg(long, short)]
+    pub port: Option<u16>,
+    /// Address to listen on [default: 0.0.0.0; env HOOKLINE_HOST].
+    #[arg(long)]
+    pub host: Option<String>,
+    /// sqlite://PATH or postgres://… [default: sqlite://hookline.db; env HOOKLINE_DATABASE_URL].
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Log format: text or json [env HOOKLINE_LOG_FORMAT].
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// Everything `serve` needs, resolved and validated.
+#[derive(Debug)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub log_json: bool,
+    pub log_level: String,
+    pub server: Config,
+}
+
+/// Reads an environment variable, treating empty as unset.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    env(name)
+        .map(|v| {
+            v.trim()
+                .parse::<T>()
+                .map_err(|_| bad_input(format!("{name}=`{v}` is not valid")))
+        })
+        .transpose()
+}
+
+fn read_file(flag: Option<&Path>) -> anyhow::Result<FileConfig> {
+    let (path, explicit) = match (flag.map(Path::to_path_buf), env("HOOKLINE_CONFIG")) {
+        (Some(p), _) => (p, true),
+        (None, Some(p)) => (PathBuf::from(p), true),
+        (None, None) => (PathBuf::from("hookline.toml"), false),
+    };
+    if !path.exists() {
+        if explicit {
+            return Err(bad_input(format!(
+                "config file {} does not exist",
+                path.display()
+            )));
+        }
+        return Ok(FileConfig::default());
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| bad_input(format!("{}: {e}", path.display())))
+}
+
+impl Settings {
+    pub fn resolve(flags: &ServeFlags) -> anyhow::Result<Settings> {
+        let file = read_file(flags.config.as_deref())?;
+        let host = flags
+            .host
+            .clone()
+            .or_else(|| env("HOOKLINE_HOST"))
+            .or(file.host)
+            .unwrap_or_else(|| "0.0.0.0".into());
+        let port = match flags.port {
+            Some(p) => p,
+            None => env_parse::<u16>("HOOKLINE_PORT")?
+                .or(env_parse::<u16>("PORT")?)
+                .or(file.port)
+                .unwrap_or(3000),
+        };
+        let ip: IpAddr = host.parse().map_err(|_| {
+            bad_input(format!(
+                "host `{host}` is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)"
+            ))
+        })?;
+        let database_url = flags
+            .database_url
+            .clone()
+            .or_else(|| env("HOOKLINE_DATABASE_URL"))
+            .or(file.database_url)
+            .unwrap_or_else(|| "sqlite://hookline.db".into());
+        let log_format = flags
+            .log_format
+            .clone()
+            .or_else(|| env("HOOKLINE_LOG_FORMAT"))
+            .or(file.log_format);
+        let log_json = match log_format.as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => {
+                return Err(bad_input(format!(
+                    "log format `{other}` must be text or json"
+                )))
+            }
+        };
+        let defaults = Config::default();
+        let body_limit = env_parse("HOOKLINE_BODY_LIMIT")?
+            .or(file.body_limit)
+            .unwrap_or(defaults.body_limit);
+        if body_limit == 0 {
+            return Err(bad_input("body_limit must be at least 1 byte"));
+        }
+        let timeout = env_parse("HOOKLINE_REQUEST_TIMEOUT")?.or(file.request_timeout);
+        let tls_cert = env("HOOKLINE_TLS_CERT")
+            .map(PathBuf::from)
+            .or(file.tls_cert);
+        let tls_key = env("HOOKLINE_TLS_KEY").map(PathBuf::from).or(file.tls_key);
+        let tls_client_ca = env("HOOKLINE_TLS_CLIENT_CA")
+            .map(PathBuf::from)
+            .or(file.tls_client_ca);
+        let tls = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some(TlsConfig {
+                cert,
+                key,
+                client_ca: tls_client_ca,
+            }),
+            (None, None) if tls_client_ca.is_none() => None,
+            _ => {
+                return Err(bad_input(
+                    "HTTPS needs both tls_cert and tls_key (tls_client_ca needs them too)",
+                ))
+            }
+        };
+        let mut sources = Vec::new();
+        for (i, raw) in file.source.into_iter().enumerate() {
+            let spec: SourceSpec = raw
+                .try_into()
+                .map_err(|e| bad_input(format!("[[source]] #{}: {e}", i + 1)))?;
+            let name = spec.name.clone();
+            let source = spec
+                .into_source(None)
+                .map_err(|e| bad_input(format!("[[source]] `{name}`: {e}")))?;
+            if sources
+                .iter()
+                .any(|s: &hookline_core::Source| s.name == source.name)
+            {
+                return Err(bad_input(format!("[[source]] `{name}` is defined twice")));
+            }
+            sources.push(source);
+        }
+        Ok(Settings {
+            listen: SocketAddr::new(ip, port),
+            database_url,
+            log_json,
+            log_level: env("HOOKLINE_LOG")
+                .or(file.log_level)
+                .unwrap_or_else(|| "info".into()),
+            server: Config {
+                admin_token: env("HOOKLINE_ADMIN_TOKEN").or(file.admin_token),
+                webhook_secret: env("WEBHOOK_SECRET")
+                    .or_else(|| env("HOOKLINE_WEBHOOK_SECRET"))
+                    .or(file.webhook_secret),
+                body_limit,
+                request_timeout: timeout.map_or(defaults.request_timeout, Duration::from_secs),
+                rejected_cap: env_parse("HOOKLINE_REJECTED_CAP")?
+                    .or(file.rejected_cap)
+                    .unwrap_or(defaults.rejected_cap),
+                sources,
+                tls,
+            },
+        })
+    }
+}

@@ -1,0 +1,185 @@
+//! Bodies of the management API.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use base64::Engine;
+use hookline_core::{InboundEvent, Page, Source};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// RFC 3339 with milliseconds, as Svix writes timestamps.
+pub fn rfc3339(ms: i64) -> String {
+    let t = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// Parses an RFC 3339 time into milliseconds.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    let t = humantime::parse_rfc3339_weak(s)
+        .map_err(|e| format!("`{s}` is not an RFC 3339 time like 2026-01-31T12:00:00Z ({e})"))?;
+    let d = t
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| format!("`{s}` is before 1970"))?;
+    Ok(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListResponse<T> {
+    pub data: Vec<T>,
+    pub iterator: Option<String>,
+    pub prev_iterator: Option<String>,
+    pub done: bool,
+}
+
+impl<T> ListResponse<T> {
+    pub fn from_page<U>(page: Page<U>, f: impl Fn(U) -> T) -> Self {
+        ListResponse {
+            data: page.data.into_iter().map(f).collect(),
+            iterator: page.iterator,
+            prev_iterator: None,
+            done: page.done,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceOut {
+    pub id: String,
+    pub name: String,
+    pub scheme: &'static str,
+    /// How many secrets are active (their values are never returned).
+    pub secret_count: usize,
+    pub tolerance: u64,
+    pub dedup: String,
+    pub dedup_window: u64,
+    pub allow_ips: Vec<String>,
+    pub rate_limit: Option<u32>,
+    /// Where senders post.
+    pub url: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Source> for SourceOut {
+    fn from(s: &Source) -> Self {
+        SourceOut {
+            id: s.id.to_string(),
+            name: s.name.clone(),
+            scheme: s.scheme.name(),
+            secret_count: s.secrets.len(),
+            tolerance: s.tolerance.as_secs(),
+            dedup: s.dedup.to_config(),
+            dedup_window: s.dedup_window.as_secs(),
+            allow_ips: s.allow_ips.iter().map(ToString::to_string).collect(),
+            rate_limit: s.rate_limit,
+            url: format!("/in/{}", s.name),
+            created_at: rfc3339(s.created_at),
+            updated_at: rfc3339(s.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventOut {
+    pub id: String,
+    pub source: String,
+    pub event_type: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// Headers in arrival order, as `[name, value]` pairs (names repeat).
+    pub headers: Vec<(String, String)>,
+    /// The body as text when it is UTF-8 (omitted in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    /// The exact bytes, base64 (omitted in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<String>,
+    pub body_size: usize,
+    pub remote_addr: Option<String>,
+    pub received_at: String,
+    pub verdict: &'static str,
+    pub verdict_reason: Option<String>,
+    pub dedup_key: Option<String>,
+}
+
+impl EventOut {
+    pub fn new(e: InboundEvent, with_body: bool) -> Self {
+        let (body, body_base64) = if with_body {
+            let text = std::str::from_utf8(&e.body)
+                .ok()
+                .map(|s| Value::String(s.to_string()));
+            (
+                Some(text.unwrap_or(Value::Null)),
+                Some(base64::engine::general_purpose::STANDARD.encode(&e.body)),
+            )
+        } else {
+            (None, None)
+        };
+        EventOut {
+            id: e.id.to_string(),
+            source: e.source,
+            event_type: e.event_type,
+            method: e.method,
+            path: e.path,
+            query: e.query,
+            headers: e.headers,
+            body,
+            body_base64,
+            body_size: e.body.len(),
+            remote_addr: e.remote_addr,
+            received_at: rfc3339(e.received_at),
+            verdict: e.verdict.as_str(),
+            verdict_reason: e.verdict_reason,
+            dedup_key: e.dedup_key,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct EventQuery {
+    pub limit: Option<usize>,
+    pub iterator: Option<String>,
+    pub event_type: Option<String>,
+    pub verdict: Option<String>,
+    pub after: Option<String>,
+    pub before: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplayMode {
+    /// The original bytes with the original headers.
+    #[default]
+    Exact,
+    /// The original bytes, signed afresh with `scheme` and `secret`.
+    Resign,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplayIn {
+    pub url: String,
+    #[serde(default)]
+    pub mode: ReplayMode,
+    pub scheme: Option<String>,
+    pub secret: Option<String>,
+    /// Seconds to wait for the answer (default 15).
+    pub timeout: Option<f64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayOut {
+    pub url: String,
+    pub status: u16,
+    pub status_text: String,
+    pub duration_ms: f64,
+    pub request_headers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: String,
+}

@@ -1,0 +1,49 @@
+//! The server's configuration, as resolved by the binary from defaults, the
+//! config file, the environment and flags.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hookline_core::Source;
+
+/// Everything `run` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The admin token for `/api/v1`; `None`: use the stored one, or generate it.
+    pub admin_token: Option<String>,
+    /// The tutorial's `WEBHOOK_SECRET`: when set, `/webhook/{event}` requires
+    /// `X-Webhook-Signature: sha256=<hex>` over the raw body.
+    pub webhook_secret: Option<String>,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Time allowed to receive a request's headers and body.
+    pub request_timeout: Duration,
+    /// Rejected requests kept per source (oldest dropped first).
+    pub rejected_cap: usize,
+    /// Sources defined in the config file (created or updated at start).
+    pub sources: Vec<Source>,
+    pub tls: Option<TlsConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            admin_token: None,
+            webhook_secret: None,
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            rejected_cap: 1000,
+            sources: Vec::new(),
+            tls: None,
+        }
+    }
+}
+
+/// HTTPS: a PEM certificate chain and key; with `client_ca`, ingress routes
+/// require a client certificate signed by it (mutual TLS).
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
+}

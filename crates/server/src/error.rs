@@ -1,0 +1,103 @@
+//! The server's one error type.
+//!
+//! Policy: handlers return `Result<_, ApiError>`. Ingress routes answer in the
+//! tutorial's shape, `{"error": "…"}`; the management API in Svix's,
+//! `{"code": "…", "detail": "…"}`. Anything unexpected is logged with its cause
+//! and answered `500 {"error":"Internal Server Error"}`, never with internals.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hookline_core::StoreError;
+use serde_json::{json, Value};
+
+/// Which shape the error body takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{"error": detail, ...extra}`: the tutorial's receivers.
+    Ingress,
+    /// `{"code": code, "detail": detail}`: the Svix-compatible API.
+    Api,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub shape: Shape,
+    /// Extra fields for ingress errors (e.g. the verification `reason`).
+    pub extra: Option<Value>,
+}
+
+impl ApiError {
+    pub fn ingress(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+            shape: Shape::Ingress,
+            extra: None,
+        }
+    }
+
+    pub fn api(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+            shape: Shape::Api,
+            extra: None,
+        }
+    }
+
+    pub fn with_extra(mut self, extra: Value) -> Self {
+        self.extra = Some(extra);
+        self
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::api(StatusCode::NOT_FOUND, "not_found", what)
+    }
+
+    pub fn validation(detail: impl Into<String>) -> Self {
+        Self::api(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail)
+    }
+
+    /// An unexpected failure: logged in full, answered without details.
+    pub fn internal(shape: Shape, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            detail: "Internal Server Error".into(),
+            shape,
+            extra: None,
+        }
+    }
+
+    /// A store error on an API route.
+    pub fn store(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::not_found("not found"),
+            StoreError::Conflict(m) => Self::api(StatusCode::CONFLICT, "conflict", m),
+            other => Self::internal(Shape::Api, other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = match self.shape {
+            Shape::Api => json!({ "code": self.code, "detail": self.detail }),
+            Shape::Ingress => {
+                let mut v = json!({ "error": self.detail });
+                if let (Some(Value::Object(extra)), Some(obj)) = (self.extra, v.as_object_mut()) {
+                    obj.extend(extra);
+                }
+                v
+            }
+        };
+        (self.status, Json(body)).into_response()
+    }
+}

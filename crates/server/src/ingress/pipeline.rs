@@ -1,0 +1,285 @@
+//! The receive pipeline shared by `/webhook/{event}` and `/in/{source}`.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use bytes::Bytes;
+use hookline_core::clock::now_ms;
+use hookline_core::{EventId, InboundEvent, Inserted, Verdict};
+use serde_json::json;
+
+use super::body::{self, Parsed};
+use super::extract;
+use crate::error::ApiError;
+use crate::serve::ConnInfo;
+use crate::state::{AppState, SourceEntry};
+
+/// A request on its way in.
+pub struct Request {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub conn: Option<ConnInfo>,
+    pub body: Body,
+}
+
+/// How the tutorial route and named sources differ in their answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Exactly the tutorial's bodies (`{"error":"Invalid signature."}`).
+    Tutorial,
+    /// The same, plus a `reason` saying why verification failed.
+    Source,
+}
+
+/// What was stored.
+pub enum Outcome {
+    Stored {
+        id: EventId,
+        event_type: Option<String>,
+        parsed: Parsed,
+    },
+    Duplicate {
+        id: EventId,
+    },
+}
+
+fn refuse(
+    state: &AppState,
+    source: &str,
+    status: StatusCode,
+    code: &'static str,
+    msg: String,
+) -> ApiError {
+    state.metrics.count(source, "refused");
+    ApiError::ingress(status, code, msg)
+}
+
+/// The gate, before the body is read: client certificate, allow-list, rate limit.
+fn admit(state: &AppState, entry: &SourceEntry, conn: Option<ConnInfo>) -> Result<(), ApiError> {
+    let name = &entry.source.name;
+    if state.require_client_cert && !conn.is_some_and(|c| c.client_cert) {
+        return Err(refuse(
+            state,
+            name,
+            StatusCode::UNAUTHORIZED,
+            "client_certificate_required",
+            "A client certificate is required (mutual TLS).".into(),
+        ));
+    }
+    if let Some(ip) = conn.map(|c| c.remote.ip()) {
+        if !entry.source.allows(ip) {
+            return Err(refuse(
+                state,
+                name,
+                StatusCode::FORBIDDEN,
+                "ip_not_allowed",
+                format!("Address {ip} is not allowed to post to source `{name}`."),
+            ));
+        }
+    }
+    if entry.limiter.as_ref().is_some_and(|l| l.check().is_err()) {
+        return Err(refuse(
+            state,
+            name,
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("Too many requests to source `{name}`; slow down and retry."),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the whole body within the size limit and the request timeout.
+async fn read_body(
+    state: &AppState,
+    source: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, ApiError> {
+    let limit = state.config.body_limit;
+    let too_large = || {
+        refuse(
+            state,
+            source,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("Request body is larger than the limit of {limit} bytes."),
+        )
+    };
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(
+        state.config.request_timeout,
+        axum::body::to_bytes(body, limit),
+    )
+    .await
+    {
+        Err(_) => Err(refuse(
+            state,
+            source,
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "The request body was not received in time.".into(),
+        )),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => {
+            let mut cause: Option<&dyn std::error::Error> = Some(&e);
+            while let Some(c) = cause {
+                if c.is::<http_body_util::LengthLimitError>() {
+                    return Err(too_large());
+                }
+                cause = c.source();
+            }
+            Err(refuse(
+                state,
+                source,
+                StatusCode::BAD_REQUEST,
+                "bad_body",
+                format!("Could not read the request body: {e}"),
+            ))
+        }
+    }
+}
+
+/// Admits, reads, verifies, parses and stores one request; a 2xx outcome is
+/// returned only once the event is committed.
+pub async fn ingest(
+    state: &AppState,
+    entry: &SourceEntry,
+    req: Request,
+    hint: Option<&str>,
+    style: Style,
+) -> Result<Outcome, ApiError> {
+    let started = Instant::now();
+    let source = &entry.source;
+    admit(state, entry, req.conn)?;
+    let body = read_body(state, &source.name, &req.headers, req.body).await?;
+    let now = now_ms();
+
+    let verified = if source.secrets.is_empty() {
+        Ok(false)
+    } else {
+        source
+            .scheme
+            .verify(
+                &req.headers,
+                &body,
+                &source.secrets,
+                now / 1000,
+                source.tolerance,
+            )
+            .map(|_| true)
+    };
+    let parsed = body::parse(&req.headers, &body);
+    let empty = Parsed::Opaque;
+    let view = parsed.as_ref().unwrap_or(&empty);
+    let event_type = extract::event_type(&req.headers, view, hint);
+    let dedup_key = extract::dedup_key(&source.dedup, source.scheme, &req.headers, view);
+    let (verdict, reason) = match (&verified, &parsed) {
+        (Err(e), _) => (Verdict::Rejected, Some(format!("{}: {e}", e.code()))),
+        (Ok(_), Err(e)) => (Verdict::Rejected, Some(format!("invalid_body: {e}"))),
+        (Ok(true), Ok(_)) => (Verdict::Verified, None),
+        (Ok(false), Ok(_)) => (Verdict::Unverified, None),
+    };
+
+    let event = InboundEvent {
+        id: EventId::at(now),
+        source: source.name.clone(),
+        event_type: event_type.clone(),
+        method: req.method.to_string(),
+        path: req.uri.path().to_string(),
+        query: req.uri.query().map(str::to_string),
+        headers: req
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: body.to_vec(),
+        remote_addr: req.conn.map(|c| c.remote.to_string()),
+        received_at: now,
+        verdict,
+        verdict_reason: reason.clone(),
+        dedup_key,
+    };
+    let size = body.len();
+    let inserted = state
+        .store
+        .insert_event(event, source.dedup_window, state.config.rejected_cap)
+        .await
+        .map_err(|e| ApiError::internal(crate::error::Shape::Ingress, e))?;
+    state
+        .metrics
+        .body_bytes
+        .get_or_create(&crate::metrics::SourceLabel {
+            source: source.name.clone(),
+        })
+        .observe(size as f64);
+
+    let label = match (&inserted, verdict, &parsed) {
+        (Inserted::Duplicate(_), ..) => "duplicate",
+        (_, Verdict::Rejected, Err(_)) if verified.is_ok() => "invalid_body",
+        (_, v, _) => v.as_str(),
+    };
+    state.metrics.count(&source.name, label);
+    tracing::info!(
+        source = %source.name,
+        event_type = event_type.as_deref().unwrap_or("-"),
+        verdict = label,
+        reason = reason.as_deref().unwrap_or("-"),
+        bytes = size,
+        remote = %req.conn.map(|c| c.remote).map_or("-".to_string(), |a: SocketAddr| a.to_string()),
+        headers = ?redacted(&req.headers),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+        "webhook received"
+    );
+
+    if let Err(e) = verified {
+        let err = ApiError::ingress(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            "Invalid signature.",
+        );
+        return Err(match style {
+            Style::Tutorial => err,
+            Style::Source => err.with_extra(json!({ "reason": e.to_string(), "code": e.code() })),
+        });
+    }
+    let parsed = parsed.map_err(|e| ApiError::ingress(StatusCode::BAD_REQUEST, "bad_body", e))?;
+    Ok(match inserted {
+        Inserted::Stored(id) => Outcome::Stored {
+            id,
+            event_type,
+            parsed,
+        },
+        Inserted::Duplicate(id) => Outcome::Duplicate { id },
+    })
+}
+
+/// Headers for logs, with credentials replaced.
+fn redacted(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            let value = match k.as_str() {
+                "authorization" | "cookie" | "proxy-authorization" | "set-cookie" => {
+                    "[redacted]".to_string()
+                }
+                _ => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            };
+            (k.as_str().to_string(), value)
+        })
+        .collect()
+}

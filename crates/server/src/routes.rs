@@ -1,0 +1,146 @@
+//! The router: every route, and the layers that make every error JSON.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::CorsLayer;
+
+use crate::error::ApiError;
+use crate::ingress::{source, tutorial};
+use crate::metrics::RouteLabel;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(tutorial::index))
+        .route("/health", get(tutorial::health))
+        .route("/ready", get(tutorial::ready))
+        .route("/metrics", get(metrics))
+        .route("/webhook/{event}", post(tutorial::webhook))
+        .route("/in/{source}", post(source::receive))
+        .nest("/api/v1", crate::api::router(state.clone()))
+        .fallback(not_found)
+        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(CatchPanicLayer::custom(|_| internal_error()))
+        .layer(CorsLayer::permissive())
+        .with_state(state)
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let text = state.metrics.render(state.store.commit_stats());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+async fn not_found(req: Request) -> ApiError {
+    let what = format!("Not found: {} {}", req.method(), req.uri().path());
+    error_for(req.uri().path(), StatusCode::NOT_FOUND, "not_found", what)
+}
+
+fn error_for(path: &str, status: StatusCode, code: &'static str, detail: String) -> ApiError {
+    if path.starts_with("/api/") {
+        ApiError::api(status, code, detail)
+    } else {
+        ApiError::ingress(status, code, detail)
+    }
+}
+
+fn internal_error() -> Response {
+    tracing::error!("a handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(serde_json::json!({ "error": "Internal Server Error" })),
+    )
+        .into_response()
+}
+
+/// Rewrites any error answered without a JSON body (axum's own rejections:
+/// wrong method, bad path or query) into a JSON error that says what to do.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let (code, detail) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let hint = if allow.is_empty() {
+                String::new()
+            } else {
+                format!("; use {allow}")
+            };
+            (
+                "method_not_allowed",
+                format!("Method {method} is not allowed on {path}{hint}."),
+            )
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "Request body is too large.".to_string(),
+        ),
+        s if s.is_server_error() => ("internal", "Internal Server Error".to_string()),
+        _ if text.is_empty() => (
+            "bad_request",
+            status
+                .canonical_reason()
+                .unwrap_or("Bad Request")
+                .to_string(),
+        ),
+        _ => ("bad_request", text),
+    };
+    let mut out = error_for(&path, status, code, detail).into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
+}
+
+/// Records handling time by route.
+async fn observe(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_string();
+    let started = Instant::now();
+    let mut resp = next.run(req).await;
+    state
+        .metrics
+        .latency
+        .get_or_create(&RouteLabel { route })
+        .observe(started.elapsed().as_secs_f64());
+    resp.headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    resp
+}

@@ -1,0 +1,184 @@
+//! Serving: start-up, the accept loop (plain or TLS), and graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookline_core::source::DEFAULT_SOURCE;
+use hookline_core::{Source, Store, StoreError};
+use hookline_signature::{Scheme, Secret};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+use crate::auth::AdminToken;
+use crate::config::Config;
+use crate::state::AppState;
+use crate::tls::{self, TlsError};
+
+/// What the handlers learn about the connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnInfo {
+    pub remote: SocketAddr,
+    /// A client certificate was presented and verified (mutual TLS).
+    pub client_cert: bool,
+}
+
+/// A connection's byte stream, plain TCP or TLS.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> Io for T {}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("invalid source `{name}`: {reason}")]
+    Source { name: String, reason: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+}
+
+/// How long in-flight requests get to finish after shutdown is asked for.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Serves on `listener` until `shutdown` resolves; then stops accepting,
+/// lets in-flight requests finish (and so their commits) and returns.
+pub async fn run(
+    config: Config,
+    store: Arc<dyn Store>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let state = prepare(config, store).await?;
+    let app = crate::routes::router(state.clone());
+
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.request_timeout);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let (app, builder, acceptor, watcher) = (
+            app.clone(),
+            builder.clone(),
+            acceptor.clone(),
+            graceful.watcher(),
+        );
+        let handshake_timeout = state.config.request_timeout;
+        tokio::spawn(async move {
+            let (io, info): (Box<dyn Io>, ConnInfo) = match acceptor {
+                None => (
+                    Box::new(stream),
+                    ConnInfo {
+                        remote,
+                        client_cert: false,
+                    },
+                ),
+                Some(acceptor) => {
+                    let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(stream))
+                        .await
+                    {
+                        Ok(Ok(tls)) => tls,
+                        Ok(Err(e)) => {
+                            return tracing::debug!(%remote, error = %e, "TLS handshake failed")
+                        }
+                        Err(_) => return tracing::debug!(%remote, "TLS handshake timed out"),
+                    };
+                    let client_cert = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .is_some_and(|c| !c.is_empty());
+                    (
+                        Box::new(tls),
+                        ConnInfo {
+                            remote,
+                            client_cert,
+                        },
+                    )
+                }
+            };
+            let svc = tower::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(info);
+                app.clone().oneshot(req)
+            });
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(svc));
+            if let Err(e) = watcher.watch(conn.into_owned()).await {
+                tracing::debug!(%remote, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing in-flight requests");
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections were still open after {DRAIN:?}; closing them");
+    }
+    Ok(())
+}
+
+/// Loads sources (config-file ones written first, then the built-in default),
+/// resolves the admin token, and builds the shared state.
+async fn prepare(config: Config, store: Arc<dyn Store>) -> Result<AppState, ServeError> {
+    for source in &config.sources {
+        store.upsert_source(source).await?;
+    }
+    if !config.sources.iter().any(|s| s.name == DEFAULT_SOURCE) {
+        let mut default = match store.get_source(DEFAULT_SOURCE).await? {
+            Some(existing) => existing,
+            None => {
+                Source::new(DEFAULT_SOURCE, Scheme::HmacSha256).map_err(|e| ServeError::Source {
+                    name: DEFAULT_SOURCE.into(),
+                    reason: e.to_string(),
+                })?
+            }
+        };
+        // The tutorial's WEBHOOK_SECRET decides whether /webhook/{event} verifies.
+        default.scheme = Scheme::HmacSha256;
+        default.secrets = config.webhook_secret.iter().map(Secret::new).collect();
+        store.upsert_source(&default).await?;
+    }
+    let (admin, generated) =
+        AdminToken::resolve(config.admin_token.as_deref(), store.as_ref()).await?;
+    if let Some(token) = generated {
+        eprintln!(
+            "\nGenerated an admin token for /api/v1 (shown once; only its hash is stored):\n\n    {token}\n\n\
+             Set HOOKLINE_ADMIN_TOKEN or admin_token in hookline.toml to choose your own.\n"
+        );
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("hookline/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ServeError::Client(e.to_string()))?;
+    let state = AppState::new(store, config, admin, client);
+    state.reload_sources().await?;
+    Ok(state)
+}

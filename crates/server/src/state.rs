@@ -1,0 +1,102 @@
+//! State shared by every request.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::ops::Deref;
+use std::sync::{Arc, RwLock};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use hookline_core::{Source, Store, StoreError};
+
+use crate::auth::AdminToken;
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// A source with its rate limiter, as the hot path needs it.
+pub struct SourceEntry {
+    pub source: Source,
+    pub limiter: Option<DefaultDirectRateLimiter>,
+}
+
+impl SourceEntry {
+    fn new(source: Source) -> SourceEntry {
+        let limiter = source
+            .rate_limit
+            .and_then(NonZeroU32::new)
+            .map(|n| RateLimiter::direct(Quota::per_second(n)));
+        SourceEntry { source, limiter }
+    }
+}
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub config: Config,
+    pub metrics: Metrics,
+    pub admin: AdminToken,
+    /// HTTP client for replays.
+    pub client: reqwest::Client,
+    /// Whether ingress routes demand a verified client certificate.
+    pub require_client_cert: bool,
+    /// Sources by name, so the hot path never reads the database to find one.
+    sources: RwLock<HashMap<String, Arc<SourceEntry>>>,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: Config,
+        admin: AdminToken,
+        client: reqwest::Client,
+    ) -> AppState {
+        let require_client_cert = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
+        AppState(Arc::new(Inner {
+            store,
+            config,
+            metrics: Metrics::new(),
+            admin,
+            client,
+            require_client_cert,
+            sources: RwLock::new(HashMap::new()),
+        }))
+    }
+
+    pub fn source(&self, name: &str) -> Option<Arc<SourceEntry>> {
+        self.sources.read().ok()?.get(name).cloned()
+    }
+
+    /// Caches a source just written to the store.
+    pub fn put_source(&self, source: Source) {
+        if let Ok(mut map) = self.sources.write() {
+            map.insert(source.name.clone(), Arc::new(SourceEntry::new(source)));
+        }
+    }
+
+    pub fn forget_source(&self, name: &str) {
+        if let Ok(mut map) = self.sources.write() {
+            map.remove(name);
+        }
+    }
+
+    /// Reloads every source from the store.
+    pub async fn reload_sources(&self) -> Result<(), StoreError> {
+        let all = self.store.list_sources().await?;
+        let fresh: HashMap<_, _> = all
+            .into_iter()
+            .map(|s| (s.name.clone(), Arc::new(SourceEntry::new(s))))
+            .collect();
+        if let Ok(mut map) = self.sources.write() {
+            *map = fresh;
+        }
+        Ok(())
+    }
+}
