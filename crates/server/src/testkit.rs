@@ -194,6 +194,11 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// The URL of `path` over HTTPS (for apps started with TLS).
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.addr.port())
+    }
+
     /// A request to the management API with the admin token.
     pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.client
@@ -201,13 +206,15 @@ impl TestApp {
             .bearer_auth(&self.admin_token)
     }
 
-    /// Asks for a graceful shutdown and waits for it.
-    pub async fn stop(mut self) {
+    /// Asks for a graceful shutdown and waits for it. Returns the directory
+    /// holding the database, so a test can reopen it; dropping it deletes it.
+    pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        std::mem::replace(&mut self._dir, tempfile::tempdir().expect("temp dir"))
     }
 }
