@@ -23,15 +23,42 @@ pub struct RouteLabel {
     pub route: String,
 }
 
+/// The verdict labels of `hookline_inbound_requests_total`.
+pub const VERDICTS: [&str; 6] = [
+    "verified",
+    "unverified",
+    "rejected",
+    "duplicate",
+    "refused",
+    "invalid_body",
+];
+
+/// A source's metrics, shared with the registry.
+#[derive(Clone)]
+pub struct SourceMetrics {
+    verdicts: [(&'static str, Counter); 6],
+    pub body_bytes: Histogram,
+}
+
+impl SourceMetrics {
+    /// Counts one request under `verdict` (one of [`VERDICTS`]).
+    pub fn count(&self, verdict: &str) {
+        if let Some((_, c)) = self.verdicts.iter().find(|(v, _)| *v == verdict) {
+            c.inc();
+        }
+    }
+}
+
 pub struct Metrics {
     registry: Registry,
     /// Requests that reached a source, by verdict (verified, unverified, rejected,
     /// duplicate, refused, invalid_body).
-    pub requests: Family<SourceVerdict, Counter>,
-    pub body_bytes: Family<SourceLabel, Histogram>,
-    pub latency: Family<RouteLabel, Histogram>,
+    requests: Family<SourceVerdict, Counter>,
+    body_bytes: Family<SourceLabel, Histogram>,
+    latency: Family<RouteLabel, Histogram>,
     commits: Counter,
     committed_writes: Counter,
+    routes: std::sync::RwLock<std::collections::HashMap<String, Histogram>>,
 }
 
 impl Metrics {
@@ -78,16 +105,51 @@ impl Metrics {
             latency,
             commits,
             committed_writes,
+            routes: Default::default(),
         }
     }
 
-    pub fn count(&self, source: &str, verdict: &str) {
-        self.requests
-            .get_or_create(&SourceVerdict {
-                source: source.into(),
-                verdict: verdict.into(),
-            })
-            .inc();
+    /// One source's counters and histogram, made once so the hot path
+    /// allocates no labels.
+    pub fn for_source(&self, source: &str) -> SourceMetrics {
+        let counter = |verdict: &str| {
+            self.requests
+                .get_or_create(&SourceVerdict {
+                    source: source.into(),
+                    verdict: verdict.into(),
+                })
+                .clone()
+        };
+        SourceMetrics {
+            verdicts: VERDICTS.map(|v| (v, counter(v))),
+            body_bytes: self
+                .body_bytes
+                .get_or_create(&SourceLabel {
+                    source: source.into(),
+                })
+                .clone(),
+        }
+    }
+
+    /// Records a request's handling time under its route.
+    pub fn observe_route(&self, route: &str, secs: f64) {
+        let cached = self.routes.read().ok().and_then(|m| m.get(route).cloned());
+        let histogram = match cached {
+            Some(h) => h,
+            None => {
+                let h = self
+                    .latency
+                    .get_or_create(&RouteLabel {
+                        route: route.into(),
+                    })
+                    .clone();
+                if let Ok(mut m) = self.routes.write() {
+                    m.insert(route.to_string(), h.clone());
+                }
+                h
+            }
+        };
+        histogram.observe(secs);
     }
 
     /// The exposition text, with the store's commit counters brought up to date.

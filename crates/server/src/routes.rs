@@ -14,7 +14,6 @@ use tower_http::cors::CorsLayer;
 
 use crate::error::ApiError;
 use crate::ingress::{source, tutorial};
-use crate::metrics::RouteLabel;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -127,18 +126,13 @@ async fn json_errors(req: Request, next: Next) -> Response {
 
 /// Records handling time by route.
 async fn observe(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |m| m.as_str())
-        .to_string();
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let started = Instant::now();
     let mut resp = next.run(req).await;
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     state
         .metrics
-        .latency
-        .get_or_create(&RouteLabel { route })
-        .observe(started.elapsed().as_secs_f64());
+        .observe_route(route, started.elapsed().as_secs_f64());
     resp.headers_mut()
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));

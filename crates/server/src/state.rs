@@ -10,21 +10,27 @@ use hookline_core::{Source, Store, StoreError};
 
 use crate::auth::AdminToken;
 use crate::config::Config;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, SourceMetrics};
 
-/// A source with its rate limiter, as the hot path needs it.
+/// A source with its rate limiter and metrics, as the hot path needs it.
 pub struct SourceEntry {
     pub source: Source,
     pub limiter: Option<DefaultDirectRateLimiter>,
+    pub metrics: SourceMetrics,
 }
 
 impl SourceEntry {
-    fn new(source: Source) -> SourceEntry {
+    fn new(source: Source, metrics: &Metrics) -> SourceEntry {
         let limiter = source
             .rate_limit
             .and_then(NonZeroU32::new)
             .map(|n| RateLimiter::direct(Quota::per_second(n)));
-        SourceEntry { source, limiter }
+        let metrics = metrics.for_source(&source.name);
+        SourceEntry {
+            source,
+            limiter,
+            metrics,
+        }
     }
 }
 
@@ -77,7 +83,10 @@ impl AppState {
     /// Caches a source just written to the store.
     pub fn put_source(&self, source: Source) {
         if let Ok(mut map) = self.sources.write() {
-            map.insert(source.name.clone(), Arc::new(SourceEntry::new(source)));
+            map.insert(
+                source.name.clone(),
+                Arc::new(SourceEntry::new(source, &self.metrics)),
+            );
         }
     }
 
@@ -92,7 +101,7 @@ impl AppState {
         let all = self.store.list_sources().await?;
         let fresh: HashMap<_, _> = all
             .into_iter()
-            .map(|s| (s.name.clone(), Arc::new(SourceEntry::new(s))))
+            .map(|s| (s.name.clone(), Arc::new(SourceEntry::new(s, &self.metrics))))
             .collect();
         if let Ok(mut map) = self.sources.write() {
             *map = fresh;

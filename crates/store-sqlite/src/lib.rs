@@ -9,10 +9,12 @@
 //! Modules:
 //! - `migrate`: the schema migrations in `migrations/`, tracked by `user_version`.
 //! - `writer`: the group-commit writer thread.
+//! - `checkpoint`: WAL checkpoints on their own thread, off the commit path.
 //! - `readers`: the read connection pool.
 //! - `rows`: mapping between rows and domain types.
 //! - `store`: [`SqliteStore`], opening and the `Store` implementation.
 
+mod checkpoint;
 mod migrate;
 mod readers;
 mod rows;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,9 +15,13 @@ use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtensio
 use crate::readers::Readers;
 use crate::rows::{self, EVENT_COLUMNS, SOURCE_COLUMNS};
 use crate::writer::{CommitCounters, Writer};
-use crate::{backend, migrate};
+use crate::{backend, checkpoint, migrate};
 
 const READERS: usize = 4;
+
+static INSERT_EVENT: LazyLock<String> = LazyLock::new(|| {
+    format!("INSERT INTO inbound_event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+});
 
 /// hookline's store on one SQLite file.
 #[derive(Clone)]
@@ -62,6 +66,11 @@ impl SqliteStore {
         let counters = Arc::new(CommitCounters::default());
         let writer = Writer::start(conn, counters.clone())
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        checkpoint::start(
+            connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?,
+            writer.alive(),
+        )
+        .map_err(|e| StoreError::Backend(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(SqliteStore {
             writer,
             readers: Readers::new(readers),
@@ -210,27 +219,28 @@ impl Store for SqliteStore {
                 let source = event.source.clone();
                 let rejected = !event.verdict.accepted();
                 if let (false, Some(key)) = (rejected, &event.dedup_key) {
-                    let seen: Option<String> = c
-                        .prepare_cached("SELECT event_id FROM dedup WHERE source = ?1 AND key = ?2 AND expires_at > ?3")
-                        .and_then(|mut st| st.query_row(params![source, key, event.received_at], |r| r.get(0)).optional())
+                    // One statement in the common case: claim the key unless an
+                    // unexpired claim exists; only a duplicate reads it back.
+                    let expires = event.received_at.saturating_add(ms(dedup_window));
+                    let claimed = c
+                        .prepare_cached(
+                            "INSERT INTO dedup (source, key, event_id, expires_at) VALUES (?1, ?2, ?3, ?4) \
+                             ON CONFLICT(source, key) DO UPDATE SET event_id = excluded.event_id, \
+                             expires_at = excluded.expires_at WHERE dedup.expires_at <= ?5",
+                        )
+                        .and_then(|mut st| st.execute(params![source, key, id.as_str(), expires, event.received_at]))
                         .map_err(backend)?;
-                    if let Some(seen) = seen {
+                    if claimed == 0 {
+                        let seen: String = c
+                            .prepare_cached("SELECT event_id FROM dedup WHERE source = ?1 AND key = ?2")
+                            .and_then(|mut st| st.query_row(params![source, key], |r| r.get(0)))
+                            .map_err(backend)?;
                         let seen = seen.parse().map_err(|e| StoreError::Backend(format!("{e}")))?;
                         return Ok(Inserted::Duplicate(seen));
                     }
-                    let expires = event.received_at.saturating_add(ms(dedup_window));
-                    c.prepare_cached(
-                        "INSERT INTO dedup (source, key, event_id, expires_at) VALUES (?1, ?2, ?3, ?4) \
-                         ON CONFLICT(source, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at",
-                    )
-                    .and_then(|mut st| st.execute(params![source, key, id.as_str(), expires]))
-                    .map_err(backend)?;
                 }
-                let sql = format!(
-                    "INSERT INTO inbound_event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-                );
                 let values = rows::event_params(event)?;
-                c.prepare_cached(&sql)
+                c.prepare_cached(&INSERT_EVENT)
                     .and_then(|mut st| st.execute(params_from_iter(values)))
                     .map_err(backend)?;
                 if rejected {

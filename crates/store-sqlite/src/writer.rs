@@ -26,6 +26,8 @@ pub(crate) struct CommitCounters {
 #[derive(Clone)]
 pub(crate) struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// Dropped with the last `Writer`; helper threads watch it to stop.
+    alive: Arc<()>,
 }
 
 impl Writer {
@@ -34,9 +36,17 @@ impl Writer {
     pub fn start(conn: Connection, counters: Arc<CommitCounters>) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel::<Job>(8192);
         std::thread::Builder::new()
-            .name("hookline-sqlite-writer".into())
+            .name("hl-sqlite-writer".into())
             .spawn(move || run(conn, rx, &counters))?;
-        Ok(Writer { jobs: tx })
+        Ok(Writer {
+            jobs: tx,
+            alive: Arc::new(()),
+        })
+    }
+
+    /// A handle that reports whether the writer still runs (for helper threads).
+    pub fn alive(&self) -> std::sync::Weak<()> {
+        Arc::downgrade(&self.alive)
     }
 
     /// Runs `f` in the next group commit and returns its result once committed.
@@ -61,18 +71,26 @@ impl Writer {
     }
 }
 
+/// Runs `sql` through the statement cache (no re-parse per write).
+fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut st| st.execute([]))
+        .map(|_| ())
+        .map_err(backend)
+}
+
+/// Each write gets a savepoint, so one failing write leaves the rest of its
+/// batch intact.
 fn in_savepoint<R>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
-    conn.execute_batch("SAVEPOINT job").map_err(backend)?;
+    exec(conn, "SAVEPOINT job")?;
     let result = f(conn);
-    let end = if result.is_ok() {
-        "RELEASE job"
-    } else {
-        "ROLLBACK TO job; RELEASE job"
-    };
-    conn.execute_batch(end).map_err(backend)?;
+    if result.is_err() {
+        exec(conn, "ROLLBACK TO job")?;
+    }
+    exec(conn, "RELEASE job")?;
     result
 }
 
@@ -87,17 +105,17 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, counters: &CommitCounters)
             }
         }
         let n = batch.len() as u64;
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE").map_err(backend) {
+        if let Err(e) = exec(&conn, "BEGIN IMMEDIATE") {
             tracing::error!(error = %e, "cannot begin a write transaction");
             // Each job's closure is dropped unanswered: its waiter sees Closed.
             batch.clear();
             continue;
         }
         let finishes: Vec<Finish> = batch.drain(..).map(|job| job(&conn)).collect();
-        let committed = conn.execute_batch("COMMIT").map_err(backend);
+        let committed = exec(&conn, "COMMIT");
         if let Err(e) = &committed {
             tracing::error!(error = %e, writes = n, "commit failed; the batch is rolled back");
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = exec(&conn, "ROLLBACK");
         } else {
             counters.commits.fetch_add(1, Ordering::Relaxed);
             counters.writes.fetch_add(n, Ordering::Relaxed);

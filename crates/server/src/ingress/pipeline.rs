@@ -46,14 +46,8 @@ pub enum Outcome {
     },
 }
 
-fn refuse(
-    state: &AppState,
-    source: &str,
-    status: StatusCode,
-    code: &'static str,
-    msg: String,
-) -> ApiError {
-    state.metrics.count(source, "refused");
+fn refuse(entry: &SourceEntry, status: StatusCode, code: &'static str, msg: String) -> ApiError {
+    entry.metrics.count("refused");
     ApiError::ingress(status, code, msg)
 }
 
@@ -62,8 +56,7 @@ fn admit(state: &AppState, entry: &SourceEntry, conn: Option<ConnInfo>) -> Resul
     let name = &entry.source.name;
     if state.require_client_cert && !conn.is_some_and(|c| c.client_cert) {
         return Err(refuse(
-            state,
-            name,
+            entry,
             StatusCode::UNAUTHORIZED,
             "client_certificate_required",
             "A client certificate is required (mutual TLS).".into(),
@@ -72,8 +65,7 @@ fn admit(state: &AppState, entry: &SourceEntry, conn: Option<ConnInfo>) -> Resul
     if let Some(ip) = conn.map(|c| c.remote.ip()) {
         if !entry.source.allows(ip) {
             return Err(refuse(
-                state,
-                name,
+                entry,
                 StatusCode::FORBIDDEN,
                 "ip_not_allowed",
                 format!("Address {ip} is not allowed to post to source `{name}`."),
@@ -82,8 +74,7 @@ fn admit(state: &AppState, entry: &SourceEntry, conn: Option<ConnInfo>) -> Resul
     }
     if entry.limiter.as_ref().is_some_and(|l| l.check().is_err()) {
         return Err(refuse(
-            state,
-            name,
+            entry,
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             format!("Too many requests to source `{name}`; slow down and retry."),
@@ -95,15 +86,14 @@ fn admit(state: &AppState, entry: &SourceEntry, conn: Option<ConnInfo>) -> Resul
 /// Reads the whole body within the size limit and the request timeout.
 async fn read_body(
     state: &AppState,
-    source: &str,
+    entry: &SourceEntry,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Bytes, ApiError> {
     let limit = state.config.body_limit;
     let too_large = || {
         refuse(
-            state,
-            source,
+            entry,
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("Request body is larger than the limit of {limit} bytes."),
@@ -123,8 +113,7 @@ async fn read_body(
     .await
     {
         Err(_) => Err(refuse(
-            state,
-            source,
+            entry,
             StatusCode::REQUEST_TIMEOUT,
             "request_timeout",
             "The request body was not received in time.".into(),
@@ -139,8 +128,7 @@ async fn read_body(
                 cause = c.source();
             }
             Err(refuse(
-                state,
-                source,
+                entry,
                 StatusCode::BAD_REQUEST,
                 "bad_body",
                 format!("Could not read the request body: {e}"),
@@ -161,7 +149,7 @@ pub async fn ingest(
     let started = Instant::now();
     let source = &entry.source;
     admit(state, entry, req.conn)?;
-    let body = read_body(state, &source.name, &req.headers, req.body).await?;
+    let body = read_body(state, entry, &req.headers, req.body).await?;
     let now = now_ms();
 
     let verified = if source.secrets.is_empty() {
@@ -220,20 +208,14 @@ pub async fn ingest(
         .insert_event(event, source.dedup_window, state.config.rejected_cap)
         .await
         .map_err(|e| ApiError::internal(crate::error::Shape::Ingress, e))?;
-    state
-        .metrics
-        .body_bytes
-        .get_or_create(&crate::metrics::SourceLabel {
-            source: source.name.clone(),
-        })
-        .observe(size as f64);
+    entry.metrics.body_bytes.observe(size as f64);
 
     let label = match (&inserted, verdict, &parsed) {
         (Inserted::Duplicate(_), ..) => "duplicate",
         (_, Verdict::Rejected, Err(_)) if verified.is_ok() => "invalid_body",
         (_, v, _) => v.as_str(),
     };
-    state.metrics.count(&source.name, label);
+    entry.metrics.count(label);
     tracing::info!(
         source = %source.name,
         event_type = event_type.as_deref().unwrap_or("-"),

@@ -1,0 +1,56 @@
+//! Load through hookline's own load tool, `hookline send --count --concurrency --json`.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use serde_json::Value;
+
+/// What one load run measured.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub requests: u64,
+    pub ok: u64,
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// Sends `count` signed webhooks with `concurrency` in flight; bounded by the
+/// count and by each request's 10 s timeout.
+pub async fn run(
+    hookline: &Path,
+    url: &str,
+    payload: &Path,
+    secret: &str,
+    count: u64,
+    concurrency: usize,
+) -> anyhow::Result<Measured> {
+    let out = tokio::process::Command::new(hookline)
+        .args([
+            "send", url, "--scheme", "standard", "--secret", secret, "--json",
+        ])
+        .arg("--data")
+        .arg(format!("@{}", payload.display()))
+        .args([
+            "--count",
+            &count.to_string(),
+            "--concurrency",
+            &concurrency.to_string(),
+        ])
+        .output()
+        .await
+        .context("running hookline send")?;
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("load summary: {}", String::from_utf8_lossy(&out.stderr)))?;
+    let ok = v["byStatusClass"]["2xx"].as_u64().unwrap_or(0);
+    if ok == 0 {
+        bail!("no request succeeded against {url}: {v}");
+    }
+    Ok(Measured {
+        requests: v["sent"].as_u64().unwrap_or(0),
+        ok,
+        rps: v["requestsPerSec"].as_f64().unwrap_or(0.0),
+        p50_ms: v["latencyMs"]["p50"].as_f64().unwrap_or(0.0),
+        p99_ms: v["latencyMs"]["p99"].as_f64().unwrap_or(0.0),
+    })
+}

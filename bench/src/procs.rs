@@ -1,0 +1,80 @@
+//! Processes under test: build, start, find their address, measure peak memory.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The workspace root (the parent of bench/).
+pub fn root() -> PathBuf {
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR"));
+    bench.parent().unwrap_or(bench).to_path_buf()
+}
+
+/// Builds the release `hookline` binary and returns its path.
+pub fn build_hookline() -> anyhow::Result<PathBuf> {
+    eprintln!("building hookline (release)…");
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "-p", "hookline"])
+        .current_dir(root())
+        .status()
+        .context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build --release -p hookline failed");
+    }
+    Ok(root().join("target/release/hookline"))
+}
+
+/// A started server process and its address.
+pub struct Proc {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Proc {
+    /// Starts `cmd` and waits (up to 60 s) for a stdout line containing
+    /// `listening on http://ADDR`.
+    pub async fn start(mut cmd: Command) -> anyhow::Result<Proc> {
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().context("starting the server")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .context("the server did not start within 60 s")??
+            .context("the server exited before listening")?;
+        let url = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .with_context(|| format!("unexpected first line: {line}"))?
+            .to_string();
+        // Keep reading stdout so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Proc { child, url })
+    }
+
+    /// Peak resident memory (VmHWM) in MiB.
+    pub fn peak_rss_mib(&self) -> Option<f64> {
+        let pid = self.child.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kb: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        Some(kb / 1024.0)
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+}
