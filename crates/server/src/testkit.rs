@@ -206,6 +206,17 @@ impl TestApp {
             .bearer_auth(&self.admin_token)
     }
 
+    /// `GET /api/v1{path}` with the admin token; panics unless it answers 2xx JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let r = self
+            .api(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("request");
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().await.expect("JSON body")
+    }
+
     /// Asks for a graceful shutdown and waits for it. Returns the directory
     /// holding the database, so a test can reopen it; dropping it deletes it.
     pub async fn stop(mut self) -> tempfile::TempDir {

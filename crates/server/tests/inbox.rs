@@ -55,12 +55,6 @@ async fn send_github(app: &TestApp, body: &[u8], event: &str, delivery: &str) {
     assert_eq!(r.status(), 200);
 }
 
-async fn get(app: &TestApp, path: &str) -> Value {
-    let r = app.api(Method::GET, path).send().await.unwrap();
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn filters_and_pagination() {
     let app = app().await;
@@ -83,11 +77,11 @@ async fn filters_and_pagination() {
         .unwrap();
     assert_eq!(bad.status(), 401);
 
-    let pushes = get(&app, "/source/gh/event?eventType=push").await;
+    let pushes = app.get_json("/source/gh/event?eventType=push").await;
     assert_eq!(pushes["data"].as_array().unwrap().len(), 4);
-    let rejected = get(&app, "/source/gh/event?verdict=rejected").await;
+    let rejected = app.get_json("/source/gh/event?verdict=rejected").await;
     assert_eq!(rejected["data"].as_array().unwrap().len(), 1);
-    let verified = get(&app, "/source/gh/event?verdict=verified").await;
+    let verified = app.get_json("/source/gh/event?verdict=verified").await;
     assert_eq!(verified["data"].as_array().unwrap().len(), 7);
     assert!(
         verified["data"][0].get("body").is_none(),
@@ -97,7 +91,7 @@ async fn filters_and_pagination() {
     let mut seen = Vec::new();
     let mut path = "/source/gh/event?limit=3".to_string();
     loop {
-        let page = get(&app, &path).await;
+        let page = app.get_json(&path).await;
         seen.extend(
             page["data"]
                 .as_array()
@@ -118,13 +112,13 @@ async fn filters_and_pagination() {
     let unique: std::collections::HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), 8);
 
-    let future = get(&app, "/source/gh/event?after=2999-01-01T00:00:00Z").await;
+    let future = app
+        .get_json("/source/gh/event?after=2999-01-01T00:00:00Z")
+        .await;
     assert_eq!(future["data"].as_array().unwrap().len(), 0);
-    let past = get(
-        &app,
-        "/source/gh/event?before=2999-01-01T00:00:00Z&after=2000-01-01T00:00:00Z",
-    )
-    .await;
+    let past = app
+        .get_json("/source/gh/event?before=2999-01-01T00:00:00Z&after=2000-01-01T00:00:00Z")
+        .await;
     assert_eq!(past["data"].as_array().unwrap().len(), 8);
 
     let r = app
@@ -159,7 +153,7 @@ async fn replay_byte_exact_with_original_headers() {
     let app = app().await;
     let body = b"{\"weird\" :\t[1,2 ,3],\n \"caf\xc3\xa9\": null}";
     send_github(&app, body, "push", "delivery-42").await;
-    let id = get(&app, "/source/gh/event").await["data"][0]["id"]
+    let id = app.get_json("/source/gh/event").await["data"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -209,7 +203,7 @@ async fn replay_resigned_with_a_fresh_timestamp() {
     let app = app().await;
     let body = br#"{"n":1}"#;
     send_github(&app, body, "push", "d-9").await;
-    let id = get(&app, "/source/gh/event").await["data"][0]["id"]
+    let id = app.get_json("/source/gh/event").await["data"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();

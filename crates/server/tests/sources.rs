@@ -197,14 +197,7 @@ async fn every_scheme_accepts_valid_and_rejects_each_tamper() {
         }
     }
     // Every request was stored, rejected ones marked with their reason.
-    let list: Value = app
-        .api(Method::GET, "/source/stripe/event?verdict=rejected")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/source/stripe/event?verdict=rejected").await;
     let reasons: Vec<&str> = list["data"]
         .as_array()
         .unwrap()
@@ -234,23 +227,11 @@ async fn provider_event_types_are_recorded() {
         body,
     )
     .await;
-    let gh: Value = app
-        .api(Method::GET, "/source/gh/event")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let gh: Value = app.get_json("/source/gh/event").await;
     assert_eq!(gh["data"][0]["eventType"], "push");
     let st: Value = app
-        .api(Method::GET, "/source/st/event?eventType=invoice.paid")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/source/st/event?eventType=invoice.paid")
+        .await;
     assert_eq!(st["data"].as_array().unwrap().len(), 1);
     assert_eq!(
         st["data"][0]["dedupKey"], "evt_77",
@@ -404,14 +385,7 @@ async fn allow_lists_and_rate_limits() {
         "a burst of 5: {statuses:?}"
     );
     assert!(statuses.contains(&429));
-    let list: Value = app
-        .api(Method::GET, "/source/limited/event")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/source/limited/event").await;
     assert_eq!(
         list["data"].as_array().unwrap().len(),
         5,
@@ -530,14 +504,7 @@ async fn source_api_crud_and_auth() {
         200
     );
 
-    let list: Value = app
-        .api(Method::GET, "/source")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/source").await;
     let names: Vec<&str> = list["data"]
         .as_array()
         .unwrap()

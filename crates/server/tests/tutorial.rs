@@ -262,14 +262,7 @@ async fn every_request_is_stored_byte_exact_before_the_answer() {
         .unwrap();
     assert_eq!(bad.status(), 401);
 
-    let list: Value = app
-        .api(Method::GET, "/source/default/event")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/source/default/event").await;
     assert_eq!(list["done"], true);
     let data = list["data"].as_array().unwrap();
     assert_eq!(data.len(), 2);

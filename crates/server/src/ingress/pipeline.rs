@@ -16,13 +16,28 @@ use crate::error::ApiError;
 use crate::serve::ConnInfo;
 use crate::state::{AppState, SourceEntry};
 
-/// A request on its way in.
+/// A request on its way in; extracted whole by the ingress handlers.
 pub struct Request {
     pub method: Method,
     pub uri: Uri,
     pub headers: HeaderMap,
     pub conn: Option<ConnInfo>,
     pub body: Body,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Request {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        Ok(Request {
+            conn: parts.extensions.get::<ConnInfo>().copied(),
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            body,
+        })
+    }
 }
 
 /// How the tutorial route and named sources differ in their answers.

@@ -1,25 +1,19 @@
 //! `POST /in/{source}`: named sources with any scheme.
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use serde_json::json;
 
 use super::pipeline::{self, Outcome, Style};
 use crate::error::ApiError;
-use crate::serve::ConnInfo;
 use crate::state::AppState;
 
 pub async fn receive(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    conn: Option<Extension<ConnInfo>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    req: pipeline::Request,
 ) -> Result<Response, ApiError> {
     let entry = state.source(&name).ok_or_else(|| {
         ApiError::ingress(
@@ -30,13 +24,6 @@ pub async fn receive(
             ),
         )
     })?;
-    let req = pipeline::Request {
-        method,
-        uri,
-        headers,
-        conn: conn.map(|c| c.0),
-        body,
-    };
     Ok(
         match pipeline::ingest(&state, &entry, req, None, Style::Source).await? {
             Outcome::Stored { id, parsed, .. } => {

@@ -1,16 +1,14 @@
 //! The classic Express tutorial's surface, byte-compatible for its senders.
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use hookline_core::source::DEFAULT_SOURCE;
 use serde_json::json;
 
 use super::pipeline::{self, Outcome, Style};
 use crate::error::{ApiError, Shape};
-use crate::serve::ConnInfo;
 use crate::state::AppState;
 
 /// `GET /`
@@ -45,22 +43,11 @@ pub async fn ready(State(state): State<AppState>) -> Response {
 pub async fn webhook(
     State(state): State<AppState>,
     Path(event): Path<String>,
-    conn: Option<Extension<ConnInfo>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    req: pipeline::Request,
 ) -> Result<Response, ApiError> {
     let entry = state
         .source(DEFAULT_SOURCE)
         .ok_or_else(|| ApiError::internal(Shape::Ingress, "the default source is missing"))?;
-    let req = pipeline::Request {
-        method,
-        uri,
-        headers,
-        conn: conn.map(|c| c.0),
-        body,
-    };
     Ok(
         match pipeline::ingest(&state, &entry, req, Some(&event), Style::Tutorial).await? {
             Outcome::Stored {
