@@ -108,6 +108,26 @@ typed_id!(
     EventId,
     "evt"
 );
+typed_id!(
+    /// An application, one consumer of webhooks (`app_…`).
+    AppId,
+    "app"
+);
+typed_id!(
+    /// An endpoint, a URL that receives an app's webhooks (`ep_…`).
+    EndpointId,
+    "ep"
+);
+typed_id!(
+    /// A message, one event to deliver (`msg_…`).
+    MessageId,
+    "msg"
+);
+typed_id!(
+    /// One HTTP try of a delivery (`atmpt_…`).
+    AttemptId,
+    "atmpt"
+);
 
 #[cfg(test)]
 mod tests {

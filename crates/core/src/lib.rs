@@ -7,6 +7,8 @@
 //! - [`source`]: [`Source`], an ingress point: scheme, secrets, dedup rule, allow-list.
 //! - [`inbound`]: [`InboundEvent`], one received request stored byte-exact, and
 //!   its [`Verdict`].
+//! - [`outbound`]: sending: [`App`], [`Endpoint`], [`Message`], [`Delivery`],
+//!   [`Attempt`], and the [`RetryPolicy`] as plain data.
 //! - [`page`]: cursor pagination (`iterator`, `limit`) shared by every list.
 //! - [`store`]: the async [`Store`] trait every backend implements, and [`StoreError`].
 //! - `testkit` (feature `testkit`): the contract test-suite every backend must pass.
@@ -14,14 +16,19 @@
 pub mod clock;
 pub mod id;
 pub mod inbound;
+pub mod outbound;
 pub mod page;
 pub mod source;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use id::{EventId, SourceId};
+pub use id::{AppId, AttemptId, EndpointId, EventId, MessageId, SourceId};
 pub use inbound::{EventFilter, InboundEvent, Verdict};
+pub use outbound::{
+    App, Attempt, Claimed, Delivery, DeliveryStatus, Endpoint, EndpointSecret, Message, Next,
+    RetryPolicy, Trigger,
+};
 pub use page::{Page, PageRequest};
 pub use source::{DedupRule, Source, SourceError, SourceSpec};
 pub use store::{Inserted, Store, StoreError};

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::id::EventId;
+use crate::id::{AppId, EndpointId, EventId, MessageId};
 use crate::inbound::{EventFilter, InboundEvent};
+use crate::outbound::{App, Attempt, Claimed, Delivery, Endpoint, Message, Next};
 use crate::page::{Page, PageRequest};
 use crate::source::Source;
 
@@ -78,6 +79,80 @@ pub trait Store: Send + Sync + 'static {
     /// A small key-value table for server state (e.g. the admin token's hash).
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError>;
+
+    // --- Sending: applications and endpoints -------------------------------
+
+    /// `Conflict` if the uid is taken.
+    async fn create_app(&self, app: &App) -> Result<(), StoreError>;
+    /// By `app_…` id or by uid.
+    async fn get_app(&self, id_or_uid: &str) -> Result<Option<App>, StoreError>;
+    /// Newest first.
+    async fn list_apps(&self, page: &PageRequest) -> Result<Page<App>, StoreError>;
+    async fn update_app(&self, app: &App) -> Result<(), StoreError>;
+    /// Deletes the app with its endpoints, messages, deliveries and attempts.
+    async fn delete_app(&self, id: &AppId) -> Result<(), StoreError>;
+
+    /// `Conflict` if the uid is taken within the app.
+    async fn create_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError>;
+    /// By `ep_…` id or by uid, within the app.
+    async fn get_endpoint(
+        &self,
+        app: &AppId,
+        id_or_uid: &str,
+    ) -> Result<Option<Endpoint>, StoreError>;
+    /// Newest first.
+    async fn list_endpoints(
+        &self,
+        app: &AppId,
+        page: &PageRequest,
+    ) -> Result<Page<Endpoint>, StoreError>;
+    async fn update_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError>;
+    /// Deletes the endpoint and its pending deliveries.
+    async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> Result<(), StoreError>;
+
+    // --- Sending: messages and deliveries ----------------------------------
+
+    /// Stores the message and one pending delivery, due at once, for every
+    /// endpoint of its app that wants it, in one transaction. Returns how many
+    /// deliveries were made; `Conflict` if the app already has its `event_id`.
+    async fn publish(&self, message: &Message) -> Result<usize, StoreError>;
+    async fn get_message(&self, app: &AppId, id: &MessageId)
+        -> Result<Option<Message>, StoreError>;
+    /// Newest first.
+    async fn list_messages(
+        &self,
+        app: &AppId,
+        page: &PageRequest,
+    ) -> Result<Page<Message>, StoreError>;
+    /// A message's deliveries, one per endpoint it went to.
+    async fn list_deliveries(
+        &self,
+        app: &AppId,
+        message: &MessageId,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Claims up to `limit` deliveries due at `now` (ms): each becomes
+    /// `Sending` and is due again at `now + lease`, so if its worker dies it is
+    /// simply claimed again after the lease. Oldest due first.
+    async fn claim_due(
+        &self,
+        now: i64,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<Claimed>, StoreError>;
+    /// Records one attempt and moves its delivery on: delivered, due again,
+    /// or failed.
+    async fn record_attempt(&self, attempt: &Attempt, next: Next) -> Result<(), StoreError>;
+    /// When the earliest pending delivery is due (ms), if any.
+    async fn next_due(&self) -> Result<Option<i64>, StoreError>;
+    /// Attempts of one message or one endpoint (at least one filter), newest first.
+    async fn list_attempts(
+        &self,
+        app: &AppId,
+        message: Option<&MessageId>,
+        endpoint: Option<&EndpointId>,
+        page: &PageRequest,
+    ) -> Result<Page<Attempt>, StoreError>;
 
     /// Group-commit counters since start, for metrics.
     fn commit_stats(&self) -> CommitStats {

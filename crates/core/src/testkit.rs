@@ -11,8 +11,11 @@ use std::time::Duration;
 use hookline_signature::{Scheme, Secret};
 
 use crate::clock::now_ms;
-use crate::id::EventId;
+use crate::id::{AppId, AttemptId, EndpointId, EventId, MessageId};
 use crate::inbound::{EventFilter, InboundEvent, Verdict};
+use crate::outbound::{
+    App, Attempt, DeliveryStatus, Endpoint, EndpointSecret, Message, Next, Trigger,
+};
 use crate::page::PageRequest;
 use crate::source::{DedupRule, Source};
 use crate::store::{Inserted, Store, StoreError};
@@ -302,6 +305,341 @@ pub async fn concurrent_inserts_all_commit(store: Arc<dyn Store>) {
     assert_eq!(n, 300);
 }
 
+// --- sending -----------------------------------------------------------------
+
+pub fn app(name: &str, uid: Option<&str>) -> App {
+    let now = now_ms();
+    App {
+        id: AppId::at(now),
+        uid: uid.map(Into::into),
+        name: name.into(),
+        metadata: serde_json::Map::new(),
+        throttle_rate: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+pub fn endpoint(
+    app: &AppId,
+    url: &str,
+    types: Option<&[&str]>,
+    channels: Option<&[&str]>,
+) -> Endpoint {
+    let now = now_ms();
+    let list = |v: Option<&[&str]>| v.map(|v| v.iter().map(|s| s.to_string()).collect());
+    Endpoint {
+        id: EndpointId::new(),
+        app_id: app.clone(),
+        uid: None,
+        url: url.into(),
+        description: String::new(),
+        secrets: vec![EndpointSecret {
+            key: Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            expires_at: None,
+        }],
+        event_types: list(types),
+        channels: list(channels),
+        headers: Default::default(),
+        disabled: false,
+        throttle_rate: None,
+        metadata: serde_json::Map::new(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+pub fn message(
+    app: &AppId,
+    event_type: &str,
+    event_id: Option<&str>,
+    channels: Option<&[&str]>,
+) -> Message {
+    let now = now_ms();
+    Message {
+        id: MessageId::at(now),
+        app_id: app.clone(),
+        event_type: event_type.into(),
+        event_id: event_id.map(Into::into),
+        payload: r#"{"z":1,"a":"\u00e9"}"#.into(),
+        channels: channels.map(|c| c.iter().map(|s| s.to_string()).collect()),
+        created_at: now,
+    }
+}
+
+pub async fn apps_and_endpoints(store: Arc<dyn Store>) {
+    let mut a = app("Acme", Some("acme"));
+    a.metadata.insert("plan".into(), "pro".into());
+    store.create_app(&a).await.unwrap();
+    assert_eq!(store.get_app(a.id.as_str()).await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store.get_app("acme").await.unwrap(),
+        Some(a.clone()),
+        "by uid"
+    );
+    assert!(matches!(
+        store.create_app(&app("Other", Some("acme"))).await,
+        Err(StoreError::Conflict(_))
+    ));
+    for i in 0..4 {
+        store
+            .create_app(&app(&format!("n{i}"), None))
+            .await
+            .unwrap();
+    }
+    let first = store
+        .list_apps(&PageRequest::new(Some(3), None))
+        .await
+        .unwrap();
+    assert_eq!((first.data.len(), first.done), (3, false));
+    let rest = store
+        .list_apps(&PageRequest::new(Some(3), first.iterator))
+        .await
+        .unwrap();
+    assert_eq!((rest.data.len(), rest.done), (2, true));
+
+    a.name = "Acme Inc".into();
+    store.update_app(&a).await.unwrap();
+    assert_eq!(
+        store.get_app("acme").await.unwrap().unwrap().name,
+        "Acme Inc"
+    );
+
+    let mut e = endpoint(&a.id, "https://example.com/hook", Some(&["a"]), None);
+    e.uid = Some("main".into());
+    e.headers.insert("x-tenant".into(), "acme".into());
+    store.create_endpoint(&e).await.unwrap();
+    assert_eq!(
+        store.get_endpoint(&a.id, e.id.as_str()).await.unwrap(),
+        Some(e.clone())
+    );
+    assert_eq!(
+        store.get_endpoint(&a.id, "main").await.unwrap(),
+        Some(e.clone())
+    );
+    assert_eq!(
+        store.get_endpoint(&AppId::new(), "main").await.unwrap(),
+        None,
+        "scoped by app"
+    );
+    e.disabled = true;
+    e.secrets.push(EndpointSecret {
+        key: Secret::new("whsec_b2xk"),
+        expires_at: Some(5),
+    });
+    store.update_endpoint(&e).await.unwrap();
+    assert_eq!(
+        store.get_endpoint(&a.id, "main").await.unwrap(),
+        Some(e.clone())
+    );
+    assert_eq!(
+        store
+            .list_endpoints(&a.id, &PageRequest::default())
+            .await
+            .unwrap()
+            .data
+            .len(),
+        1
+    );
+    store.delete_endpoint(&a.id, &e.id).await.unwrap();
+    assert!(matches!(
+        store.delete_endpoint(&a.id, &e.id).await,
+        Err(StoreError::NotFound)
+    ));
+
+    store.delete_app(&a.id).await.unwrap();
+    assert_eq!(store.get_app("acme").await.unwrap(), None);
+}
+
+pub async fn publish_fans_out_by_filters(store: Arc<dyn Store>) {
+    let a = app("fan", None);
+    store.create_app(&a).await.unwrap();
+    let all = endpoint(&a.id, "http://all", None, None);
+    let typed = endpoint(&a.id, "http://typed", Some(&["invoice.paid"]), None);
+    let channel = endpoint(&a.id, "http://channel", None, Some(&["eu"]));
+    let mut off = endpoint(&a.id, "http://off", None, None);
+    off.disabled = true;
+    for e in [&all, &typed, &channel, &off] {
+        store.create_endpoint(e).await.unwrap();
+    }
+    let m = message(&a.id, "invoice.paid", Some("evt-1"), Some(&["eu"]));
+    assert_eq!(store.publish(&m).await.unwrap(), 3);
+    assert_eq!(
+        store.get_message(&a.id, &m.id).await.unwrap(),
+        Some(m.clone()),
+        "payload byte-exact"
+    );
+    assert_eq!(
+        store
+            .publish(&message(&a.id, "user.created", None, None))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .publish(&message(&a.id, "invoice.paid", None, None))
+            .await
+            .unwrap(),
+        2
+    );
+    let dup = message(&a.id, "x", Some("evt-1"), None);
+    assert!(
+        matches!(store.publish(&dup).await, Err(StoreError::Conflict(_))),
+        "eventId is unique per app"
+    );
+    let deliveries = store.list_deliveries(&a.id, &m.id).await.unwrap();
+    assert_eq!(deliveries.len(), 3);
+    assert!(deliveries
+        .iter()
+        .all(|d| d.status == DeliveryStatus::Pending && d.attempts == 0));
+    assert_eq!(
+        store
+            .list_messages(&a.id, &PageRequest::default())
+            .await
+            .unwrap()
+            .data
+            .len(),
+        3
+    );
+}
+
+pub async fn claims_lease_and_attempts(store: Arc<dyn Store>) {
+    let a = app("claims", None);
+    store.create_app(&a).await.unwrap();
+    let e = endpoint(&a.id, "http://x", None, None);
+    store.create_endpoint(&e).await.unwrap();
+    let m = message(&a.id, "t", None, None);
+    store.publish(&m).await.unwrap();
+    let now = now_ms() + 10;
+    let lease = Duration::from_secs(30);
+    assert_eq!(store.next_due().await.unwrap(), Some(m.created_at));
+
+    let got = store.claim_due(now, 10, lease).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        (got[0].message.clone(), got[0].endpoint.clone()),
+        (m.clone(), e.clone())
+    );
+    assert_eq!(got[0].delivery.status, DeliveryStatus::Sending);
+    assert!(
+        store.claim_due(now, 10, lease).await.unwrap().is_empty(),
+        "leased"
+    );
+    let again = store.claim_due(now + 30_001, 10, lease).await.unwrap();
+    assert_eq!(
+        again.len(),
+        1,
+        "a lease that runs out makes the delivery due again"
+    );
+
+    let attempt = |status, code, at| Attempt {
+        id: AttemptId::at(at),
+        message_id: m.id.clone(),
+        endpoint_id: e.id.clone(),
+        app_id: a.id.clone(),
+        url: e.url.clone(),
+        status,
+        response_status_code: code,
+        response: "nope".into(),
+        duration_ms: 12,
+        trigger: Trigger::Scheduled,
+        created_at: at,
+    };
+    store
+        .record_attempt(
+            &attempt(DeliveryStatus::Failed, 500, now),
+            Next::RetryAt(now + 5000),
+        )
+        .await
+        .unwrap();
+    let d = &store.list_deliveries(&a.id, &m.id).await.unwrap()[0];
+    assert_eq!(
+        (d.status, d.attempts, d.next_attempt_at),
+        (DeliveryStatus::Pending, 1, Some(now + 5000))
+    );
+    assert!(store
+        .claim_due(now + 4999, 10, lease)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.claim_due(now + 5000, 10, lease).await.unwrap().len(),
+        1
+    );
+    store
+        .record_attempt(
+            &attempt(DeliveryStatus::Success, 200, now + 5001),
+            Next::Success,
+        )
+        .await
+        .unwrap();
+    let d = &store.list_deliveries(&a.id, &m.id).await.unwrap()[0];
+    assert_eq!(
+        (d.status, d.attempts, d.next_attempt_at),
+        (DeliveryStatus::Success, 2, None)
+    );
+    assert_eq!(store.next_due().await.unwrap(), None);
+
+    let by_msg = store
+        .list_attempts(&a.id, Some(&m.id), None, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(by_msg.data.len(), 2);
+    assert_eq!(by_msg.data[0].response_status_code, 200, "newest first");
+    let by_ep = store
+        .list_attempts(&a.id, None, Some(&e.id), &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(by_ep.data, by_msg.data);
+    let other = store
+        .list_attempts(&AppId::new(), Some(&m.id), None, &PageRequest::default())
+        .await
+        .unwrap();
+    assert!(other.data.is_empty(), "scoped by app");
+}
+
+/// Concurrent claimers never get the same delivery.
+pub async fn concurrent_claims_are_exclusive(store: Arc<dyn Store>) {
+    let a = app("race", None);
+    store.create_app(&a).await.unwrap();
+    store
+        .create_endpoint(&endpoint(&a.id, "http://x", None, None))
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        store
+            .publish(&message(&a.id, "t", None, None))
+            .await
+            .unwrap();
+    }
+    let now = now_ms() + 10;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let got = store
+                        .claim_due(now, 7, Duration::from_secs(60))
+                        .await
+                        .unwrap();
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got.into_iter().map(|c| c.message.id));
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let unique: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!((all.len(), unique.len()), (200, 200));
+}
+
 /// Expands to one `#[tokio::test]` per contract check; `$open` is an async
 /// expression giving a fresh `Arc<dyn Store>`.
 #[macro_export]
@@ -310,7 +648,8 @@ macro_rules! store_contract {
         $crate::store_contract!(@each $open;
             source_crud, events_are_byte_exact, duplicates_within_the_window,
             rejected_events_are_capped, listing_filters_and_pages, settings,
-            concurrent_inserts_all_commit);
+            concurrent_inserts_all_commit, apps_and_endpoints, publish_fans_out_by_filters,
+            claims_lease_and_attempts, concurrent_claims_are_exclusive);
     };
     (@each $open:expr; $($name:ident),*) => {
         $(

@@ -11,11 +11,14 @@
 //! - `writer`: the group-commit writer thread.
 //! - `checkpoint`: WAL checkpoints on their own thread, off the commit path.
 //! - `readers`: the read connection pool.
-//! - `rows`: mapping between rows and domain types.
+//! - `rows`: mapping between inbox rows and domain types.
+//! - `outbound`: the sending side's queries (apps, endpoints, messages,
+//!   deliveries, attempts).
 //! - `store`: [`SqliteStore`], opening and the `Store` implementation.
 
 mod checkpoint;
 mod migrate;
+mod outbound;
 mod readers;
 mod rows;
 mod store;

@@ -2,7 +2,10 @@
 
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_inbox.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_inbox.sql"),
+    include_str!("../migrations/0002_outbound.sql"),
+];
 
 /// Applies every migration newer than the database; returns how many ran.
 pub(crate) fn run(conn: &mut Connection) -> rusqlite::Result<usize> {

@@ -8,14 +8,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hookline_core::store::CommitStats;
 use hookline_core::{
-    EventFilter, EventId, InboundEvent, Inserted, Page, PageRequest, Source, Store, StoreError,
+    App, AppId, Attempt, Claimed, Delivery, Endpoint, EndpointId, EventFilter, EventId,
+    InboundEvent, Inserted, Message, MessageId, Next, Page, PageRequest, Source, Store, StoreError,
 };
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
 
 use crate::readers::Readers;
 use crate::rows::{self, EVENT_COLUMNS, SOURCE_COLUMNS};
 use crate::writer::{CommitCounters, Writer};
-use crate::{backend, checkpoint, migrate};
+use crate::{backend, checkpoint, migrate, outbound};
 
 const READERS: usize = 4;
 
@@ -335,6 +336,162 @@ impl Store for SqliteStore {
                 .map(|_| ())
                 .map_err(backend)
             })
+            .await
+    }
+
+    async fn create_app(&self, app: &App) -> Result<(), StoreError> {
+        let app = app.clone();
+        self.writer
+            .write(move |c| outbound::insert_app(c, &app))
+            .await
+    }
+
+    async fn get_app(&self, id_or_uid: &str) -> Result<Option<App>, StoreError> {
+        let key = id_or_uid.to_string();
+        self.readers
+            .read(move |c| outbound::select_app(c, &key))
+            .await
+    }
+
+    async fn list_apps(&self, page: &PageRequest) -> Result<Page<App>, StoreError> {
+        let page = page.clone();
+        self.readers
+            .read(move |c| outbound::list_apps(c, &page))
+            .await
+    }
+
+    async fn update_app(&self, app: &App) -> Result<(), StoreError> {
+        let app = app.clone();
+        self.writer
+            .write(move |c| outbound::update_app(c, &app))
+            .await
+    }
+
+    async fn delete_app(&self, id: &AppId) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.writer
+            .write(move |c| outbound::delete_app(c, &id))
+            .await
+    }
+
+    async fn create_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
+        let e = endpoint.clone();
+        self.writer
+            .write(move |c| outbound::insert_endpoint(c, &e))
+            .await
+    }
+
+    async fn get_endpoint(
+        &self,
+        app: &AppId,
+        id_or_uid: &str,
+    ) -> Result<Option<Endpoint>, StoreError> {
+        let (app, key) = (app.clone(), id_or_uid.to_string());
+        self.readers
+            .read(move |c| outbound::select_endpoint(c, &app, &key))
+            .await
+    }
+
+    async fn list_endpoints(
+        &self,
+        app: &AppId,
+        page: &PageRequest,
+    ) -> Result<Page<Endpoint>, StoreError> {
+        let (app, page) = (app.clone(), page.clone());
+        self.readers
+            .read(move |c| outbound::list_endpoints(c, &app, &page))
+            .await
+    }
+
+    async fn update_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
+        let e = endpoint.clone();
+        self.writer
+            .write(move |c| outbound::update_endpoint(c, &e))
+            .await
+    }
+
+    async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> Result<(), StoreError> {
+        let (app, id) = (app.clone(), id.clone());
+        self.writer
+            .write(move |c| outbound::delete_endpoint(c, &app, &id))
+            .await
+    }
+
+    async fn publish(&self, message: &Message) -> Result<usize, StoreError> {
+        let m = message.clone();
+        self.writer.write(move |c| outbound::publish(c, &m)).await
+    }
+
+    async fn get_message(
+        &self,
+        app: &AppId,
+        id: &MessageId,
+    ) -> Result<Option<Message>, StoreError> {
+        let (app, id) = (app.clone(), id.clone());
+        self.readers
+            .read(move |c| outbound::select_message(c, &app, &id))
+            .await
+    }
+
+    async fn list_messages(
+        &self,
+        app: &AppId,
+        page: &PageRequest,
+    ) -> Result<Page<Message>, StoreError> {
+        let (app, page) = (app.clone(), page.clone());
+        self.readers
+            .read(move |c| outbound::list_messages(c, &app, &page))
+            .await
+    }
+
+    async fn list_deliveries(
+        &self,
+        app: &AppId,
+        message: &MessageId,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let (app, msg) = (app.clone(), message.clone());
+        self.readers
+            .read(move |c| outbound::list_deliveries(c, &app, &msg))
+            .await
+    }
+
+    async fn claim_due(
+        &self,
+        now: i64,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        self.writer
+            .write(move |c| outbound::claim_due(c, now, limit, lease))
+            .await
+    }
+
+    async fn record_attempt(&self, attempt: &Attempt, next: Next) -> Result<(), StoreError> {
+        let a = attempt.clone();
+        self.writer
+            .write(move |c| outbound::record_attempt(c, &a, next))
+            .await
+    }
+
+    async fn next_due(&self) -> Result<Option<i64>, StoreError> {
+        self.readers.read(outbound::next_due).await
+    }
+
+    async fn list_attempts(
+        &self,
+        app: &AppId,
+        message: Option<&MessageId>,
+        endpoint: Option<&EndpointId>,
+        page: &PageRequest,
+    ) -> Result<Page<Attempt>, StoreError> {
+        let (app, msg, ep, page) = (
+            app.clone(),
+            message.cloned(),
+            endpoint.cloned(),
+            page.clone(),
+        );
+        self.readers
+            .read(move |c| outbound::list_attempts(c, &app, msg.as_ref(), ep.as_ref(), &page))
             .await
     }
 

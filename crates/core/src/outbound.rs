@@ -1,0 +1,296 @@
+//! Sending: applications, their endpoints, messages, deliveries and attempts.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hookline_signature::Secret;
+use serde_json::{Map, Value};
+
+use crate::id::{AppId, AttemptId, EndpointId, MessageId};
+
+/// One consumer of webhooks (Svix: an application).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub id: AppId,
+    /// An optional id of the caller's choosing, usable wherever `app_…` is.
+    pub uid: Option<String>,
+    pub name: String,
+    pub metadata: Map<String, Value>,
+    /// Default messages per second for the app's endpoints.
+    pub throttle_rate: Option<u16>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A signing secret; one being rotated out carries its expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointSecret {
+    pub key: Secret,
+    /// Milliseconds; after it the secret no longer signs.
+    pub expires_at: Option<i64>,
+}
+
+/// A URL that receives an app's webhooks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub id: EndpointId,
+    pub app_id: AppId,
+    pub uid: Option<String>,
+    pub url: String,
+    pub description: String,
+    /// The current secret first, then any in their grace period.
+    pub secrets: Vec<EndpointSecret>,
+    /// Only these event types (none: every type).
+    pub event_types: Option<Vec<String>>,
+    /// Only messages on these channels (none: every message).
+    pub channels: Option<Vec<String>>,
+    /// Extra headers sent with every delivery.
+    pub headers: BTreeMap<String, String>,
+    pub disabled: bool,
+    /// Messages per second, enforced.
+    pub throttle_rate: Option<u16>,
+    pub metadata: Map<String, Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Endpoint {
+    /// Whether a message of `event_type` on `channels` goes to this endpoint.
+    pub fn wants(&self, event_type: &str, channels: Option<&[String]>) -> bool {
+        if self.disabled {
+            return false;
+        }
+        let type_ok = match &self.event_types {
+            Some(types) if !types.is_empty() => types.iter().any(|t| t == event_type),
+            _ => true,
+        };
+        let channel_ok = match (&self.channels, channels) {
+            (Some(mine), Some(theirs)) if !mine.is_empty() => {
+                mine.iter().any(|c| theirs.contains(c))
+            }
+            (Some(mine), None) if !mine.is_empty() => false,
+            _ => true,
+        };
+        type_ok && channel_ok
+    }
+
+    /// The secrets that sign at `now` (ms): the current one and any still in grace.
+    pub fn signing_secrets(&self, now: i64) -> Vec<Secret> {
+        self.secrets
+            .iter()
+            .filter(|s| s.expires_at.is_none_or(|t| t > now))
+            .map(|s| s.key.clone())
+            .collect()
+    }
+}
+
+/// One event to deliver to every matching endpoint of an app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: MessageId,
+    pub app_id: AppId,
+    pub event_type: String,
+    /// The caller's id for the event, unique per app.
+    pub event_id: Option<String>,
+    /// The JSON payload, exactly the bytes that are sent (compact, key order kept).
+    pub payload: String,
+    pub channels: Option<Vec<String>>,
+    pub created_at: i64,
+}
+
+/// Where a delivery stands; the numbers are Svix's `MessageStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryStatus {
+    Success = 0,
+    Pending = 1,
+    /// Retries exhausted: the dead-letter state, kept and resendable.
+    Failed = 2,
+    Sending = 3,
+}
+
+impl DeliveryStatus {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_code(c: i64) -> Option<Self> {
+        match c {
+            0 => Some(DeliveryStatus::Success),
+            1 => Some(DeliveryStatus::Pending),
+            2 => Some(DeliveryStatus::Failed),
+            3 => Some(DeliveryStatus::Sending),
+            _ => None,
+        }
+    }
+
+    /// Svix's `statusText`.
+    pub fn text(self) -> &'static str {
+        match self {
+            DeliveryStatus::Success => "success",
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Failed => "fail",
+            DeliveryStatus::Sending => "sending",
+        }
+    }
+}
+
+/// A message's delivery to one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub message_id: MessageId,
+    pub endpoint_id: EndpointId,
+    pub app_id: AppId,
+    pub status: DeliveryStatus,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due (ms); none once finished.
+    pub next_attempt_at: Option<i64>,
+}
+
+/// What started an attempt; the numbers are Svix's `MessageAttemptTriggerType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Scheduled = 0,
+    Manual = 1,
+}
+
+/// One HTTP try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: AttemptId,
+    pub message_id: MessageId,
+    pub endpoint_id: EndpointId,
+    pub app_id: AppId,
+    pub url: String,
+    /// `Success` or `Failed` for this one try.
+    pub status: DeliveryStatus,
+    /// 0 when no HTTP answer came (connection refused, timeout, …).
+    pub response_status_code: u16,
+    /// The response body (truncated) or the transport error.
+    pub response: String,
+    pub duration_ms: u64,
+    pub trigger: Trigger,
+    pub created_at: i64,
+}
+
+/// A due delivery claimed by one worker until `lease_until`, with what it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub delivery: Delivery,
+    pub message: Message,
+    pub endpoint: Endpoint,
+}
+
+/// What happens after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Delivered.
+    Success,
+    /// Try again at this time (ms).
+    RetryAt(i64),
+    /// No tries left: the delivery fails (dead letter).
+    Failed,
+}
+
+/// When to retry: delays after the first try, as data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub schedule: Vec<Duration>,
+}
+
+impl Default for RetryPolicy {
+    /// After the first try: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+    fn default() -> Self {
+        let s = Duration::from_secs;
+        RetryPolicy {
+            schedule: vec![
+                s(5),
+                s(300),
+                s(1800),
+                s(7200),
+                s(18_000),
+                s(36_000),
+                s(36_000),
+            ],
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before attempt number `attempts + 1`, after `attempts` tries
+    /// failed; `None` when the schedule is exhausted.
+    pub fn delay_after(&self, attempts: u32) -> Option<Duration> {
+        let i = usize::try_from(attempts).ok()?.checked_sub(1)?;
+        self.schedule.get(i).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(types: Option<&[&str]>, channels: Option<&[&str]>) -> Endpoint {
+        let list = |v: Option<&[&str]>| v.map(|v| v.iter().map(|s| s.to_string()).collect());
+        Endpoint {
+            id: EndpointId::new(),
+            app_id: AppId::new(),
+            uid: None,
+            url: "http://x".into(),
+            description: String::new(),
+            secrets: vec![],
+            event_types: list(types),
+            channels: list(channels),
+            headers: BTreeMap::new(),
+            disabled: false,
+            throttle_rate: None,
+            metadata: Map::new(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn filters_by_type_and_channel() {
+        let ch = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(endpoint(None, None).wants("a", None));
+        assert!(endpoint(Some(&[]), None).wants("a", Some(&ch(&["x"]))));
+        assert!(endpoint(Some(&["a", "b"]), None).wants("b", None));
+        assert!(!endpoint(Some(&["a"]), None).wants("c", None));
+        assert!(endpoint(None, Some(&["x"])).wants("a", Some(&ch(&["y", "x"]))));
+        assert!(!endpoint(None, Some(&["x"])).wants("a", Some(&ch(&["y"]))));
+        assert!(!endpoint(None, Some(&["x"])).wants("a", None));
+        let mut off = endpoint(None, None);
+        off.disabled = true;
+        assert!(!off.wants("a", None));
+    }
+
+    #[test]
+    fn retry_schedule() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            p.delay_after(0),
+            None,
+            "before the first try there is no retry delay"
+        );
+        assert_eq!(p.delay_after(1), Some(Duration::from_secs(5)));
+        assert_eq!(p.delay_after(7), Some(Duration::from_secs(36_000)));
+        assert_eq!(p.delay_after(8), None, "8 tries in all, then failed");
+    }
+
+    #[test]
+    fn grace_period_secrets() {
+        let mut e = endpoint(None, None);
+        e.secrets = vec![
+            EndpointSecret {
+                key: Secret::new("new"),
+                expires_at: None,
+            },
+            EndpointSecret {
+                key: Secret::new("old"),
+                expires_at: Some(100),
+            },
+        ];
+        assert_eq!(e.signing_secrets(50).len(), 2);
+        assert_eq!(e.signing_secrets(100), vec![Secret::new("new")]);
+    }
+}
