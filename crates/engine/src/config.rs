@@ -1,0 +1,44 @@
+//! The engine's settings.
+
+use std::time::Duration;
+
+use hookline_core::RetryPolicy;
+use ipnet::IpNet;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Deliveries in flight at once, across all endpoints.
+    pub concurrency: usize,
+    /// Time allowed for one attempt, connection to last byte.
+    pub timeout: Duration,
+    /// Delays after the first try; ±`jitter` is applied to each.
+    pub retry: RetryPolicy,
+    /// Fraction of each delay added or taken at random (0.2 = ±20 %).
+    pub jitter: f64,
+    /// How long a claimed delivery is ours before another worker may retry it.
+    pub lease: Duration,
+    /// Longest idle wait before looking for due work again (the fallback to wake-ups).
+    pub poll: Duration,
+    /// Networks that may be called although private, loopback, etc.
+    pub allowed_subnets: Vec<IpNet>,
+    /// Refuse `http://` endpoints.
+    pub https_only: bool,
+    /// Response bodies kept per attempt.
+    pub response_cap: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            concurrency: 64,
+            timeout: Duration::from_secs(15),
+            retry: RetryPolicy::default(),
+            jitter: 0.2,
+            lease: Duration::from_secs(60),
+            poll: Duration::from_secs(1),
+            allowed_subnets: Vec::new(),
+            https_only: false,
+            response_cap: 16 * 1024,
+        }
+    }
+}

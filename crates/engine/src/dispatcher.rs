@@ -1,0 +1,173 @@
+//! The delivery loop. Publishing wakes it in-process, so an idle engine
+//! delivers within milliseconds; otherwise it sleeps until the next delivery is
+//! due (or `poll`, whichever comes first) and the store stays the source of truth.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookline_core::clock::now_ms;
+use hookline_core::{Attempt, AttemptId, Claimed, DeliveryStatus, Next, Store, Trigger};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::config::EngineConfig;
+use crate::ssrf::Guard;
+use crate::{attempt, client, retry};
+
+/// Most deliveries claimed in one go.
+const BATCH: usize = 64;
+
+/// Wakes the engine (e.g. after a publish). Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Waker(Arc<Notify>);
+
+impl Waker {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot build the delivery HTTP client: {0}")]
+    Client(String),
+}
+
+struct Shared {
+    store: Arc<dyn Store>,
+    config: EngineConfig,
+    client: reqwest::Client,
+    guard: Guard,
+}
+
+/// The delivery engine; `run` it on a task.
+pub struct Engine {
+    shared: Arc<Shared>,
+    waker: Waker,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, config: EngineConfig) -> Result<Engine, EngineError> {
+        let guard = Guard::new(config.allowed_subnets.clone());
+        let client = client::build(&config, Arc::new(guard.clone()))
+            .map_err(|e| EngineError::Client(e.to_string()))?;
+        Ok(Engine {
+            shared: Arc::new(Shared {
+                store,
+                config,
+                client,
+                guard,
+            }),
+            waker: Waker::default(),
+        })
+    }
+
+    pub fn waker(&self) -> Waker {
+        self.waker.clone()
+    }
+
+    /// Delivers until `shutdown` resolves, then lets sends in flight finish
+    /// (each is bounded by the attempt timeout). Deliveries it had claimed but
+    /// not started are retried by anyone once their lease ends.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let s = self.shared;
+        let permits = Arc::new(Semaphore::new(s.config.concurrency.max(1)));
+        let mut tasks = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            while tasks.try_join_next().is_some() {}
+            let free = permits.available_permits();
+            if free == 0 {
+                tokio::select! {
+                    _ = tasks.join_next() => continue,
+                    () = &mut shutdown => break,
+                }
+            }
+            let now = now_ms();
+            let claimed = match s
+                .store
+                .claim_due(now, free.min(BATCH), s.config.lease)
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot claim deliveries; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(s.config.poll) => continue,
+                        () = &mut shutdown => break,
+                    }
+                }
+            };
+            if claimed.is_empty() {
+                let poll = i64::try_from(s.config.poll.as_millis()).unwrap_or(1000);
+                let wait = match s.store.next_due().await {
+                    Ok(Some(due)) => (due - now).clamp(0, poll),
+                    _ => poll,
+                };
+                tokio::select! {
+                    () = self.waker.0.notified() => {},
+                    () = tokio::time::sleep(Duration::from_millis(wait.max(1).unsigned_abs())) => {},
+                    () = &mut shutdown => break,
+                }
+                continue;
+            }
+            for c in claimed {
+                let Ok(permit) = permits.clone().try_acquire_owned() else {
+                    break;
+                };
+                tasks.spawn(deliver(s.clone(), c, permit));
+            }
+        }
+        let drain = s.config.timeout + Duration::from_secs(5);
+        if tokio::time::timeout(drain, async { while tasks.join_next().await.is_some() {} })
+            .await
+            .is_err()
+        {
+            tracing::warn!("deliveries still in flight at shutdown; their leases will expire and they will be retried");
+        }
+    }
+}
+
+/// One attempt of one delivery, recorded; the permit bounds concurrency.
+async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit) {
+    let started_at = now_ms();
+    let outcome = attempt::send(&s.client, &s.guard, &s.config, &c, started_at).await;
+    let next = retry::next(&s.config, c.delivery.attempts, &outcome, now_ms());
+    let attempt = Attempt {
+        id: AttemptId::at(started_at),
+        message_id: c.message.id.clone(),
+        endpoint_id: c.endpoint.id.clone(),
+        app_id: c.message.app_id.clone(),
+        url: c.endpoint.url.clone(),
+        status: if outcome.ok() {
+            DeliveryStatus::Success
+        } else {
+            DeliveryStatus::Failed
+        },
+        response_status_code: outcome.status,
+        response: outcome.response,
+        duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
+        trigger: Trigger::Scheduled,
+        created_at: started_at,
+    };
+    tracing::info!(
+        msg = %c.message.id, endpoint = %c.endpoint.id, status = outcome.status,
+        attempt = c.delivery.attempts + 1, next = ?next, "delivery attempt"
+    );
+    if outcome.status == 410 {
+        // The receiver says the endpoint is gone for good: stop sending to it.
+        let mut gone = c.endpoint.clone();
+        gone.disabled = true;
+        gone.updated_at = now_ms();
+        if let Err(e) = s.store.update_endpoint(&gone).await {
+            tracing::warn!(endpoint = %gone.id, error = %e, "cannot disable the endpoint");
+        }
+    }
+    if let Err(e) = s.store.record_attempt(&attempt, next).await {
+        tracing::warn!(error = %e, "cannot record the attempt; the delivery is retried after its lease");
+    }
+    if let Next::Failed = next {
+        tracing::warn!(msg = %c.message.id, endpoint = %c.endpoint.id, "delivery failed for good (dead letter)");
+    }
+}

@@ -1,0 +1,25 @@
+//! hookline-engine: delivers messages. For each due delivery: claim it (with a
+//! lease), sign it (Standard Webhooks, every active secret), send it, record
+//! the attempt, and reschedule or finish it. Knows no HTTP server and no SQL:
+//! it works through `Arc<dyn Store>`.
+//!
+//! Modules:
+//! - [`config`]: [`EngineConfig`]: concurrency, timeout, retry schedule, lease, SSRF allow-list.
+//! - [`ssrf`]: which addresses may be called, enforced at DNS resolution and on literal IPs.
+//! - `client`: the HTTP client: no redirects, the SSRF-guarded resolver.
+//! - `attempt`: one signed HTTP try and what came of it.
+//! - `retry`: the next step after a try: done, retry when (jitter, `Retry-After`), or failed.
+//! - `dispatcher`: the loop: wake on publish or when due, claim, send with bounded concurrency.
+//! - [`testkit`] (feature `testkit`): a capturing HTTP receiver for tests.
+
+mod attempt;
+mod client;
+pub mod config;
+mod dispatcher;
+mod retry;
+pub mod ssrf;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use config::EngineConfig;
+pub use dispatcher::{Engine, EngineError, Waker};

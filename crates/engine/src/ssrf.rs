@@ -1,0 +1,158 @@
+//! Server-side request forgery guard: webhooks go to the public internet only,
+//! unless a network is explicitly allowed (`allowed_subnets`).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+
+/// Why an address may not be called.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{ip} is a {kind} address; webhooks may not be sent there unless its network is in allowed_subnets")]
+pub struct Blocked {
+    pub ip: IpAddr,
+    pub kind: &'static str,
+}
+
+/// The kind of non-public range `ip` is in, if any.
+pub fn special_range(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => v4_range(v4),
+        IpAddr::V6(v6) => v6_range(v6),
+    }
+}
+
+fn v4_range(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, c, _] = ip.octets();
+    let kind = match (a, b, c) {
+        _ if ip.is_loopback() => "loopback",
+        _ if ip.is_private() => "private",
+        _ if ip.is_link_local() => "link-local",
+        _ if ip.is_multicast() => "multicast",
+        _ if ip.is_broadcast() => "broadcast",
+        (0, ..) => "unspecified",
+        (100, 64..=127, _) => "shared (CGNAT)",
+        (192, 0, 0) => "IETF protocol",
+        (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "documentation",
+        (198, 18..=19, _) => "benchmarking",
+        (240..=255, ..) => "reserved",
+        _ => return None,
+    };
+    Some(kind)
+}
+
+fn v6_range(ip: Ipv6Addr) -> Option<&'static str> {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return v4_range(v4);
+    }
+    let seg = ip.segments();
+    let kind = match seg {
+        _ if ip.is_unspecified() => "unspecified",
+        _ if ip.is_loopback() => "loopback",
+        _ if ip.is_multicast() => "multicast",
+        [s, ..] if s & 0xfe00 == 0xfc00 => "unique local",
+        [s, ..] if s & 0xffc0 == 0xfe80 => "link-local",
+        [0x2001, 0x0db8, ..] => "documentation",
+        [0x0064, 0xff9b, ..] => {
+            // NAT64: judge the embedded IPv4 address.
+            let v4 = Ipv4Addr::new(
+                (seg[6] >> 8) as u8,
+                seg[6] as u8,
+                (seg[7] >> 8) as u8,
+                seg[7] as u8,
+            );
+            return v4_range(v4);
+        }
+        [0x0100, 0, 0, 0, ..] => "discard",
+        [0, 0, 0, 0, 0, 0, ..] => "IPv4-compatible",
+        _ => return None,
+    };
+    Some(kind)
+}
+
+/// The allow-list applied to every address a delivery would connect to.
+#[derive(Debug, Clone, Default)]
+pub struct Guard {
+    allowed: Vec<IpNet>,
+}
+
+impl Guard {
+    pub fn new(allowed: Vec<IpNet>) -> Guard {
+        Guard { allowed }
+    }
+
+    pub fn check(&self, ip: IpAddr) -> Result<(), Blocked> {
+        let plain = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match special_range(plain) {
+            Some(kind) if !self.allowed.iter().any(|n| n.contains(&plain)) => {
+                Err(Blocked { ip, kind })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_every_special_range() {
+        let g = Guard::default();
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "198.18.0.1",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::7f00:1",
+            "100::1",
+        ] {
+            assert!(
+                g.check(ip.parse().unwrap()).is_err(),
+                "{ip} must be refused"
+            );
+        }
+        for ip in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+        ] {
+            assert!(g.check(ip.parse().unwrap()).is_ok(), "{ip} is public");
+        }
+    }
+
+    #[test]
+    fn allowed_subnets_open_a_range() {
+        let g = Guard::new(vec!["127.0.0.0/8".parse().unwrap()]);
+        assert!(g.check("127.0.0.1".parse().unwrap()).is_ok());
+        assert!(g.check("::ffff:127.0.0.1".parse().unwrap()).is_ok());
+        assert!(g.check("10.0.0.1".parse().unwrap()).is_err());
+        let err = Guard::default()
+            .check("10.0.0.1".parse().unwrap())
+            .unwrap_err();
+        assert!(err.to_string().contains("private"));
+    }
+}
