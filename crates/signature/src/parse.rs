@@ -74,9 +74,15 @@ pub(crate) fn prefixed_hex(value: &str, prefix: &str) -> Result<Vec<u8>, String>
     hex_bytes(rest)
 }
 
-/// Decodes hex (either case).
+/// Decodes lowercase hex. Signatures are written in lowercase (as every
+/// provider does and their libraries compare them), so any other spelling is a
+/// changed signature, not the same one.
 pub(crate) fn hex_bytes(value: &str) -> Result<Vec<u8>, String> {
-    hex::decode(value.trim()).map_err(|e| format!("not hex: {e}"))
+    let v = value.trim();
+    if let Some(bad) = v.chars().find(|c| !matches!(c, '0'..='9' | 'a'..='f')) {
+        return Err(format!("not lowercase hex (found {bad:?})"));
+    }
+    hex::decode(v).map_err(|e| format!("not hex: {e}"))
 }
 
 /// Decodes standard base64.
@@ -111,9 +117,10 @@ mod tests {
 
     #[test]
     fn stripe_header() {
-        let h = stripe("t=12,v1=00ff,v0=zz,v1=AB").unwrap();
+        let h = stripe("t=12,v1=00ff,v0=zz,v1=ab").unwrap();
         assert_eq!(h.timestamp, 12);
         assert_eq!(h.v1, vec![vec![0, 255], vec![0xab]]);
+        assert!(stripe("t=12,v1=AB").unwrap_err().contains("lowercase"), "hex is lowercase");
         assert!(stripe("v1=00").unwrap_err().contains("t="));
         assert!(stripe("t=1").unwrap_err().contains("v1="));
         assert!(stripe("t=-1,v1=00").is_err());
