@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use hookline_core::Store;
+use hookline_engine::Engine;
 use hookline_store_sqlite::SqliteStore;
 use tracing_subscriber::EnvFilter;
 
@@ -64,7 +65,7 @@ async fn shutdown_signal() {
 }
 
 pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
-    let settings = Settings::resolve(&flags)?;
+    let mut settings = Settings::resolve(&flags)?;
     init_logs(&settings);
     let store = open_store(&settings.database_url)?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -81,11 +82,21 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
     } else {
         "http"
     };
+    let engine = Engine::new(store.clone(), settings.engine)?;
+    settings.server.waker = engine.waker();
+    let (stop_engine, mut engine_stopped) = tokio::sync::watch::channel(false);
+    let delivering = tokio::spawn(engine.run(async move {
+        let _ = engine_stopped.changed().await;
+    }));
     say!(
         "hookline listening on {scheme}://{addr} (database {})",
         settings.database_url
     );
+    // The server stops first (finishing requests and their commits), then the
+    // engine (finishing the sends in flight).
     hookline_server::run(settings.server, store, listener, shutdown_signal()).await?;
+    let _ = stop_engine.send(true);
+    let _ = delivering.await;
     Ok(Outcome::Success)
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hookline_core::SourceSpec;
+use hookline_engine::EngineConfig;
 use hookline_server::{Config, TlsConfig};
 use serde::Deserialize;
 
@@ -31,6 +32,10 @@ pub struct FileConfig {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub tls_client_ca: Option<PathBuf>,
+    /// Networks deliveries may reach although private or loopback (CIDRs).
+    pub allowed_subnets: Option<Vec<String>>,
+    /// Refuse http:// endpoints.
+    pub https_only: Option<bool>,
     #[serde(default)]
     pub source: Vec<toml::Value>,
 }
@@ -63,6 +68,7 @@ pub struct Settings {
     pub log_json: bool,
     pub log_level: String,
     pub server: Config,
+    pub engine: EngineConfig,
 }
 
 /// Reads an environment variable, treating empty as unset.
@@ -186,7 +192,35 @@ impl Settings {
             }
             sources.push(source);
         }
+        let subnets = match env("HOOKLINE_ALLOWED_SUBNETS") {
+            Some(list) => list
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => file.allowed_subnets.unwrap_or_default(),
+        };
+        let allowed_subnets = subnets
+            .iter()
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        bad_input(format!(
+                            "allowed_subnets: `{s}` is not a CIDR like 127.0.0.0/8"
+                        ))
+                    })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let https_only = env_parse::<bool>("HOOKLINE_HTTPS_ONLY")?
+            .or(file.https_only)
+            .unwrap_or(false);
         Ok(Settings {
+            engine: EngineConfig {
+                allowed_subnets,
+                https_only,
+                ..EngineConfig::default()
+            },
             listen: SocketAddr::new(ip, port),
             database_url,
             log_json,
@@ -205,6 +239,7 @@ impl Settings {
                     .unwrap_or(defaults.rejected_cap),
                 sources,
                 tls,
+                ..Config::default()
             },
         })
     }

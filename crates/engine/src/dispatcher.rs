@@ -22,6 +22,12 @@ const BATCH: usize = 64;
 #[derive(Clone, Default)]
 pub struct Waker(Arc<Notify>);
 
+impl std::fmt::Debug for Waker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Waker")
+    }
+}
+
 impl Waker {
     pub fn wake(&self) {
         self.0.notify_one();

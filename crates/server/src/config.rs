@@ -23,6 +23,8 @@ pub struct Config {
     /// Sources defined in the config file (created or updated at start).
     pub sources: Vec<Source>,
     pub tls: Option<TlsConfig>,
+    /// Wakes the delivery engine after a publish (a no-op when none runs here).
+    pub waker: hookline_engine::Waker,
 }
 
 impl Default for Config {
@@ -35,6 +37,7 @@ impl Default for Config {
             rejected_cap: 1000,
             sources: Vec::new(),
             tls: None,
+            waker: hookline_engine::Waker::default(),
         }
     }
 }

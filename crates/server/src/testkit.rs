@@ -13,6 +13,26 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 
 pub use hookline_engine::testkit::{Captured, Receiver, Reply};
+use hookline_engine::{Engine, EngineConfig};
+
+/// An engine for tests: loopback allowed, retries after 50 ms and 100 ms.
+pub fn test_engine() -> EngineConfig {
+    EngineConfig {
+        allowed_subnets: vec![
+            "127.0.0.0/8".parse().expect("cidr"),
+            "::1/128".parse().expect("cidr"),
+        ],
+        retry: hookline_core::RetryPolicy {
+            schedule: vec![
+                std::time::Duration::from_millis(50),
+                std::time::Duration::from_millis(100),
+            ],
+        },
+        jitter: 0.0,
+        poll: std::time::Duration::from_millis(100),
+        ..EngineConfig::default()
+    }
+}
 
 /// The whole server on `127.0.0.1:0` over a fresh SQLite file.
 pub struct TestApp {
@@ -26,11 +46,20 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Starts the app; `config.admin_token` defaults to a test token.
-    pub async fn spawn(mut config: Config) -> TestApp {
+    /// Starts the app and a delivery engine that may call loopback, with a
+    /// fast retry schedule; `config.admin_token` defaults to a test token.
+    pub async fn spawn(config: Config) -> TestApp {
+        Self::spawn_with(config, test_engine()).await
+    }
+
+    /// Starts the app with this engine configuration.
+    pub async fn spawn_with(mut config: Config, engine: EngineConfig) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("hookline.db");
-        let store = hookline_store_sqlite::SqliteStore::open(&db_path).expect("open store");
+        let store: Arc<dyn hookline_core::Store> =
+            Arc::new(hookline_store_sqlite::SqliteStore::open(&db_path).expect("open store"));
+        let engine = Engine::new(store.clone(), engine).expect("engine");
+        config.waker = engine.waker();
         let admin_token = config
             .admin_token
             .get_or_insert_with(|| "test-admin-token".into())
@@ -41,12 +70,18 @@ impl TestApp {
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
+            let (done, mut engine_stop) = tokio::sync::watch::channel(false);
+            let delivering = tokio::spawn(engine.run(async move {
+                let _ = engine_stop.changed().await;
+            }));
             let shutdown = async {
                 let _ = stopped.await;
             };
-            crate::run(config, Arc::new(store), listener, shutdown)
+            crate::run(config, store, listener, shutdown)
                 .await
                 .expect("server ran");
+            let _ = done.send(true);
+            let _ = delivering.await;
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

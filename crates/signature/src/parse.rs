@@ -120,7 +120,10 @@ mod tests {
         let h = stripe("t=12,v1=00ff,v0=zz,v1=ab").unwrap();
         assert_eq!(h.timestamp, 12);
         assert_eq!(h.v1, vec![vec![0, 255], vec![0xab]]);
-        assert!(stripe("t=12,v1=AB").unwrap_err().contains("lowercase"), "hex is lowercase");
+        assert!(
+            stripe("t=12,v1=AB").unwrap_err().contains("lowercase"),
+            "hex is lowercase"
+        );
         assert!(stripe("v1=00").unwrap_err().contains("t="));
         assert!(stripe("t=1").unwrap_err().contains("v1="));
         assert!(stripe("t=-1,v1=00").is_err());

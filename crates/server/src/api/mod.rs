@@ -4,10 +4,18 @@
 //!
 //! - `sources`: `/source` CRUD.
 //! - `events`: a source's inbox, one event, and replay to any URL.
-//! - `model`: request and response bodies.
+//! - `model`: the receiving side's bodies, `ListResponse`, times.
+//! - `apps`: `/app` CRUD (by `app_…` id or uid).
+//! - `endpoints`: `/app/{app}/endpoint` CRUD, secret and rotation, headers.
+//! - `messages`: publishing (`202`), messages, destinations, attempts, health.
+//! - `send_model`: the sending side's bodies, as Svix's.
 
+mod apps;
+mod endpoints;
 mod events;
+mod messages;
 mod model;
+mod send_model;
 mod sources;
 
 use axum::extract::rejection::JsonRejection;
@@ -32,6 +40,48 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/source/{name}/event", get(events::list))
         .route("/source/{name}/event/{id}", get(events::get))
         .route("/source/{name}/event/{id}/replay", post(events::replay))
+        .route("/health", get(messages::health))
+        .route("/app", get(apps::list).post(apps::create))
+        .route(
+            "/app/{app}",
+            get(apps::get)
+                .put(apps::put)
+                .patch(apps::patch)
+                .delete(apps::delete),
+        )
+        .route(
+            "/app/{app}/endpoint",
+            get(endpoints::list).post(endpoints::create),
+        )
+        .route(
+            "/app/{app}/endpoint/{ep}",
+            get(endpoints::get)
+                .put(endpoints::put)
+                .patch(endpoints::patch)
+                .delete(endpoints::delete),
+        )
+        .route("/app/{app}/endpoint/{ep}/secret", get(endpoints::secret))
+        .route(
+            "/app/{app}/endpoint/{ep}/secret/rotate",
+            post(endpoints::rotate),
+        )
+        .route(
+            "/app/{app}/endpoint/{ep}/headers",
+            get(endpoints::headers)
+                .put(endpoints::put_headers)
+                .patch(endpoints::patch_headers),
+        )
+        .route("/app/{app}/msg", get(messages::list).post(messages::create))
+        .route("/app/{app}/msg/{msg}", get(messages::get))
+        .route("/app/{app}/msg/{msg}/endpoint", get(messages::destinations))
+        .route(
+            "/app/{app}/attempt/msg/{msg}",
+            get(messages::attempts_by_message),
+        )
+        .route(
+            "/app/{app}/attempt/endpoint/{ep}",
+            get(messages::attempts_by_endpoint),
+        )
         .layer(from_fn_with_state(state, require_admin))
 }
 

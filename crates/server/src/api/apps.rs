@@ -1,0 +1,161 @@
+//! `/api/v1/app`: applications.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use hookline_core::clock::now_ms;
+use hookline_core::{App, AppId, PageRequest};
+use serde::Deserialize;
+
+use super::model::ListResponse;
+use super::send_model::{check_token, AppIn, AppOut};
+use super::ApiJson;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `limit` and `iterator`, as every Svix list takes them.
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub limit: Option<usize>,
+    pub iterator: Option<String>,
+}
+
+impl ListQuery {
+    pub fn page(self) -> PageRequest {
+        PageRequest::new(self.limit, self.iterator)
+    }
+}
+
+/// The app named by an `app_…` id or a uid, or 404.
+pub async fn app_of(state: &AppState, key: &str) -> Result<App, ApiError> {
+    state
+        .store
+        .get_app(key)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::not_found(format!("no application `{key}`")))
+}
+
+fn apply(app: &mut App, input: AppIn, replace: bool) -> Result<(), ApiError> {
+    match input.name {
+        Some(n) if !n.trim().is_empty() => app.name = n,
+        Some(_) => return Err(ApiError::validation("name must not be empty")),
+        None if replace => return Err(ApiError::validation("name is required")),
+        None => {}
+    }
+    if let Some(uid) = &input.uid {
+        check_token("uid", uid)?;
+    }
+    if replace || input.uid.is_some() {
+        app.uid = input.uid;
+    }
+    if replace || input.metadata.is_some() {
+        app.metadata = input.metadata.unwrap_or_default();
+    }
+    if replace || input.throttle_rate.is_some() {
+        app.throttle_rate = input.throttle_rate;
+    }
+    app.updated_at = now_ms();
+    Ok(())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ListResponse<AppOut>>, ApiError> {
+    let page = state
+        .store
+        .list_apps(&q.page())
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(ListResponse::from_page(page, |a| AppOut::from(&a))))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub struct CreateQuery {
+    /// Svix's `get_if_exists`: answer with the app of the same uid instead of 409.
+    pub get_if_exists: Option<bool>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Query(q): Query<CreateQuery>,
+    ApiJson(input): ApiJson<AppIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    if let (Some(true), Some(uid)) = (q.get_if_exists, &input.uid) {
+        if let Some(existing) = state.store.get_app(uid).await.map_err(ApiError::store)? {
+            return Ok((StatusCode::OK, Json(AppOut::from(&existing))));
+        }
+    }
+    let now = now_ms();
+    let mut app = App {
+        id: AppId::at(now),
+        uid: None,
+        name: String::new(),
+        metadata: Default::default(),
+        throttle_rate: None,
+        created_at: now,
+        updated_at: now,
+    };
+    apply(&mut app, input, true)?;
+    state
+        .store
+        .create_app(&app)
+        .await
+        .map_err(ApiError::store)?;
+    Ok((StatusCode::CREATED, Json(AppOut::from(&app))))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+) -> Result<Json<AppOut>, ApiError> {
+    Ok(Json(AppOut::from(&app_of(&state, &app).await?)))
+}
+
+async fn change(
+    state: AppState,
+    key: String,
+    input: AppIn,
+    replace: bool,
+) -> Result<Json<AppOut>, ApiError> {
+    let mut app = app_of(&state, &key).await?;
+    apply(&mut app, input, replace)?;
+    state
+        .store
+        .update_app(&app)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(AppOut::from(&app)))
+}
+
+pub async fn put(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    ApiJson(input): ApiJson<AppIn>,
+) -> Result<Json<AppOut>, ApiError> {
+    change(state, app, input, true).await
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    ApiJson(input): ApiJson<AppIn>,
+) -> Result<Json<AppOut>, ApiError> {
+    change(state, app, input, false).await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let app = app_of(&state, &app).await?;
+    state
+        .store
+        .delete_app(&app.id)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(StatusCode::NO_CONTENT)
+}

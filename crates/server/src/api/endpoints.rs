@@ -1,0 +1,347 @@
+//! `/api/v1/app/{app}/endpoint`: endpoints, their secrets and headers.
+
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use base64::Engine as _;
+use hookline_core::clock::now_ms;
+use hookline_core::outbound::EndpointSecret;
+use hookline_core::{App, Endpoint, EndpointId};
+use hookline_signature::Secret;
+use rand::RngCore;
+use serde_json::json;
+
+use super::apps::{app_of, ListQuery};
+use super::model::ListResponse;
+use super::send_model::{check_token, EndpointIn, EndpointOut, HeadersIn, RotateIn};
+use super::ApiJson;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How long a rotated-out secret keeps signing, so receivers can switch over.
+const GRACE: Duration = Duration::from_secs(24 * 3600);
+
+/// A fresh `whsec_` secret: 24 random bytes, base64.
+fn new_secret() -> String {
+    let mut key = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut key);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    )
+}
+
+/// Svix's secret pattern: optional `whsec_`, then 32-100 base64 characters that decode.
+fn check_secret(s: &str) -> Result<(), ApiError> {
+    let body = s.strip_prefix("whsec_").unwrap_or(s);
+    let ok = (32..=100).contains(&body.len())
+        && base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .is_ok_and(|k| !k.is_empty());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            "secret must be whsec_ followed by 32-100 characters of base64",
+        ))
+    }
+}
+
+fn check_url(url: &str) -> Result<(), ApiError> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => Err(ApiError::validation(format!(
+            "url `{url}` must be an absolute http:// or https:// URL"
+        ))),
+    }
+}
+
+fn check_list(field: &str, list: &Option<Vec<String>>) -> Result<(), ApiError> {
+    list.iter()
+        .flatten()
+        .try_for_each(|v| check_token(field, v))
+}
+
+fn apply(e: &mut Endpoint, input: EndpointIn, replace: bool) -> Result<(), ApiError> {
+    match input.url {
+        Some(u) => {
+            check_url(&u)?;
+            e.url = u;
+        }
+        None if replace => return Err(ApiError::validation("url is required")),
+        None => {}
+    }
+    if let Some(uid) = &input.uid {
+        check_token("uid", uid)?;
+    }
+    check_list("eventTypes", &input.event_types)?;
+    check_list("channels", &input.channels)?;
+    if replace || input.uid.is_some() {
+        e.uid = input.uid;
+    }
+    if replace || input.description.is_some() {
+        e.description = input.description.unwrap_or_default();
+    }
+    if replace || input.event_types.is_some() {
+        e.event_types = input.event_types.filter(|l| !l.is_empty());
+    }
+    if replace || input.channels.is_some() {
+        e.channels = input.channels.filter(|l| !l.is_empty());
+    }
+    if replace || input.disabled.is_some() {
+        e.disabled = input.disabled.unwrap_or(false);
+    }
+    if replace || input.throttle_rate.is_some() || input.rate_limit.is_some() {
+        e.throttle_rate = input.throttle_rate.or(input.rate_limit);
+    }
+    if replace || input.metadata.is_some() {
+        e.metadata = input.metadata.unwrap_or_default();
+    }
+    e.updated_at = now_ms();
+    Ok(())
+}
+
+async fn endpoint_of(state: &AppState, app: &App, key: &str) -> Result<Endpoint, ApiError> {
+    state
+        .store
+        .get_endpoint(&app.id, key)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("no endpoint `{key}` in application {}", app.id))
+        })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ListResponse<EndpointOut>>, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let page = state
+        .store
+        .list_endpoints(&app.id, &q.page())
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(ListResponse::from_page(page, |e| {
+        EndpointOut::from(&e)
+    })))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    ApiJson(mut input): ApiJson<EndpointIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let secret = match input.secret.take() {
+        Some(s) => {
+            check_secret(&s)?;
+            s
+        }
+        None => new_secret(),
+    };
+    let now = now_ms();
+    let mut e = Endpoint {
+        id: EndpointId::at(now),
+        app_id: app.id.clone(),
+        uid: None,
+        url: String::new(),
+        description: String::new(),
+        secrets: vec![EndpointSecret {
+            key: Secret::new(secret),
+            expires_at: None,
+        }],
+        event_types: None,
+        channels: None,
+        headers: Default::default(),
+        disabled: false,
+        throttle_rate: app.throttle_rate,
+        metadata: Default::default(),
+        created_at: now,
+        updated_at: now,
+    };
+    apply(&mut e, input, true)?;
+    state
+        .store
+        .create_endpoint(&e)
+        .await
+        .map_err(ApiError::store)?;
+    Ok((StatusCode::CREATED, Json(EndpointOut::from(&e))))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+) -> Result<Json<EndpointOut>, ApiError> {
+    let app = app_of(&state, &app).await?;
+    Ok(Json(EndpointOut::from(
+        &endpoint_of(&state, &app, &ep).await?,
+    )))
+}
+
+async fn change(
+    state: AppState,
+    app: String,
+    ep: String,
+    input: EndpointIn,
+    replace: bool,
+) -> Result<Json<EndpointOut>, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let mut e = endpoint_of(&state, &app, &ep).await?;
+    apply(&mut e, input, replace)?;
+    state
+        .store
+        .update_endpoint(&e)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(EndpointOut::from(&e)))
+}
+
+pub async fn put(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+    ApiJson(input): ApiJson<EndpointIn>,
+) -> Result<Json<EndpointOut>, ApiError> {
+    change(state, app, ep, input, true).await
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+    ApiJson(input): ApiJson<EndpointIn>,
+) -> Result<Json<EndpointOut>, ApiError> {
+    change(state, app, ep, input, false).await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let e = endpoint_of(&state, &app, &ep).await?;
+    state
+        .store
+        .delete_endpoint(&app.id, &e.id)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET …/secret`: the current signing secret.
+pub async fn secret(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let e = endpoint_of(&state, &app, &ep).await?;
+    let key = e
+        .secrets
+        .first()
+        .map(|s| s.key.expose().to_string())
+        .unwrap_or_default();
+    Ok(Json(json!({ "key": key })))
+}
+
+/// `POST …/secret/rotate`: a new current secret; the old one keeps signing
+/// for 24 hours so receivers can switch over.
+pub async fn rotate(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+    ApiJson(input): ApiJson<RotateIn>,
+) -> Result<StatusCode, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let mut e = endpoint_of(&state, &app, &ep).await?;
+    let key = match input.key {
+        Some(k) => {
+            check_secret(&k)?;
+            k
+        }
+        None => new_secret(),
+    };
+    let now = now_ms();
+    let grace_end = now + i64::try_from(GRACE.as_millis()).unwrap_or(i64::MAX);
+    let mut secrets = vec![EndpointSecret {
+        key: Secret::new(key),
+        expires_at: None,
+    }];
+    secrets.extend(
+        e.secrets
+            .into_iter()
+            .filter(|s| s.expires_at.is_none_or(|t| t > now))
+            .map(|s| EndpointSecret {
+                expires_at: Some(s.expires_at.unwrap_or(grace_end).min(grace_end)),
+                ..s
+            }),
+    );
+    e.secrets = secrets;
+    e.updated_at = now;
+    state
+        .store
+        .update_endpoint(&e)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET …/headers`.
+pub async fn headers(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let e = endpoint_of(&state, &app, &ep).await?;
+    Ok(Json(json!({ "headers": e.headers, "sensitive": [] })))
+}
+
+async fn set_headers(
+    state: AppState,
+    app: String,
+    ep: String,
+    input: HeadersIn,
+    replace: bool,
+) -> Result<StatusCode, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let mut e = endpoint_of(&state, &app, &ep).await?;
+    for (k, v) in &input.headers {
+        let bad_name = http::HeaderName::from_bytes(k.as_bytes()).is_err();
+        let reserved = k.to_ascii_lowercase().starts_with("webhook-")
+            || k.eq_ignore_ascii_case("content-type");
+        if bad_name || reserved || http::HeaderValue::from_str(v).is_err() {
+            return Err(ApiError::validation(format!(
+                "header `{k}` cannot be set on deliveries"
+            )));
+        }
+    }
+    if replace {
+        e.headers = input.headers;
+    } else {
+        e.headers.extend(input.headers);
+    }
+    e.updated_at = now_ms();
+    state
+        .store
+        .update_endpoint(&e)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn put_headers(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+    ApiJson(input): ApiJson<HeadersIn>,
+) -> Result<StatusCode, ApiError> {
+    set_headers(state, app, ep, input, true).await
+}
+
+pub async fn patch_headers(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+    ApiJson(input): ApiJson<HeadersIn>,
+) -> Result<StatusCode, ApiError> {
+    set_headers(state, app, ep, input, false).await
+}

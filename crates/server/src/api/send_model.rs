@@ -1,0 +1,214 @@
+//! Bodies of the sending API, field for field as Svix's v1 API.
+
+use std::collections::BTreeMap;
+
+use hookline_core::{App, Attempt, Delivery, Endpoint, Message};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::model::rfc3339;
+use crate::error::ApiError;
+
+/// Svix's id pattern for `uid`, `eventType`, `eventId` and channels.
+pub fn check_token(field: &str, v: &str) -> Result<(), ApiError> {
+    let ok = (1..=256).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::validation(format!(
+            "{field} `{v}` must be 1-256 characters of a-z, A-Z, 0-9, '-', '_' or '.'"
+        )))
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AppIn {
+    pub name: Option<String>,
+    pub uid: Option<String>,
+    pub metadata: Option<Map<String, Value>>,
+    pub throttle_rate: Option<u16>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppOut {
+    pub id: String,
+    pub uid: Option<String>,
+    pub name: String,
+    pub metadata: Map<String, Value>,
+    pub throttle_rate: Option<u16>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&App> for AppOut {
+    fn from(a: &App) -> Self {
+        AppOut {
+            id: a.id.to_string(),
+            uid: a.uid.clone(),
+            name: a.name.clone(),
+            metadata: a.metadata.clone(),
+            throttle_rate: a.throttle_rate,
+            created_at: rfc3339(a.created_at),
+            updated_at: rfc3339(a.updated_at),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointIn {
+    pub url: Option<String>,
+    pub uid: Option<String>,
+    pub description: Option<String>,
+    pub secret: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub channels: Option<Vec<String>>,
+    pub disabled: Option<bool>,
+    pub throttle_rate: Option<u16>,
+    pub metadata: Option<Map<String, Value>>,
+    /// Svix's deprecated name for `throttleRate`.
+    pub rate_limit: Option<u16>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointOut {
+    pub id: String,
+    pub uid: Option<String>,
+    pub url: String,
+    pub description: String,
+    pub event_types: Option<Vec<String>>,
+    pub channels: Option<Vec<String>>,
+    pub disabled: bool,
+    pub throttle_rate: Option<u16>,
+    pub metadata: Map<String, Value>,
+    pub version: u32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Endpoint> for EndpointOut {
+    fn from(e: &Endpoint) -> Self {
+        EndpointOut {
+            id: e.id.to_string(),
+            uid: e.uid.clone(),
+            url: e.url.clone(),
+            description: e.description.clone(),
+            event_types: e.event_types.clone(),
+            channels: e.channels.clone(),
+            disabled: e.disabled,
+            throttle_rate: e.throttle_rate,
+            metadata: e.metadata.clone(),
+            version: 1,
+            created_at: rfc3339(e.created_at),
+            updated_at: rfc3339(e.updated_at),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HeadersIn {
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RotateIn {
+    pub key: Option<String>,
+}
+
+/// Other Svix fields (`payloadRetentionPeriod`, `application`, …) are accepted
+/// and ignored, as unknown fields are everywhere in this API.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageIn {
+    pub event_type: String,
+    pub payload: Value,
+    pub event_id: Option<String>,
+    pub channels: Option<Vec<String>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageOut {
+    pub id: String,
+    pub event_type: String,
+    pub event_id: Option<String>,
+    pub payload: Value,
+    pub channels: Option<Vec<String>>,
+    pub timestamp: String,
+}
+
+impl From<&Message> for MessageOut {
+    fn from(m: &Message) -> Self {
+        MessageOut {
+            id: m.id.to_string(),
+            event_type: m.event_type.clone(),
+            event_id: m.event_id.clone(),
+            payload: serde_json::from_str(&m.payload).unwrap_or(Value::Null),
+            channels: m.channels.clone(),
+            timestamp: rfc3339(m.created_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptOut {
+    pub id: String,
+    pub msg_id: String,
+    pub endpoint_id: String,
+    pub url: String,
+    pub response: String,
+    pub response_status_code: u16,
+    pub response_duration_ms: u64,
+    pub status: u8,
+    pub status_text: &'static str,
+    pub trigger_type: u8,
+    pub timestamp: String,
+}
+
+impl From<&Attempt> for AttemptOut {
+    fn from(a: &Attempt) -> Self {
+        AttemptOut {
+            id: a.id.to_string(),
+            msg_id: a.message_id.to_string(),
+            endpoint_id: a.endpoint_id.to_string(),
+            url: a.url.clone(),
+            response: a.response.clone(),
+            response_status_code: a.response_status_code,
+            response_duration_ms: a.duration_ms,
+            status: a.status.code(),
+            status_text: a.status.text(),
+            trigger_type: a.trigger as u8,
+            timestamp: rfc3339(a.created_at),
+        }
+    }
+}
+
+/// A message's delivery to one endpoint (Svix's `MessageEndpointOut`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DestinationOut {
+    #[serde(flatten)]
+    pub endpoint: EndpointOut,
+    pub status: u8,
+    pub status_text: &'static str,
+    pub next_attempt: Option<String>,
+}
+
+impl DestinationOut {
+    pub fn new(e: &Endpoint, d: &Delivery) -> Self {
+        DestinationOut {
+            endpoint: EndpointOut::from(e),
+            status: d.status.code(),
+            status_text: d.status.text(),
+            next_attempt: d.next_attempt_at.map(rfc3339),
+        }
+    }
+}

@@ -1,0 +1,515 @@
+//! The Svix-compatible sending API end to end: apps, endpoints, messages
+//! delivered by the engine to a local receiver, attempts and destinations.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use hookline_server::testkit::{Receiver, Reply, TestApp};
+use hookline_server::Config;
+use hookline_signature::{Scheme, Secret, DEFAULT_TOLERANCE};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut r = app.api(method, path);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let resp = r.send().await.unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        },
+    )
+}
+
+/// Polls `path` until `done` holds (bounded by 10 s).
+async fn until(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = app.get_json(path).await;
+        if done(&v) || Instant::now() > deadline {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn now() -> i64 {
+    hookline_core::clock::now_ms() / 1000
+}
+
+#[tokio::test]
+async fn publish_and_deliver_end_to_end() {
+    let rx = Receiver::start(Reply::default()).await;
+    let app = TestApp::spawn(Config::default()).await;
+
+    let (s, a) = call(
+        &app,
+        Method::POST,
+        "/app",
+        Some(json!({"name": "Acme", "uid": "acme", "metadata": {"plan": "pro"}})),
+    )
+    .await;
+    assert_eq!(s, 201, "{a}");
+    assert!(a["id"].as_str().unwrap().starts_with("app_"));
+    assert_eq!(
+        (a["uid"].as_str(), a["metadata"]["plan"].as_str()),
+        (Some("acme"), Some("pro"))
+    );
+    for k in ["createdAt", "updatedAt"] {
+        assert!(a[k].as_str().unwrap().ends_with('Z'), "{k} is RFC 3339");
+    }
+
+    let (s, e) = call(
+        &app,
+        Method::POST,
+        "/app/acme/endpoint",
+        Some(json!({"url": rx.url("/hooks"), "description": "main"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{e}");
+    let ep = e["id"].as_str().unwrap().to_string();
+    assert!(ep.starts_with("ep_"));
+    let (_, secret) = call(
+        &app,
+        Method::GET,
+        &format!("/app/acme/endpoint/{ep}/secret"),
+        None,
+    )
+    .await;
+    let secret = secret["key"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"));
+
+    let payload = json!({"z": 1, "a": {"nested": [1, 2, 3]}, "text": "caf\u{e9}"});
+    let (s, m) = call(
+        &app,
+        Method::POST,
+        "/app/acme/msg",
+        Some(json!({"eventType": "invoice.paid", "eventId": "evt-1", "payload": payload})),
+    )
+    .await;
+    assert_eq!(s, 202, "{m}");
+    let msg = m["id"].as_str().unwrap().to_string();
+    assert!(msg.starts_with("msg_"));
+    assert_eq!(m["payload"], payload);
+
+    let got = rx.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    let c = &got[0];
+    assert_eq!(c.path, "/hooks");
+    assert_eq!(
+        &c.body[..],
+        r#"{"z":1,"a":{"nested":[1,2,3]},"text":"café"}"#.as_bytes(),
+        "compact, key order kept"
+    );
+    assert_eq!(c.headers["webhook-id"], msg.as_str());
+    Scheme::Standard
+        .verify(
+            &c.headers,
+            &c.body,
+            &[Secret::new(&secret)],
+            now(),
+            DEFAULT_TOLERANCE,
+        )
+        .unwrap();
+
+    let attempts = until(&app, &format!("/app/acme/attempt/msg/{msg}"), |v| {
+        v["data"].as_array().is_some_and(|d| !d.is_empty())
+    })
+    .await;
+    let at = &attempts["data"][0];
+    assert!(at["id"].as_str().unwrap().starts_with("atmpt_"));
+    assert_eq!(
+        (
+            at["responseStatusCode"].as_u64(),
+            at["status"].as_u64(),
+            at["statusText"].as_str()
+        ),
+        (Some(200), Some(0), Some("success"))
+    );
+    assert_eq!(
+        (at["msgId"].as_str(), at["endpointId"].as_str()),
+        (Some(msg.as_str()), Some(ep.as_str()))
+    );
+    assert_eq!(at["triggerType"], 0);
+    let by_ep = app
+        .get_json(&format!("/app/acme/attempt/endpoint/{ep}"))
+        .await;
+    assert_eq!(by_ep["data"].as_array().unwrap().len(), 1);
+
+    let dest = app.get_json(&format!("/app/acme/msg/{msg}/endpoint")).await;
+    assert_eq!(
+        (
+            dest["data"][0]["id"].as_str(),
+            dest["data"][0]["status"].as_u64()
+        ),
+        (Some(ep.as_str()), Some(0))
+    );
+    let one = app.get_json(&format!("/app/acme/msg/{msg}")).await;
+    assert_eq!(
+        (one["eventType"].as_str(), one["eventId"].as_str()),
+        (Some("invoice.paid"), Some("evt-1"))
+    );
+    let list = app.get_json("/app/acme/msg").await;
+    assert_eq!(
+        (
+            list["data"].as_array().unwrap().len(),
+            list["done"].as_bool()
+        ),
+        (1, Some(true))
+    );
+
+    let (s, dup) = call(
+        &app,
+        Method::POST,
+        "/app/acme/msg",
+        Some(json!({"eventType": "x", "eventId": "evt-1", "payload": {}})),
+    )
+    .await;
+    assert_eq!(
+        (s, dup["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn retries_and_filters_show_in_attempts_and_destinations() {
+    let flaky = Receiver::start_sequence(vec![
+        Reply {
+            status: 500,
+            ..Reply::default()
+        },
+        Reply::default(),
+    ])
+    .await;
+    let app = TestApp::spawn(Config::default()).await;
+    let (_, a) = call(&app, Method::POST, "/app", Some(json!({"name": "r"}))).await;
+    let id = a["id"].as_str().unwrap();
+    let (_, paid) = call(
+        &app,
+        Method::POST,
+        &format!("/app/{id}/endpoint"),
+        Some(json!({"url": flaky.url("/paid"), "eventTypes": ["invoice.paid"]})),
+    )
+    .await;
+    let (_, other) = call(
+        &app,
+        Method::POST,
+        &format!("/app/{id}/endpoint"),
+        Some(
+            json!({"url": flaky.url("/other"), "eventTypes": ["user.created"], "channels": ["eu"]}),
+        ),
+    )
+    .await;
+    assert_eq!(paid["eventTypes"], json!(["invoice.paid"]));
+    assert_eq!(other["channels"], json!(["eu"]));
+
+    let (_, m) = call(
+        &app,
+        Method::POST,
+        &format!("/app/{id}/msg"),
+        Some(json!({"eventType": "invoice.paid", "payload": {"n": 1}})),
+    )
+    .await;
+    let msg = m["id"].as_str().unwrap();
+    let attempts = until(&app, &format!("/app/{id}/attempt/msg/{msg}"), |v| {
+        v["data"].as_array().is_some_and(|d| d.len() == 2)
+    })
+    .await;
+    let codes: Vec<u64> = attempts["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["responseStatusCode"].as_u64().unwrap())
+        .collect();
+    assert_eq!(codes, vec![200, 500], "a 500, then the retry succeeds");
+    let dest = app.get_json(&format!("/app/{id}/msg/{msg}/endpoint")).await;
+    assert_eq!(
+        dest["data"].as_array().unwrap().len(),
+        1,
+        "only the endpoint whose filter matches"
+    );
+    assert!(flaky.captured().iter().all(|c| c.path == "/paid"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn rotation_signs_with_both_secrets_during_the_grace_period() {
+    let rx = Receiver::start(Reply::default()).await;
+    let app = TestApp::spawn(Config::default()).await;
+    call(
+        &app,
+        Method::POST,
+        "/app",
+        Some(json!({"name": "rot", "uid": "rot"})),
+    )
+    .await;
+    let old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let (s, e) = call(
+        &app,
+        Method::POST,
+        "/app/rot/endpoint",
+        Some(json!({"url": rx.url("/"), "secret": old, "uid": "main"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{e}");
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        "/app/rot/endpoint/main/secret/rotate",
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(s, 204);
+    let (_, new) = call(&app, Method::GET, "/app/rot/endpoint/main/secret", None).await;
+    let new = new["key"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    call(
+        &app,
+        Method::POST,
+        "/app/rot/msg",
+        Some(json!({"eventType": "t", "payload": {}})),
+    )
+    .await;
+    let got = rx.wait_for(1, Duration::from_secs(10)).await;
+    for s in [old, new.as_str()] {
+        Scheme::Standard
+            .verify(
+                &got[0].headers,
+                &got[0].body,
+                &[Secret::new(s)],
+                now(),
+                DEFAULT_TOLERANCE,
+            )
+            .unwrap();
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn apps_endpoints_headers_crud() {
+    let rx = Receiver::start(Reply::default()).await;
+    let app = TestApp::spawn(Config::default()).await;
+    let (s, a) = call(
+        &app,
+        Method::POST,
+        "/app?get_if_exists=true",
+        Some(json!({"name": "one", "uid": "u1"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, again) = call(
+        &app,
+        Method::POST,
+        "/app?get_if_exists=true",
+        Some(json!({"name": "one", "uid": "u1"})),
+    )
+    .await;
+    assert_eq!((s, again["id"].clone()), (StatusCode::OK, a["id"].clone()));
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        "/app",
+        Some(json!({"name": "dup", "uid": "u1"})),
+    )
+    .await;
+    assert_eq!(s, 409);
+    let (s, p) = call(
+        &app,
+        Method::PATCH,
+        "/app/u1",
+        Some(json!({"name": "renamed"})),
+    )
+    .await;
+    assert_eq!(
+        (s, p["name"].as_str(), p["uid"].as_str()),
+        (StatusCode::OK, Some("renamed"), Some("u1"))
+    );
+
+    let (_, e) = call(
+        &app,
+        Method::POST,
+        "/app/u1/endpoint",
+        Some(json!({"url": rx.url("/"), "uid": "ep1"})),
+    )
+    .await;
+    let (s, _) = call(
+        &app,
+        Method::PUT,
+        "/app/u1/endpoint/ep1/headers",
+        Some(json!({"headers": {"X-Tenant": "acme"}})),
+    )
+    .await;
+    assert_eq!(s, 204);
+    let (s, _) = call(
+        &app,
+        Method::PATCH,
+        "/app/u1/endpoint/ep1/headers",
+        Some(json!({"headers": {"webhook-id": "forged"}})),
+    )
+    .await;
+    assert_eq!(s, 422, "our own headers cannot be overridden");
+    let (_, h) = call(&app, Method::GET, "/app/u1/endpoint/ep1/headers", None).await;
+    assert_eq!(h["headers"]["X-Tenant"], "acme");
+    call(
+        &app,
+        Method::POST,
+        "/app/u1/msg",
+        Some(json!({"eventType": "t", "payload": {}})),
+    )
+    .await;
+    let got = rx.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got[0].headers["x-tenant"], "acme");
+
+    let (s, patched) = call(
+        &app,
+        Method::PATCH,
+        "/app/u1/endpoint/ep1",
+        Some(json!({"disabled": true})),
+    )
+    .await;
+    assert_eq!(
+        (s, patched["disabled"].as_bool(), patched["url"].clone()),
+        (StatusCode::OK, Some(true), e["url"].clone())
+    );
+    let (s, _) = call(
+        &app,
+        Method::PUT,
+        "/app/u1/endpoint/ep1",
+        Some(json!({"description": "no url"})),
+    )
+    .await;
+    assert_eq!(s, 422, "PUT replaces, so url is required");
+    let list = app.get_json("/app/u1/endpoint").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        call(&app, Method::DELETE, "/app/u1/endpoint/ep1", None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(call(&app, Method::DELETE, "/app/u1", None).await.0, 204);
+    assert_eq!(call(&app, Method::GET, "/app/u1", None).await.0, 404);
+    assert_eq!(call(&app, Method::GET, "/health", None).await.0, 204);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn invalid_input_is_a_clear_422_or_404() {
+    let app = TestApp::spawn(Config::default()).await;
+    call(
+        &app,
+        Method::POST,
+        "/app",
+        Some(json!({"name": "v", "uid": "v"})),
+    )
+    .await;
+    let cases = [
+        (
+            Method::POST,
+            "/app",
+            json!({"uid": "x"}),
+            422,
+            "name is required",
+        ),
+        (
+            Method::POST,
+            "/app",
+            json!({"name": "x", "uid": "bad uid!"}),
+            422,
+            "uid",
+        ),
+        (
+            Method::POST,
+            "/app/v/endpoint",
+            json!({"url": "ftp://x"}),
+            422,
+            "http",
+        ),
+        (
+            Method::POST,
+            "/app/v/endpoint",
+            json!({"url": "http://x", "secret": "short"}),
+            422,
+            "whsec_",
+        ),
+        (
+            Method::POST,
+            "/app/v/endpoint",
+            json!({"url": "http://x", "eventTypes": ["a b"]}),
+            422,
+            "eventTypes",
+        ),
+        (
+            Method::POST,
+            "/app/v/msg",
+            json!({"eventType": "bad type", "payload": {}}),
+            422,
+            "eventType",
+        ),
+        (
+            Method::POST,
+            "/app/v/msg",
+            json!({"eventType": "t", "payload": [1]}),
+            422,
+            "object",
+        ),
+        (
+            Method::POST,
+            "/app/v/msg",
+            json!({"payload": {}}),
+            422,
+            "eventType",
+        ),
+        (
+            Method::POST,
+            "/app/nope/msg",
+            json!({"eventType": "t", "payload": {}}),
+            404,
+            "no application",
+        ),
+        (
+            Method::GET,
+            "/app/v/msg/msg_missing",
+            json!(null),
+            404,
+            "no message",
+        ),
+        (
+            Method::GET,
+            "/app/v/endpoint/ep_missing",
+            json!(null),
+            404,
+            "no endpoint",
+        ),
+    ];
+    for (method, path, body, status, detail) in cases {
+        let (s, v) = call(
+            &app,
+            method.clone(),
+            path,
+            (!body.is_null()).then_some(body),
+        )
+        .await;
+        assert_eq!(s.as_u16(), status, "{method} {path}: {v}");
+        assert!(
+            v["detail"].as_str().unwrap().contains(detail),
+            "{method} {path}: {v}"
+        );
+        assert!(v["code"].is_string());
+    }
+    app.stop().await;
+}

@@ -1,0 +1,112 @@
+"""Svix's own client library, unchanged, against hookline serve.
+
+Starts `hookline serve` on a free port with a temporary database, a local
+receiver, then drives apps, endpoints and messages through the `svix` package
+and checks the delivery with Svix's own webhook verifier.
+Usage: python3 svix_client.py PATH_TO_HOOKLINE_BINARY
+"""
+
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from svix.api import ApplicationIn, EndpointIn, MessageIn, Svix, SvixOptions
+from svix.exceptions import HttpError
+from svix.webhooks import Webhook
+
+HOOKLINE = sys.argv[1]
+TOKEN = "interop-admin-token"
+received = []
+
+
+class Capture(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("content-length", 0))
+        received.append(({k.lower(): v for k, v in self.headers.items()}, self.rfile.read(n)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+rx = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Capture)
+threading.Thread(target=rx.serve_forever, daemon=True).start()
+port = free_port()
+workdir = tempfile.mkdtemp()
+server = subprocess.Popen(
+    [HOOKLINE, "serve", "--host", "127.0.0.1", "--port", str(port), "--database-url", f"sqlite://{workdir}/db"],
+    env={**os.environ, "HOOKLINE_ADMIN_TOKEN": TOKEN, "HOOKLINE_ALLOWED_SUBNETS": "127.0.0.0/8"},
+    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+)
+checks = []
+
+
+def check(name, ok, detail=""):
+    checks.append(ok)
+    print(("ok    " if ok else "FAIL  ") + name + ("" if ok else f"  {detail}"))
+
+
+try:
+    assert "listening" in server.stdout.readline()
+    svix = Svix(TOKEN, SvixOptions(server_url=f"http://127.0.0.1:{port}"))
+    app = svix.application.create(ApplicationIn(name="Acme", uid="acme"))
+    check("application.create", app.id.startswith("app_") and app.uid == "acme")
+    check("application.get by uid", svix.application.get("acme").id == app.id)
+    check("application.get_or_create", svix.application.get_or_create(ApplicationIn(name="Acme", uid="acme")).id == app.id)
+    ep = svix.endpoint.create(app.id, EndpointIn(url=f"http://127.0.0.1:{rx.server_address[1]}/hook", version=1,
+                                                   event_types=["invoice.paid"]))
+    check("endpoint.create", ep.id.startswith("ep_") and ep.event_types == ["invoice.paid"], repr(ep))
+    secret = svix.endpoint.get_secret(app.id, ep.id).key
+    check("endpoint.get_secret", secret.startswith("whsec_"))
+    msg = svix.message.create(app.id, MessageIn(event_type="invoice.paid", event_id="evt-42",
+                                                payload={"id": "in_1", "amount": 4200}))
+    check("message.create", msg.id.startswith("msg_") and msg.payload == {"id": "in_1", "amount": 4200})
+    try:
+        svix.message.create(app.id, MessageIn(event_type="invoice.paid", event_id="evt-42", payload={}))
+        check("duplicate eventId is refused", False)
+    except HttpError as e:
+        check("duplicate eventId is a 409 HttpError", e.status_code == 409, repr(e))
+    deadline = time.time() + 10
+    while not received and time.time() < deadline:
+        time.sleep(0.02)
+    check("delivered", len(received) == 1)
+    headers, body = received[0]
+    try:
+        Webhook(secret).verify(body, headers)
+        check("svix.webhooks.Webhook verifies the delivery", True)
+    except Exception as e:  # noqa: BLE001
+        check("svix.webhooks.Webhook verifies the delivery", False, repr(e))
+    check("webhook-id is the message id", headers.get("webhook-id") == msg.id)
+    attempts = []
+    while not attempts and time.time() < deadline:
+        attempts = svix.message_attempt.list_by_msg(app.id, msg.id).data
+        time.sleep(0.02)
+    check("message_attempt.list_by_msg", len(attempts) == 1 and attempts[0].response_status_code == 204, repr(attempts))
+    listed = svix.message.list(app.id)
+    check("message.list", len(listed.data) == 1 and listed.done)
+    svix.endpoint.delete(app.id, ep.id)
+    svix.application.delete(app.id)
+    try:
+        svix.application.get(app.id)
+        check("deleted app is gone", False)
+    except HttpError as e:
+        check("deleted app is a 404", e.status_code == 404)
+finally:
+    server.terminate()
+    server.wait(timeout=30)
+
+failed = checks.count(False)
+print(f"{len(checks) - failed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
