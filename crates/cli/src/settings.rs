@@ -36,6 +36,8 @@ pub struct FileConfig {
     pub allowed_subnets: Option<Vec<String>>,
     /// Refuse http:// endpoints.
     pub https_only: Option<bool>,
+    /// Seconds one delivery attempt may take.
+    pub delivery_timeout: Option<u64>,
     #[serde(default)]
     pub source: Vec<toml::Value>,
 }
@@ -215,11 +217,21 @@ impl Settings {
         let https_only = env_parse::<bool>("HOOKLINE_HTTPS_ONLY")?
             .or(file.https_only)
             .unwrap_or(false);
+        let engine_defaults = EngineConfig::default();
+        let delivery_timeout = env_parse::<u64>("HOOKLINE_DELIVERY_TIMEOUT")?
+            .or(file.delivery_timeout)
+            .map_or(engine_defaults.timeout, Duration::from_secs);
+        if delivery_timeout.is_zero() {
+            return Err(bad_input("delivery_timeout must be at least 1 second"));
+        }
         Ok(Settings {
             engine: EngineConfig {
                 allowed_subnets,
                 https_only,
-                ..EngineConfig::default()
+                timeout: delivery_timeout,
+                // A claim outlives any attempt: twice the timeout, plus time to record it.
+                lease: delivery_timeout * 2 + Duration::from_secs(5),
+                ..engine_defaults
             },
             listen: SocketAddr::new(ip, port),
             database_url,

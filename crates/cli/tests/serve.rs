@@ -7,61 +7,13 @@ mod support;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hookline_signature::{Scheme, Secret, SignInput};
 use serde_json::Value;
-use support::{hookline, stderr};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-const TOKEN: &str = "crash-test-admin-token";
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-/// Starts `hookline serve` on 127.0.0.1:0 and reads its address from stdout.
-async fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
-    let db = format!("sqlite://{}", dir.join("hookline.db").display());
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookline"));
-    cmd.args([
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--database-url",
-        &db,
-    ])
-    .args(args)
-    .current_dir(dir)
-    .env("HOOKLINE_ADMIN_TOKEN", TOKEN)
-    .env_remove("WEBHOOK_SECRET")
-    .env_remove("PORT")
-    .envs(env.iter().copied())
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::null())
-    .kill_on_drop(true);
-    let mut child = cmd.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the server started within 30 s")
-        .unwrap()
-        .expect("a first line on stdout");
-    let addr = line
-        .strip_prefix("hookline listening on http://")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .parse()
-        .unwrap();
-    Server { child, addr }
-}
+use support::{hookline, start, stderr, TOKEN};
 
 fn signed_headers(secret: &str, body: &[u8]) -> reqwest::header::HeaderMap {
     let input = SignInput {
