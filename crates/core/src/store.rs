@@ -143,6 +143,19 @@ pub trait Store: Send + Sync + 'static {
     /// Records one attempt and moves its delivery on: delivered, due again,
     /// or failed.
     async fn record_attempt(&self, attempt: &Attempt, next: Next) -> Result<(), StoreError>;
+    /// Makes deliveries due again at `now`, with a fresh retry schedule: the
+    /// one of `message` to `endpoint` (resend; made if the endpoint was not a
+    /// destination), or, without a message, every failed delivery to
+    /// `endpoint` of messages created at or after `since` (recover). Returns
+    /// how many; 0 for a resend means the message does not exist.
+    async fn requeue(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        message: Option<&MessageId>,
+        since: i64,
+        now: i64,
+    ) -> Result<usize, StoreError>;
     /// When the earliest pending delivery is due (ms), if any.
     async fn next_due(&self) -> Result<Option<i64>, StoreError>;
     /// Attempts of one message or one endpoint (at least one filter), newest first.

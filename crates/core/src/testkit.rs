@@ -599,6 +599,93 @@ pub async fn claims_lease_and_attempts(store: Arc<dyn Store>) {
     assert!(other.data.is_empty(), "scoped by app");
 }
 
+pub async fn resend_and_recover(store: Arc<dyn Store>) {
+    let a = app("requeue", None);
+    store.create_app(&a).await.unwrap();
+    let e = endpoint(&a.id, "http://x", Some(&["t"]), None);
+    let late = endpoint(&a.id, "http://late", Some(&["other"]), None);
+    store.create_endpoint(&e).await.unwrap();
+    store.create_endpoint(&late).await.unwrap();
+    let old = message(&a.id, "t", None, None);
+    store.publish(&old).await.unwrap();
+    let cutoff = now_ms() + 5;
+    let mut recent = message(&a.id, "t", None, None);
+    recent.created_at = cutoff + 10;
+    store.publish(&recent).await.unwrap();
+    // Both fail for good.
+    for m in [&old, &recent] {
+        let t = now_ms();
+        let failed = Attempt {
+            id: AttemptId::at(t),
+            message_id: m.id.clone(),
+            endpoint_id: e.id.clone(),
+            app_id: a.id.clone(),
+            url: e.url.clone(),
+            status: DeliveryStatus::Failed,
+            response_status_code: 500,
+            response: String::new(),
+            duration_ms: 1,
+            trigger: Trigger::Scheduled,
+            created_at: t,
+        };
+        store.record_attempt(&failed, Next::Failed).await.unwrap();
+    }
+    let later = now_ms() + 100;
+    assert_eq!(
+        store
+            .requeue(&a.id, &e.id, None, cutoff, later)
+            .await
+            .unwrap(),
+        1,
+        "recover only since the cutoff"
+    );
+    let d = store
+        .list_deliveries(&a.id, &recent.id)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (d.status, d.attempts, d.next_attempt_at),
+        (DeliveryStatus::Pending, 0, Some(later))
+    );
+    assert_eq!(
+        store.list_deliveries(&a.id, &old.id).await.unwrap()[0].status,
+        DeliveryStatus::Failed
+    );
+
+    assert_eq!(
+        store
+            .requeue(&a.id, &e.id, Some(&old.id), 0, later)
+            .await
+            .unwrap(),
+        1,
+        "resend"
+    );
+    assert_eq!(
+        store.list_deliveries(&a.id, &old.id).await.unwrap()[0].status,
+        DeliveryStatus::Pending
+    );
+    assert_eq!(
+        store
+            .requeue(&a.id, &late.id, Some(&old.id), 0, later)
+            .await
+            .unwrap(),
+        1,
+        "to a new destination"
+    );
+    assert_eq!(
+        store.list_deliveries(&a.id, &old.id).await.unwrap().len(),
+        2
+    );
+    assert_eq!(
+        store
+            .requeue(&a.id, &e.id, Some(&MessageId::new()), 0, later)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
 /// Concurrent claimers never get the same delivery.
 pub async fn concurrent_claims_are_exclusive(store: Arc<dyn Store>) {
     let a = app("race", None);
@@ -649,7 +736,7 @@ macro_rules! store_contract {
             source_crud, events_are_byte_exact, duplicates_within_the_window,
             rejected_events_are_capped, listing_filters_and_pages, settings,
             concurrent_inserts_all_commit, apps_and_endpoints, publish_fans_out_by_filters,
-            claims_lease_and_attempts, concurrent_claims_are_exclusive);
+            claims_lease_and_attempts, concurrent_claims_are_exclusive, resend_and_recover);
     };
     (@each $open:expr; $($name:ident),*) => {
         $(

@@ -513,3 +513,149 @@ async fn invalid_input_is_a_clear_422_or_404() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn failed_deliveries_can_be_resent_and_recovered() {
+    // Fails three times (the test schedule: 1 try + 2 retries), then succeeds.
+    let failing = |n| {
+        let mut v = vec![
+            Reply {
+                status: 500,
+                ..Reply::default()
+            };
+            n
+        ];
+        v.push(Reply::default());
+        v
+    };
+    let rx = Receiver::start_sequence(failing(3)).await;
+    let rx2 = Receiver::start_sequence(failing(3)).await;
+    let app = TestApp::spawn(Config::default()).await;
+    call(
+        &app,
+        Method::POST,
+        "/app",
+        Some(json!({"name": "dl", "uid": "dl"})),
+    )
+    .await;
+    let (_, e1) = call(
+        &app,
+        Method::POST,
+        "/app/dl/endpoint",
+        Some(json!({"url": rx.url("/one"), "uid": "one"})),
+    )
+    .await;
+    let (_, e2) = call(
+        &app,
+        Method::POST,
+        "/app/dl/endpoint",
+        Some(json!({"url": rx2.url("/two"), "uid": "two", "eventTypes": ["other"]})),
+    )
+    .await;
+    let (e1, e2) = (
+        e1["id"].as_str().unwrap().to_string(),
+        e2["id"].as_str().unwrap().to_string(),
+    );
+    let (_, m) = call(
+        &app,
+        Method::POST,
+        "/app/dl/msg",
+        Some(json!({"eventType": "t", "payload": {"k": 1}})),
+    )
+    .await;
+    let msg = m["id"].as_str().unwrap().to_string();
+    let status = |v: &Value| v["data"][0]["status"].as_u64();
+    let dead = until(&app, &format!("/app/dl/msg/{msg}/endpoint"), |v| {
+        status(v) == Some(2)
+    })
+    .await;
+    assert_eq!(
+        (status(&dead), dead["data"][0]["statusText"].as_str()),
+        (Some(2), Some("fail")),
+        "dead letter"
+    );
+
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        &format!("/app/dl/msg/{msg}/endpoint/{e1}/resend"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 202);
+    let ok = until(&app, &format!("/app/dl/msg/{msg}/endpoint"), |v| {
+        status(v) == Some(0)
+    })
+    .await;
+    assert_eq!(status(&ok), Some(0), "the resend succeeded");
+    assert_eq!(rx.captured().len(), 4);
+
+    // Resend to an endpoint that was not a destination: it becomes one.
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        &format!("/app/dl/msg/{msg}/endpoint/{e2}/resend"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 202);
+    let got = rx2.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got[0].headers["webhook-id"], msg.as_str());
+
+    // rx2 keeps failing: it ends failed, then recover (since an hour ago) brings it back.
+    until(&app, &format!("/app/dl/msg/{msg}/endpoint"), |v| {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == e2.as_str() && d["status"] == 2)
+    })
+    .await;
+    let since = "2000-01-01T00:00:00Z";
+    let (s, task) = call(
+        &app,
+        Method::POST,
+        &format!("/app/dl/endpoint/{e2}/recover"),
+        Some(json!({"since": since})),
+    )
+    .await;
+    assert_eq!(
+        (s, task["task"].as_str()),
+        (StatusCode::ACCEPTED, Some("endpoint.recover"))
+    );
+    let done = until(&app, &format!("/app/dl/msg/{msg}/endpoint"), |v| {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["status"] == 0)
+    })
+    .await;
+    assert!(
+        done["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["status"] == 0),
+        "{done}"
+    );
+    assert_eq!(rx2.captured().len(), 4);
+
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        &format!("/app/dl/msg/msg_nothere/endpoint/{e1}/resend"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        &format!("/app/dl/endpoint/{e1}/recover"),
+        Some(json!({"since": "yesterday"})),
+    )
+    .await;
+    assert_eq!(s, 422);
+    app.stop().await;
+}

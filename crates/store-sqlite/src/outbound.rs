@@ -505,6 +505,33 @@ pub(crate) fn record_attempt(c: &Connection, a: &Attempt, next: Next) -> Result<
     Ok(())
 }
 
+pub(crate) fn requeue(
+    c: &Connection,
+    app: &AppId,
+    ep: &EndpointId,
+    msg: Option<&MessageId>,
+    since: i64,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let pending = DeliveryStatus::Pending.code();
+    let n = match msg {
+        Some(m) => c.execute(
+            "INSERT INTO delivery (message_id, endpoint_id, app_id, status, attempts, next_attempt_at) \
+             SELECT m.id, e.id, m.app_id, ?4, 0, ?5 FROM message m JOIN endpoint e ON e.app_id = m.app_id \
+             WHERE m.id = ?1 AND e.id = ?2 AND m.app_id = ?3 \
+             ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = ?4, attempts = 0, next_attempt_at = ?5",
+            params![m.as_str(), ep.as_str(), app.as_str(), pending, now],
+        ),
+        None => c.execute(
+            "UPDATE delivery SET status = ?4, attempts = 0, next_attempt_at = ?5 \
+             WHERE endpoint_id = ?1 AND app_id = ?2 AND status = ?6 \
+             AND message_id IN (SELECT id FROM message WHERE app_id = ?2 AND created_at >= ?3)",
+            params![ep.as_str(), app.as_str(), since, pending, now, DeliveryStatus::Failed.code()],
+        ),
+    };
+    n.map_err(backend)
+}
+
 pub(crate) fn next_due(c: &Connection) -> Result<Option<i64>, StoreError> {
     c.query_row(
         "SELECT min(next_attempt_at) FROM delivery WHERE next_attempt_at IS NOT NULL",

@@ -473,6 +473,20 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn requeue(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        message: Option<&MessageId>,
+        since: i64,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        let (app, ep, msg) = (app.clone(), endpoint.clone(), message.cloned());
+        self.writer
+            .write(move |c| outbound::requeue(c, &app, &ep, msg.as_ref(), since, now))
+            .await
+    }
+
     async fn next_due(&self) -> Result<Option<i64>, StoreError> {
         self.readers.read(outbound::next_due).await
     }

@@ -104,7 +104,11 @@ fn apply(e: &mut Endpoint, input: EndpointIn, replace: bool) -> Result<(), ApiEr
     Ok(())
 }
 
-async fn endpoint_of(state: &AppState, app: &App, key: &str) -> Result<Endpoint, ApiError> {
+pub(super) async fn endpoint_of(
+    state: &AppState,
+    app: &App,
+    key: &str,
+) -> Result<Endpoint, ApiError> {
     state
         .store
         .get_endpoint(&app.id, key)

@@ -8,7 +8,8 @@ use hookline_core::clock::now_ms;
 use hookline_core::{EndpointId, Message, MessageId};
 
 use super::apps::{app_of, ListQuery};
-use super::model::ListResponse;
+use super::endpoints::endpoint_of;
+use super::model::{parse_time, ListResponse};
 use super::send_model::{check_token, AttemptOut, DestinationOut, MessageIn, MessageOut};
 use super::ApiJson;
 use crate::error::{ApiError, Shape};
@@ -170,6 +171,56 @@ pub async fn attempts_by_endpoint(
     Ok(Json(ListResponse::from_page(page, |a| {
         AttemptOut::from(&a)
     })))
+}
+
+/// `POST …/msg/{msg}/endpoint/{ep}/resend`: one more try, with a fresh schedule.
+pub async fn resend(
+    State(state): State<AppState>,
+    Path((app, msg, ep)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let endpoint = endpoint_of(&state, &app, &ep).await?;
+    let n = state
+        .store
+        .requeue(&app.id, &endpoint.id, Some(&message_id(&msg)?), 0, now_ms())
+        .await
+        .map_err(ApiError::store)?;
+    if n == 0 {
+        return Err(ApiError::not_found(format!("no message `{msg}`")));
+    }
+    state.config.waker.wake();
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(serde::Deserialize)]
+pub struct RecoverIn {
+    since: String,
+}
+
+/// `POST …/endpoint/{ep}/recover`: every failed delivery since `since`, again.
+pub async fn recover(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+    ApiJson(input): ApiJson<RecoverIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let endpoint = endpoint_of(&state, &app, &ep).await?;
+    let since = parse_time(&input.since).map_err(ApiError::validation)?;
+    let n = state
+        .store
+        .requeue(&app.id, &endpoint.id, None, since, now_ms())
+        .await
+        .map_err(ApiError::store)?;
+    state.config.waker.wake();
+    tracing::info!(endpoint = %endpoint.id, requeued = n, "recover");
+    let task = format!(
+        "qtask_{}",
+        MessageId::new().as_str().trim_start_matches("msg_")
+    );
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "id": task, "status": "finished", "task": "endpoint.recover" })),
+    ))
 }
 
 /// `GET /api/v1/health`.

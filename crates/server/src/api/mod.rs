@@ -75,6 +75,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/app/{app}/msg/{msg}", get(messages::get))
         .route("/app/{app}/msg/{msg}/endpoint", get(messages::destinations))
         .route(
+            "/app/{app}/msg/{msg}/endpoint/{ep}/resend",
+            post(messages::resend),
+        )
+        .route("/app/{app}/endpoint/{ep}/recover", post(messages::recover))
+        .route(
             "/app/{app}/attempt/msg/{msg}",
             get(messages::attempts_by_message),
         )
