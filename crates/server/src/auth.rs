@@ -1,16 +1,18 @@
-//! The admin token. Configured (`admin_token` / `HOOKLINE_ADMIN_TOKEN`), or else
-//! generated at first start, printed once, and stored only as its SHA-256.
+//! Tokens. The admin token is configured (`admin_token` / `HOOKLINE_ADMIN_TOKEN`),
+//! or else generated at first start, printed once, and stored only as its
+//! SHA-256. App-scoped tokens (`POST /api/v1/auth/app-portal-access/{app}`) open
+//! one application's routes until they expire; they too are stored hashed.
 
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-use hookline_core::{Store, StoreError};
+use hookline_core::{AppId, Store, StoreError};
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Shape};
 use crate::state::AppState;
 
 const SETTING: &str = "admin_token_sha256";
@@ -62,8 +64,48 @@ impl AdminToken {
     }
 }
 
-/// Middleware: `Authorization: Bearer <admin token>` or 401.
-pub async fn require_admin(
+/// The settings key under which an app-scoped token's grant is kept.
+fn app_token_key(token: &str) -> String {
+    format!("app_token_sha256:{}", hex::encode(sha256(token)))
+}
+
+/// Issues a token that sees only `app` until `expires_at` (ms); only its hash is stored.
+pub async fn issue_app_token(
+    store: &dyn Store,
+    app: &AppId,
+    expires_at: i64,
+) -> Result<String, StoreError> {
+    let token = format!(
+        "hl_app_{}",
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
+    );
+    let grant = serde_json::json!({ "app": app, "expiresAt": expires_at }).to_string();
+    store.set_setting(&app_token_key(&token), &grant).await?;
+    Ok(token)
+}
+
+/// The app an app-scoped token opens, if it is one and has not expired.
+async fn app_of_token(store: &dyn Store, token: &str) -> Result<Option<AppId>, StoreError> {
+    let Some(grant) = store.get_setting(&app_token_key(token)).await? else {
+        return Ok(None);
+    };
+    let grant: serde_json::Value = serde_json::from_str(&grant).unwrap_or_default();
+    let live = grant["expiresAt"]
+        .as_i64()
+        .is_some_and(|t| t > hookline_core::clock::now_ms());
+    Ok(grant["app"]
+        .as_str()
+        .filter(|_| live)
+        .and_then(|a| a.parse().ok()))
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::api(StatusCode::UNAUTHORIZED, "authentication_failed", detail)
+}
+
+/// Middleware: `Authorization: Bearer <token>`. The admin token opens every
+/// route; an app-scoped token only `/app/{its app}/…` (by id or uid); else 401/403.
+pub async fn require_token(
     State(state): State<AppState>,
     req: Request,
     next: Next,
@@ -76,18 +118,37 @@ pub async fn require_admin(
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .map(str::trim);
-    match given {
-        Some(t) if state.admin.matches(t) => Ok(next.run(req).await),
-        Some(_) => Err(ApiError::api(
-            StatusCode::UNAUTHORIZED,
-            "authentication_failed",
-            "Invalid token",
-        )),
-        None => Err(ApiError::api(
-            StatusCode::UNAUTHORIZED,
-            "authentication_failed",
-            "Missing token: send 'Authorization: Bearer <admin token>'",
-        )),
+        .map(str::trim)
+        .ok_or_else(|| unauthorized("Missing token: send 'Authorization: Bearer <token>'"))?;
+    if state.admin.matches(given) {
+        return Ok(next.run(req).await);
     }
+    let store = state.store.as_ref();
+    let app = app_of_token(store, given)
+        .await
+        .map_err(|e| ApiError::internal(Shape::Api, e))?
+        .ok_or_else(|| unauthorized("Invalid token"))?;
+    let path = req.uri().path();
+    let key = path
+        .strip_prefix("/api/v1")
+        .unwrap_or(path)
+        .strip_prefix("/app/")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|k| !k.is_empty());
+    let allowed = match key {
+        Some(k) => store
+            .get_app(k)
+            .await
+            .map_err(|e| ApiError::internal(Shape::Api, e))?
+            .is_some_and(|a| a.id == app),
+        None => false,
+    };
+    if !allowed {
+        return Err(ApiError::api(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "This token only opens its own application.",
+        ));
+    }
+    Ok(next.run(req).await)
 }

@@ -659,3 +659,97 @@ async fn failed_deliveries_can_be_resent_and_recovered() {
     assert_eq!(s, 422);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn app_scoped_tokens_see_only_their_app() {
+    let app = TestApp::spawn(Config::default()).await;
+    call(
+        &app,
+        Method::POST,
+        "/app",
+        Some(json!({"name": "A", "uid": "a"})),
+    )
+    .await;
+    let (_, b) = call(
+        &app,
+        Method::POST,
+        "/app",
+        Some(json!({"name": "B", "uid": "b"})),
+    )
+    .await;
+    let (s, access) = call(
+        &app,
+        Method::POST,
+        "/auth/app-portal-access/a",
+        Some(json!({"expiry": 3600})),
+    )
+    .await;
+    assert_eq!(s, 200, "{access}");
+    let token = access["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("hl_app_"));
+
+    let as_app = |method: Method, path: &str| {
+        app.client
+            .request(method, app.url(&format!("/api/v1{path}")))
+            .bearer_auth(&token)
+    };
+    let a_id = app.get_json("/app/a").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for path in [
+        "/app/a",
+        "/app/a/msg",
+        "/app/a/endpoint",
+        &format!("/app/{a_id}/msg"),
+    ] {
+        assert_eq!(
+            as_app(Method::GET, path).send().await.unwrap().status(),
+            200,
+            "{path}"
+        );
+    }
+    let r = as_app(Method::POST, "/app/a/msg")
+        .json(&json!({"eventType": "t", "payload": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "it can publish to its own app");
+    let b_id = b["id"].as_str().unwrap();
+    for path in [
+        "/app/b",
+        "/app/b/msg",
+        &format!("/app/{b_id}/endpoint"),
+        "/app",
+        "/source",
+        "/health",
+    ] {
+        let r = as_app(Method::GET, path).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{path}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["code"], "forbidden");
+    }
+    let r = as_app(Method::POST, "/auth/app-portal-access/b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "an app token cannot mint tokens");
+
+    let (_, short) = call(
+        &app,
+        Method::POST,
+        "/auth/app-portal-access/a",
+        Some(json!({"expiry": 1})),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = app
+        .client
+        .get(app.url("/api/v1/app/a"))
+        .bearer_auth(short["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "expired tokens are refused");
+    app.stop().await;
+}

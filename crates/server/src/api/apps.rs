@@ -159,3 +159,37 @@ pub async fn delete(
         .map_err(ApiError::store)?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PortalAccessIn {
+    /// Seconds the token lives (default 7 days).
+    pub expiry: Option<u64>,
+}
+
+/// `POST /api/v1/auth/app-portal-access/{app}` (admin only): a token that sees
+/// only this application.
+pub async fn portal_access(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let app = app_of(&state, &app).await?;
+    // The body is optional: none means the defaults.
+    let input: PortalAccessIn = if body.iter().all(u8::is_ascii_whitespace) {
+        PortalAccessIn::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::validation(e.to_string()))?
+    };
+    let secs = input
+        .expiry
+        .unwrap_or(7 * 24 * 3600)
+        .clamp(1, 365 * 24 * 3600);
+    let expires_at = now_ms() + i64::try_from(secs).unwrap_or(0) * 1000;
+    let token = crate::auth::issue_app_token(state.store.as_ref(), &app.id, expires_at)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(
+        serde_json::json!({ "token": token, "url": format!("/ui/app/{}", app.id) }),
+    ))
+}

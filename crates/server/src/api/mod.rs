@@ -24,7 +24,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::auth::require_admin;
+use crate::auth::require_token;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/source/{name}/event/{id}", get(events::get))
         .route("/source/{name}/event/{id}/replay", post(events::replay))
         .route("/health", get(messages::health))
+        .route("/auth/app-portal-access/{app}", post(apps::portal_access))
         .route("/app", get(apps::list).post(apps::create))
         .route(
             "/app/{app}",
@@ -87,7 +88,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/app/{app}/attempt/endpoint/{ep}",
             get(messages::attempts_by_endpoint),
         )
-        .layer(from_fn_with_state(state, require_admin))
+        .layer(from_fn_with_state(state, require_token))
 }
 
 /// `Json<T>` whose rejections are `{code, detail}` with the parser's reason.
