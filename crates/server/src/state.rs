@@ -43,6 +43,8 @@ pub struct Inner {
     pub client: reqwest::Client,
     /// Whether ingress routes demand a verified client certificate.
     pub require_client_cert: bool,
+    /// `Idempotency-Key`s whose first request is still running.
+    pub idempotency: crate::api::InFlight,
     /// Sources by name, so the hot path never reads the database to find one.
     sources: RwLock<HashMap<String, Arc<SourceEntry>>>,
 }
@@ -72,6 +74,7 @@ impl AppState {
             admin,
             client,
             require_client_cert,
+            idempotency: Default::default(),
             sources: RwLock::new(HashMap::new()),
         }))
     }

@@ -753,3 +753,73 @@ async fn app_scoped_tokens_see_only_their_app() {
     assert_eq!(r.status(), 401, "expired tokens are refused");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_answer() {
+    let rx = Receiver::start(Reply::default()).await;
+    let app = TestApp::spawn(Config::default()).await;
+    call(
+        &app,
+        Method::POST,
+        "/app",
+        Some(json!({"name": "i", "uid": "i"})),
+    )
+    .await;
+    call(
+        &app,
+        Method::POST,
+        "/app/i/endpoint",
+        Some(json!({"url": rx.url("/")})),
+    )
+    .await;
+    let publish = |key: &'static str, n: u64| {
+        app.api(Method::POST, "/app/i/msg")
+            .header("idempotency-key", key)
+            .json(&json!({"eventType": "t", "payload": {"n": n}}))
+            .send()
+    };
+    let first = publish("key-1", 1).await.unwrap();
+    assert_eq!(first.status(), 202);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    // A retry (even with another body) gets the first answer, and nothing is published twice.
+    let again = publish("key-1", 2).await.unwrap();
+    assert_eq!(
+        (
+            again.status().as_u16(),
+            again.headers()["idempotent-replayed"].to_str().unwrap()
+        ),
+        (202, "true")
+    );
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again, first);
+    let other = publish("key-2", 3).await.unwrap();
+    assert_eq!(other.status(), 202);
+    let list = app.get_json("/app/i/msg").await;
+    assert_eq!(
+        list["data"].as_array().unwrap().len(),
+        2,
+        "key-1 published once"
+    );
+    let got = rx.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 2);
+
+    // Failures are not kept: the key can be used again once the request is fixed.
+    let bad = app
+        .api(Method::POST, "/app/i/msg")
+        .header("idempotency-key", "key-3")
+        .json(&json!({"payload": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let fixed = app
+        .api(Method::POST, "/app/i/msg")
+        .header("idempotency-key", "key-3")
+        .json(&json!({"eventType": "t", "payload": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fixed.status(), 202);
+    app.stop().await;
+}

@@ -9,10 +9,12 @@
 //! - `endpoints`: `/app/{app}/endpoint` CRUD, secret and rotation, headers.
 //! - `messages`: publishing (`202`), messages, destinations, attempts, health.
 //! - `send_model`: the sending side's bodies, as Svix's.
+//! - `idempotency`: `Idempotency-Key` on POST, answers kept and replayed for 24 h.
 
 mod apps;
 mod endpoints;
 mod events;
+mod idempotency;
 mod messages;
 mod model;
 mod send_model;
@@ -27,6 +29,8 @@ use axum::Router;
 use crate::auth::require_token;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+pub use idempotency::InFlight;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -88,6 +92,8 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/app/{app}/attempt/endpoint/{ep}",
             get(messages::attempts_by_endpoint),
         )
+        // Auth runs first (outermost), so answers are kept per caller.
+        .layer(from_fn_with_state(state.clone(), idempotency::idempotent))
         .layer(from_fn_with_state(state, require_token))
 }
 
