@@ -84,6 +84,30 @@ impl Endpoint {
     }
 }
 
+/// A kind of event, optionally with JSON Schemas (by version) that payloads
+/// must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventType {
+    pub name: String,
+    pub description: String,
+    /// `{"1": {…JSON Schema…}, …}`; payloads are checked against the highest version.
+    pub schemas: Option<Map<String, Value>>,
+    pub archived: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl EventType {
+    /// The schema of the highest version, if any.
+    pub fn latest_schema(&self) -> Option<&Value> {
+        let schemas = self.schemas.as_ref()?;
+        schemas
+            .iter()
+            .max_by_key(|(v, _)| (v.parse::<u64>().unwrap_or(0), v.to_string()))
+            .map(|(_, s)| s)
+    }
+}
+
 /// One event to deliver to every matching endpoint of an app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use crate::id::{AppId, EndpointId, EventId, MessageId};
 use crate::inbound::{EventFilter, InboundEvent};
-use crate::outbound::{App, Attempt, Claimed, Delivery, Endpoint, Message, Next};
+use crate::outbound::{App, Attempt, Claimed, Delivery, Endpoint, EventType, Message, Next};
 use crate::page::{Page, PageRequest};
 use crate::source::Source;
 
@@ -109,6 +109,14 @@ pub trait Store: Send + Sync + 'static {
     async fn update_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError>;
     /// Deletes the endpoint and its pending deliveries.
     async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> Result<(), StoreError>;
+
+    /// `Conflict` if the name exists.
+    async fn create_event_type(&self, event_type: &EventType) -> Result<(), StoreError>;
+    async fn get_event_type(&self, name: &str) -> Result<Option<EventType>, StoreError>;
+    /// By name, after `page.iterator`.
+    async fn list_event_types(&self, page: &PageRequest) -> Result<Page<EventType>, StoreError>;
+    async fn update_event_type(&self, event_type: &EventType) -> Result<(), StoreError>;
+    async fn delete_event_type(&self, name: &str) -> Result<(), StoreError>;
 
     // --- Sending: messages and deliveries ----------------------------------
 

@@ -14,7 +14,7 @@ use crate::clock::now_ms;
 use crate::id::{AppId, AttemptId, EndpointId, EventId, MessageId};
 use crate::inbound::{EventFilter, InboundEvent, Verdict};
 use crate::outbound::{
-    App, Attempt, DeliveryStatus, Endpoint, EndpointSecret, Message, Next, Trigger,
+    App, Attempt, DeliveryStatus, Endpoint, EndpointSecret, EventType, Message, Next, Trigger,
 };
 use crate::page::PageRequest;
 use crate::source::{DedupRule, Source};
@@ -686,6 +686,70 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
     );
 }
 
+pub async fn event_types(store: Arc<dyn Store>) {
+    let now = now_ms();
+    let mut schemas = serde_json::Map::new();
+    schemas.insert(
+        "1".into(),
+        serde_json::json!({"type": "object", "required": ["id"]}),
+    );
+    let mut t = EventType {
+        name: "invoice.paid".into(),
+        description: "An invoice was paid".into(),
+        schemas: Some(schemas),
+        archived: false,
+        created_at: now,
+        updated_at: now,
+    };
+    store.create_event_type(&t).await.unwrap();
+    assert!(matches!(
+        store.create_event_type(&t).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.get_event_type("invoice.paid").await.unwrap(),
+        Some(t.clone())
+    );
+    t.archived = true;
+    t.schemas = None;
+    store.update_event_type(&t).await.unwrap();
+    assert_eq!(
+        store.get_event_type("invoice.paid").await.unwrap(),
+        Some(t.clone())
+    );
+    for name in ["a.one", "b.two"] {
+        store
+            .create_event_type(&EventType {
+                name: name.into(),
+                ..t.clone()
+            })
+            .await
+            .unwrap();
+    }
+    let first = store
+        .list_event_types(&PageRequest::new(Some(2), None))
+        .await
+        .unwrap();
+    assert_eq!(
+        first
+            .data
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["a.one", "b.two"]
+    );
+    let rest = store
+        .list_event_types(&PageRequest::new(Some(2), first.iterator))
+        .await
+        .unwrap();
+    assert_eq!((rest.data.len(), rest.done), (1, true));
+    store.delete_event_type("a.one").await.unwrap();
+    assert!(matches!(
+        store.delete_event_type("a.one").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
 /// Concurrent claimers never get the same delivery.
 pub async fn concurrent_claims_are_exclusive(store: Arc<dyn Store>) {
     let a = app("race", None);
@@ -736,7 +800,7 @@ macro_rules! store_contract {
             source_crud, events_are_byte_exact, duplicates_within_the_window,
             rejected_events_are_capped, listing_filters_and_pages, settings,
             concurrent_inserts_all_commit, apps_and_endpoints, publish_fans_out_by_filters,
-            claims_lease_and_attempts, concurrent_claims_are_exclusive, resend_and_recover);
+            claims_lease_and_attempts, concurrent_claims_are_exclusive, resend_and_recover, event_types);
     };
     (@each $open:expr; $($name:ident),*) => {
         $(

@@ -823,3 +823,128 @@ async fn idempotency_keys_replay_the_first_answer() {
     assert_eq!(fixed.status(), 202);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn payloads_are_validated_against_their_event_type_schema() {
+    let app = TestApp::spawn(Config::default()).await;
+    let schema = json!({
+        "type": "object",
+        "required": ["id", "amount"],
+        "properties": {"id": {"type": "string"}, "amount": {"type": "integer", "minimum": 0}}
+    });
+    let (s, t) = call(
+        &app,
+        Method::POST,
+        "/event-type",
+        Some(json!({"name": "invoice.paid", "description": "paid", "schemas": {"1": schema}})),
+    )
+    .await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!(t["schemas"]["1"]["required"], json!(["id", "amount"]));
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        "/event-type",
+        Some(json!({"name": "invoice.paid"})),
+    )
+    .await;
+    assert_eq!(s, 409);
+    let (s, bad) = call(
+        &app,
+        Method::POST,
+        "/event-type",
+        Some(json!({"name": "broken", "schemas": {"1": {"type": 12}}})),
+    )
+    .await;
+    assert_eq!(s, 422, "a schema that does not compile is refused: {bad}");
+
+    call(
+        &app,
+        Method::POST,
+        "/app",
+        Some(json!({"name": "s", "uid": "s"})),
+    )
+    .await;
+    let ok = json!({"eventType": "invoice.paid", "payload": {"id": "in_1", "amount": 42}});
+    assert_eq!(
+        call(&app, Method::POST, "/app/s/msg", Some(ok)).await.0,
+        202
+    );
+    let (s, v) = call(
+        &app,
+        Method::POST,
+        "/app/s/msg",
+        Some(json!({"eventType": "invoice.paid", "payload": {"id": 7, "amount": -1}})),
+    )
+    .await;
+    assert_eq!(s, 422);
+    let detail = v["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("/id") && detail.contains("/amount"),
+        "says where: {detail}"
+    );
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        "/app/s/msg",
+        Some(json!({"eventType": "invoice.paid", "payload": {"id": "x"}})),
+    )
+    .await;
+    assert_eq!(s, 422, "a required field is missing");
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        "/app/s/msg",
+        Some(json!({"eventType": "no.schema", "payload": {"any": 1}})),
+    )
+    .await;
+    assert_eq!(s, 202, "types without a schema take any object");
+
+    // A newer schema version wins.
+    let (s, _) = call(
+        &app,
+        Method::PATCH,
+        "/event-type/invoice.paid",
+        Some(json!({"schemas": {"1": schema, "2": {"type": "object", "required": ["currency"]}}})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        "/app/s/msg",
+        Some(json!({"eventType": "invoice.paid", "payload": {"id": "in_1", "amount": 1}})),
+    )
+    .await;
+    assert_eq!(s, 422, "version 2 requires currency");
+
+    assert_eq!(
+        call(&app, Method::DELETE, "/event-type/invoice.paid", None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        app.get_json("/event-type/invoice.paid").await["archived"],
+        true,
+        "delete archives"
+    );
+    assert_eq!(
+        call(
+            &app,
+            Method::DELETE,
+            "/event-type/invoice.paid?expunge=true",
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        call(&app, Method::GET, "/event-type/invoice.paid", None)
+            .await
+            .0,
+        404
+    );
+    app.stop().await;
+}

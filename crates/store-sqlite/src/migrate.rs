@@ -5,6 +5,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_inbox.sql"),
     include_str!("../migrations/0002_outbound.sql"),
+    include_str!("../migrations/0003_event_types.sql"),
 ];
 
 /// Applies every migration newer than the database; returns how many ran.

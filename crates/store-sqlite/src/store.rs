@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hookline_core::store::CommitStats;
 use hookline_core::{
-    App, AppId, Attempt, Claimed, Delivery, Endpoint, EndpointId, EventFilter, EventId,
+    App, AppId, Attempt, Claimed, Delivery, Endpoint, EndpointId, EventFilter, EventId, EventType,
     InboundEvent, Inserted, Message, MessageId, Next, Page, PageRequest, Source, Store, StoreError,
 };
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
@@ -414,6 +414,41 @@ impl Store for SqliteStore {
         let (app, id) = (app.clone(), id.clone());
         self.writer
             .write(move |c| outbound::delete_endpoint(c, &app, &id))
+            .await
+    }
+
+    async fn create_event_type(&self, event_type: &EventType) -> Result<(), StoreError> {
+        let t = event_type.clone();
+        self.writer
+            .write(move |c| outbound::insert_event_type(c, &t))
+            .await
+    }
+
+    async fn get_event_type(&self, name: &str) -> Result<Option<EventType>, StoreError> {
+        let name = name.to_string();
+        self.readers
+            .read(move |c| outbound::select_event_type(c, &name))
+            .await
+    }
+
+    async fn list_event_types(&self, page: &PageRequest) -> Result<Page<EventType>, StoreError> {
+        let page = page.clone();
+        self.readers
+            .read(move |c| outbound::list_event_types(c, &page))
+            .await
+    }
+
+    async fn update_event_type(&self, event_type: &EventType) -> Result<(), StoreError> {
+        let t = event_type.clone();
+        self.writer
+            .write(move |c| outbound::update_event_type(c, &t))
+            .await
+    }
+
+    async fn delete_event_type(&self, name: &str) -> Result<(), StoreError> {
+        let name = name.to_string();
+        self.writer
+            .write(move |c| outbound::delete_event_type(c, &name))
             .await
     }
 

@@ -42,6 +42,7 @@ pub async fn create(
     if !input.payload.is_object() {
         return Err(ApiError::validation("payload must be a JSON object"));
     }
+    super::event_types::check_payload(&state, &input.event_type, &input.payload).await?;
     let now = now_ms();
     let message = Message {
         id: MessageId::at(now),

@@ -8,11 +8,13 @@
 //! - `apps`: `/app` CRUD (by `app_…` id or uid).
 //! - `endpoints`: `/app/{app}/endpoint` CRUD, secret and rotation, headers.
 //! - `messages`: publishing (`202`), messages, destinations, attempts, health.
+//! - `event_types`: `/event-type` CRUD; payloads are checked against their JSON Schema.
 //! - `send_model`: the sending side's bodies, as Svix's.
 //! - `idempotency`: `Idempotency-Key` on POST, answers kept and replayed for 24 h.
 
 mod apps;
 mod endpoints;
+mod event_types;
 mod events;
 mod idempotency;
 mod messages;
@@ -46,6 +48,17 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/source/{name}/event/{id}/replay", post(events::replay))
         .route("/health", get(messages::health))
         .route("/auth/app-portal-access/{app}", post(apps::portal_access))
+        .route(
+            "/event-type",
+            get(event_types::list).post(event_types::create),
+        )
+        .route(
+            "/event-type/{name}",
+            get(event_types::get)
+                .put(event_types::put)
+                .patch(event_types::patch)
+                .delete(event_types::delete),
+        )
         .route("/app", get(apps::list).post(apps::create))
         .route(
             "/app/{app}",

@@ -1,0 +1,237 @@
+//! `/api/v1/event-type`: event types and the JSON Schemas payloads must match.
+//! (Svix stores schemas but does not check payloads; hookline checks them.)
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use hookline_core::clock::now_ms;
+use hookline_core::{EventType, PageRequest};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::apps::ListQuery;
+use super::model::{rfc3339, ListResponse};
+use super::send_model::check_token;
+use super::ApiJson;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTypeIn {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub schemas: Option<Map<String, Value>>,
+    pub archived: Option<bool>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTypeOut {
+    pub name: String,
+    pub description: String,
+    pub schemas: Option<Map<String, Value>>,
+    pub archived: bool,
+    pub deprecated: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&EventType> for EventTypeOut {
+    fn from(t: &EventType) -> Self {
+        EventTypeOut {
+            name: t.name.clone(),
+            description: t.description.clone(),
+            schemas: t.schemas.clone(),
+            archived: t.archived,
+            deprecated: false,
+            created_at: rfc3339(t.created_at),
+            updated_at: rfc3339(t.updated_at),
+        }
+    }
+}
+
+/// Every schema must compile, so a bad one is refused when it is saved.
+fn check_schemas(schemas: &Option<Map<String, Value>>) -> Result<(), ApiError> {
+    for (version, schema) in schemas.iter().flatten() {
+        jsonschema::validator_for(schema).map_err(|e| {
+            ApiError::validation(format!(
+                "schema version {version} is not a valid JSON Schema: {e}"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Checks a payload against its event type's latest schema, when there is one.
+pub async fn check_payload(
+    state: &AppState,
+    event_type: &str,
+    payload: &Value,
+) -> Result<(), ApiError> {
+    let Some(t) = state
+        .store
+        .get_event_type(event_type)
+        .await
+        .map_err(ApiError::store)?
+    else {
+        return Ok(());
+    };
+    let Some(schema) = t.latest_schema() else {
+        return Ok(());
+    };
+    let validator = jsonschema::validator_for(schema).map_err(|e| {
+        ApiError::validation(format!(
+            "the schema of `{event_type}` does not compile: {e}"
+        ))
+    })?;
+    let problems: Vec<String> = validator
+        .iter_errors(payload)
+        .take(5)
+        .map(|e| {
+            let at = e.instance_path.to_string();
+            format!("{}: {e}", if at.is_empty() { "/" } else { at.as_str() })
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(format!(
+            "payload does not match the schema of `{event_type}`: {}",
+            problems.join("; ")
+        )))
+    }
+}
+
+async fn event_type_of(state: &AppState, name: &str) -> Result<EventType, ApiError> {
+    state
+        .store
+        .get_event_type(name)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::not_found(format!("no event type `{name}`")))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ListResponse<EventTypeOut>>, ApiError> {
+    let page: PageRequest = q.page();
+    let found = state
+        .store
+        .list_event_types(&page)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(ListResponse::from_page(found, |t| {
+        EventTypeOut::from(&t)
+    })))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<EventTypeIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    let name = input
+        .name
+        .ok_or_else(|| ApiError::validation("name is required"))?;
+    check_token("name", &name)?;
+    check_schemas(&input.schemas)?;
+    let now = now_ms();
+    let t = EventType {
+        name,
+        description: input.description.unwrap_or_default(),
+        schemas: input.schemas,
+        archived: input.archived.unwrap_or(false),
+        created_at: now,
+        updated_at: now,
+    };
+    state
+        .store
+        .create_event_type(&t)
+        .await
+        .map_err(ApiError::store)?;
+    Ok((StatusCode::CREATED, Json(EventTypeOut::from(&t))))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<EventTypeOut>, ApiError> {
+    Ok(Json(EventTypeOut::from(
+        &event_type_of(&state, &name).await?,
+    )))
+}
+
+async fn change(
+    state: AppState,
+    name: String,
+    input: EventTypeIn,
+    replace: bool,
+) -> Result<Json<EventTypeOut>, ApiError> {
+    let mut t = event_type_of(&state, &name).await?;
+    check_schemas(&input.schemas)?;
+    if replace || input.description.is_some() {
+        t.description = input.description.unwrap_or_default();
+    }
+    if replace || input.schemas.is_some() {
+        t.schemas = input.schemas;
+    }
+    if replace || input.archived.is_some() {
+        t.archived = input.archived.unwrap_or(false);
+    }
+    t.updated_at = now_ms();
+    state
+        .store
+        .update_event_type(&t)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(EventTypeOut::from(&t)))
+}
+
+pub async fn put(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(input): ApiJson<EventTypeIn>,
+) -> Result<Json<EventTypeOut>, ApiError> {
+    change(state, name, input, true).await
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(input): ApiJson<EventTypeIn>,
+) -> Result<Json<EventTypeOut>, ApiError> {
+    change(state, name, input, false).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct DeleteQuery {
+    /// Delete for good instead of archiving (Svix's `expunge`).
+    pub expunge: Option<bool>,
+}
+
+/// Archives (Svix's default) or, with `?expunge=true`, deletes.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<DeleteQuery>,
+) -> Result<StatusCode, ApiError> {
+    let mut t = event_type_of(&state, &name).await?;
+    if q.expunge == Some(true) {
+        state
+            .store
+            .delete_event_type(&name)
+            .await
+            .map_err(ApiError::store)?;
+    } else {
+        t.archived = true;
+        t.updated_at = now_ms();
+        state
+            .store
+            .update_event_type(&t)
+            .await
+            .map_err(ApiError::store)?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
