@@ -164,6 +164,14 @@ pub trait Store: Send + Sync + 'static {
         since: i64,
         now: i64,
     ) -> Result<usize, StoreError>;
+    /// Puts a claimed delivery back, due at `until`, without counting an
+    /// attempt (e.g. its endpoint's rate limit is used up).
+    async fn postpone(
+        &self,
+        message: &MessageId,
+        endpoint: &EndpointId,
+        until: i64,
+    ) -> Result<(), StoreError>;
     /// When the earliest pending delivery is due (ms), if any.
     async fn next_due(&self) -> Result<Option<i64>, StoreError>;
     /// Attempts of one message or one endpoint (at least one filter), newest first.

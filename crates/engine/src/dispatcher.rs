@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 
 use crate::config::EngineConfig;
 use crate::ssrf::Guard;
+use crate::throttle::Throttles;
 use crate::{attempt, client, retry};
 
 /// Most deliveries claimed in one go.
@@ -45,6 +46,7 @@ struct Shared {
     config: EngineConfig,
     client: reqwest::Client,
     guard: Guard,
+    throttles: Throttles,
 }
 
 /// The delivery engine; `run` it on a task.
@@ -64,6 +66,7 @@ impl Engine {
                 config,
                 client,
                 guard,
+                throttles: Throttles::default(),
             }),
             waker: Waker::default(),
         })
@@ -119,6 +122,15 @@ impl Engine {
                 continue;
             }
             for c in claimed {
+                // Over its endpoint's rate: back in the queue until the bucket
+                // has room, holding no permit meanwhile.
+                if let Some(wait) = s.throttles.wait(&c.endpoint) {
+                    let until = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(0).max(1);
+                    if let Err(e) = s.store.postpone(&c.message.id, &c.endpoint.id, until).await {
+                        tracing::warn!(error = %e, "cannot postpone a throttled delivery; its lease will expire");
+                    }
+                    continue;
+                }
                 let Ok(permit) = permits.clone().try_acquire_owned() else {
                     break;
                 };

@@ -10,6 +10,7 @@
 //! - `attempt`: one signed HTTP try and what came of it.
 //! - `retry`: the next step after a try: done, retry when (jitter, `Retry-After`), or failed.
 //! - `dispatcher`: the loop: wake on publish or when due, claim, send with bounded concurrency.
+//! - `throttle`: per-endpoint rate limits; a delivery over the rate is postponed, not held.
 //! - [`testkit`] (feature `testkit`): a capturing HTTP receiver for tests.
 
 mod attempt;
@@ -20,6 +21,7 @@ mod retry;
 pub mod ssrf;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod throttle;
 
 pub use config::EngineConfig;
 pub use dispatcher::{Engine, EngineError, Waker};

@@ -403,3 +403,33 @@ async fn fan_out_headers_and_rotation() {
     verify(r, &[SECRET]);
     h.stop().await;
 }
+
+#[tokio::test]
+async fn throttle_rate_is_enforced_at_the_receiver() {
+    let rx = Receiver::start(Reply::default()).await;
+    let h = start(fast(&[])).await;
+    let a = app("throttled", None);
+    h.store.create_app(&a).await.unwrap();
+    let mut e = endpoint(&a.id, &rx.url("/"), None, None);
+    e.throttle_rate = Some(5);
+    h.store.create_endpoint(&e).await.unwrap();
+    for _ in 0..15 {
+        h.store
+            .publish(&message(&a.id, "t", None, None))
+            .await
+            .unwrap();
+    }
+    h.waker.wake();
+    let started = Instant::now();
+    let got = rx.wait_for(15, Duration::from_secs(20)).await;
+    let took = started.elapsed();
+    assert_eq!(got.len(), 15);
+    // A burst of 5, then one every 200 ms: the last 10 need about 2 s.
+    assert!(
+        took >= Duration::from_millis(1800),
+        "15 messages at 5/s took only {took:?}"
+    );
+    let per_sec = rx.captured().len() as f64 / took.as_secs_f64();
+    eprintln!("throttled to 5/s: 15 delivered in {took:?} ({per_sec:.1}/s)");
+    h.stop().await;
+}

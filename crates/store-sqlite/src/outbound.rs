@@ -627,6 +627,18 @@ pub(crate) fn requeue(
     n.map_err(backend)
 }
 
+pub(crate) fn postpone(
+    c: &Connection,
+    msg: &MessageId,
+    ep: &EndpointId,
+    until: i64,
+) -> Result<(), StoreError> {
+    c.prepare_cached("UPDATE delivery SET status = ?3, next_attempt_at = ?4 WHERE message_id = ?1 AND endpoint_id = ?2")
+        .and_then(|mut st| st.execute(params![msg.as_str(), ep.as_str(), DeliveryStatus::Pending.code(), until]))
+        .map(|_| ())
+        .map_err(backend)
+}
+
 pub(crate) fn next_due(c: &Connection) -> Result<Option<i64>, StoreError> {
     c.query_row(
         "SELECT min(next_attempt_at) FROM delivery WHERE next_attempt_at IS NOT NULL",

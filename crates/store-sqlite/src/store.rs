@@ -522,6 +522,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn postpone(
+        &self,
+        message: &MessageId,
+        endpoint: &EndpointId,
+        until: i64,
+    ) -> Result<(), StoreError> {
+        let (msg, ep) = (message.clone(), endpoint.clone());
+        self.writer
+            .write(move |c| outbound::postpone(c, &msg, &ep, until))
+            .await
+    }
+
     async fn next_due(&self) -> Result<Option<i64>, StoreError> {
         self.readers.read(outbound::next_due).await
     }
