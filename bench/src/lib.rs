@@ -4,11 +4,15 @@
 //!
 //! Modules:
 //! - `bare`: the baseline server (this binary with `bare`).
+//! - `counter`: a receiver that counts deliveries and their publish-to-delivery latency.
+//! - `publish`: apps, endpoints and timed messages through hookline's API.
 //! - `procs`: building and starting processes, reading their address and peak RSS.
 //! - `load`: driving `hookline send --count --concurrency --json` and reading its summary.
 //! - `report`: the table on stdout and the JSON file.
 
 pub mod bare;
+pub mod counter;
 pub mod load;
 pub mod procs;
+pub mod publish;
 pub mod report;

@@ -10,7 +10,7 @@ use hookline_store_sqlite::SqliteStore;
 use tracing_subscriber::EnvFilter;
 
 use crate::exit::{bad_input, Outcome};
-use crate::settings::{ServeFlags, Settings};
+use crate::settings::{Role, ServeFlags, Settings};
 
 /// Opens the store the URL names (its migrations run on open).
 pub fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
@@ -82,21 +82,28 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
     } else {
         "http"
     };
-    let engine = Engine::new(store.clone(), settings.engine)?;
-    settings.server.waker = engine.waker();
     let (stop_engine, mut engine_stopped) = tokio::sync::watch::channel(false);
-    let delivering = tokio::spawn(engine.run(async move {
-        let _ = engine_stopped.changed().await;
-    }));
+    let delivering = if settings.role == Role::Api {
+        None
+    } else {
+        let engine = Engine::new(store.clone(), settings.engine)?;
+        settings.server.waker = engine.waker();
+        Some(tokio::spawn(engine.run(async move {
+            let _ = engine_stopped.changed().await;
+        })))
+    };
+    let role = format!("{:?}", settings.role).to_lowercase();
     say!(
-        "hookline listening on {scheme}://{addr} (database {})",
+        "hookline listening on {scheme}://{addr} (database {}, role {role})",
         settings.database_url
     );
     // The server stops first (finishing requests and their commits), then the
     // engine (finishing the sends in flight).
     hookline_server::run(settings.server, store, listener, shutdown_signal()).await?;
     let _ = stop_engine.send(true);
-    let _ = delivering.await;
+    if let Some(engine) = delivering {
+        let _ = engine.await;
+    }
     Ok(Outcome::Success)
 }
 

@@ -38,6 +38,7 @@ pub struct FileConfig {
     pub https_only: Option<bool>,
     /// Seconds one delivery attempt may take.
     pub delivery_timeout: Option<u64>,
+    pub role: Option<Role>,
     #[serde(default)]
     pub source: Vec<toml::Value>,
 }
@@ -60,6 +61,20 @@ pub struct ServeFlags {
     /// Log format: text or json [env HOOKLINE_LOG_FORMAT].
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// What this node does: api (receive + API, no deliveries), worker
+    /// (deliveries; serves only /health, /ready, /metrics) or all [env HOOKLINE_ROLE].
+    #[arg(long, value_enum)]
+    pub role: Option<Role>,
+}
+
+/// What a node does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Api,
+    Worker,
+    #[default]
+    All,
 }
 
 /// Everything `serve` needs, resolved and validated.
@@ -71,6 +86,7 @@ pub struct Settings {
     pub log_level: String,
     pub server: Config,
     pub engine: EngineConfig,
+    pub role: Role,
 }
 
 /// Reads an environment variable, treating empty as unset.
@@ -224,7 +240,15 @@ impl Settings {
         if delivery_timeout.is_zero() {
             return Err(bad_input("delivery_timeout must be at least 1 second"));
         }
+        let role = match (flags.role, env("HOOKLINE_ROLE")) {
+            (Some(r), _) => r,
+            (None, Some(r)) => <Role as clap::ValueEnum>::from_str(&r, true).map_err(|_| {
+                bad_input(format!("HOOKLINE_ROLE=`{r}` must be api, worker or all"))
+            })?,
+            (None, None) => file.role.unwrap_or_default(),
+        };
         Ok(Settings {
+            role,
             engine: EngineConfig {
                 allowed_subnets,
                 https_only,
@@ -251,6 +275,7 @@ impl Settings {
                     .unwrap_or(defaults.rejected_cap),
                 sources,
                 tls,
+                serve_api: role != Role::Worker,
                 ..Config::default()
             },
         })

@@ -277,3 +277,34 @@ async fn start_up_errors_say_what_to_fix() {
         stderr(&out)
     );
 }
+
+#[tokio::test]
+async fn roles_split_the_api_from_the_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let api = start(dir.path(), &["--role", "api"], &[]).await;
+    let r = client
+        .get(format!("http://{}/api/v1/app", api.addr))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "api nodes serve the API");
+    drop(api);
+    let worker = start(dir.path(), &["--role", "worker"], &[]).await;
+    for (path, status) in [
+        ("/health", 200),
+        ("/ready", 200),
+        ("/metrics", 200),
+        ("/api/v1/app", 404),
+        ("/webhook/x", 404),
+    ] {
+        let r = client
+            .get(format!("http://{}{path}", worker.addr))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "worker {path}");
+    }
+}

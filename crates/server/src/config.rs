@@ -25,6 +25,9 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     /// Wakes the delivery engine after a publish (a no-op when none runs here).
     pub waker: hookline_engine::Waker,
+    /// Serve receiving and the management API; off on a `worker` node, which
+    /// answers only `/health`, `/ready` and `/metrics`.
+    pub serve_api: bool,
 }
 
 impl Default for Config {
@@ -38,6 +41,7 @@ impl Default for Config {
             sources: Vec::new(),
             tls: None,
             waker: hookline_engine::Waker::default(),
+            serve_api: true,
         }
     }
 }

@@ -17,15 +17,19 @@ use crate::ingress::{source, tutorial};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(tutorial::index))
+    let ops = Router::new()
         .route("/health", get(tutorial::health))
         .route("/ready", get(tutorial::ready))
-        .route("/metrics", get(metrics))
-        .route("/webhook/{event}", post(tutorial::webhook))
-        .route("/in/{source}", post(source::receive))
-        .nest("/api/v1", crate::api::router(state.clone()))
-        .fallback(not_found)
+        .route("/metrics", get(metrics));
+    let all = if state.config.serve_api {
+        ops.route("/", get(tutorial::index))
+            .route("/webhook/{event}", post(tutorial::webhook))
+            .route("/in/{source}", post(source::receive))
+            .nest("/api/v1", crate::api::router(state.clone()))
+    } else {
+        ops
+    };
+    all.fallback(not_found)
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(CatchPanicLayer::custom(|_| internal_error()))

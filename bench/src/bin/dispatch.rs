@@ -1,0 +1,151 @@
+//! Dispatch benchmark: messages published through the API and delivered to a
+//! local receiver, to 1 and to 10 endpoints, beside a bare hyper server.
+//!
+//! `cargo run --release -p hookline-bench --bin dispatch [-- COUNT CONCURRENCY]`
+
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use hookline_bench::load::{self, Measured};
+use hookline_bench::procs::{self, Proc};
+use hookline_bench::publish::{self, TOKEN};
+use hookline_bench::report::{self, Row};
+use hookline_bench::{bare, counter};
+use serde_json::json;
+use tokio::process::Command;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("bare") => return bare::serve().await,
+        Some("counter") => return counter::serve().await,
+        _ => {}
+    }
+    let count: u64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let concurrency: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(32);
+    let hookline = procs::build_hookline()?;
+    let me = std::env::current_exe()?;
+    let client = reqwest::Client::new();
+    let mut rows = Vec::new();
+
+    // Baseline: the bare server under the same load tool as the receive bench.
+    let bare = Proc::start({
+        let mut c = Command::new(&me);
+        c.arg("bare");
+        c
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let payload = dir.path().join("payload.json");
+    std::fs::write(
+        &payload,
+        format!(
+            r#"{{"eventType":"order.placed","payload":{{"pad":"{}"}}}}"#,
+            "x".repeat(960)
+        ),
+    )?;
+    load::run(
+        &hookline,
+        &bare.url,
+        &payload,
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        count / 10,
+        concurrency,
+    )
+    .await?;
+    let base = load::run(
+        &hookline,
+        &bare.url,
+        &payload,
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        count,
+        concurrency,
+    )
+    .await?;
+    rows.push(Row {
+        name: "bare hyper (answers 200)".into(),
+        measured: base,
+        peak_rss_mib: bare.peak_rss_mib(),
+    });
+    bare.stop().await;
+
+    for endpoints in [1usize, 10] {
+        let recv = Proc::start({
+            let mut c = Command::new(&me);
+            c.arg("counter");
+            c
+        })
+        .await?;
+        let work = tempfile::tempdir()?;
+        let server = Proc::start({
+            let mut c = Command::new(&hookline);
+            c.args([
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--database-url",
+                "sqlite://bench.db",
+            ])
+            .current_dir(work.path())
+            .env("HOOKLINE_ADMIN_TOKEN", TOKEN)
+            .env("HOOKLINE_ALLOWED_SUBNETS", "127.0.0.0/8")
+            .env("HOOKLINE_LOG", "warn");
+            c
+        })
+        .await?;
+        publish::setup(&client, &server.url, &recv.url, endpoints).await?;
+        eprintln!(
+            "publishing {count} messages to {endpoints} endpoint(s), {concurrency} in flight…"
+        );
+        let started = Instant::now();
+        let published = publish::messages(&client, &server.url, count, concurrency).await?;
+        let want = count * endpoints as u64;
+        let deadline = started + Duration::from_secs(600);
+        let stats = loop {
+            let s = counter::stats(&client, &recv.url).await?;
+            if s["count"].as_u64() >= Some(want) {
+                break s;
+            }
+            if Instant::now() > deadline {
+                bail!("only {} of {want} delivered within 10 minutes", s["count"]);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let delivered_in = started.elapsed();
+        let rss = server.peak_rss_mib();
+        rows.push(Row {
+            name: format!("hookline publish ({endpoints} ep): accepted"),
+            measured: Measured {
+                requests: count,
+                ok: count,
+                rps: count as f64 / published.wall.as_secs_f64(),
+                p50_ms: published.pct(0.5),
+                p99_ms: published.pct(0.99),
+            },
+            peak_rss_mib: rss,
+        });
+        rows.push(Row {
+            name: format!("hookline deliver ({endpoints} ep): e2e"),
+            measured: Measured {
+                requests: want,
+                ok: stats["count"].as_u64().unwrap_or(0),
+                rps: want as f64 / delivered_in.as_secs_f64(),
+                p50_ms: stats["p50Ms"].as_f64().unwrap_or(0.0),
+                p99_ms: stats["p99Ms"].as_f64().unwrap_or(0.0),
+            },
+            peak_rss_mib: rss,
+        });
+        server.stop().await;
+        recv.stop().await;
+    }
+    let setup = json!({
+        "count": count, "concurrency": concurrency, "payloadBytes": 1024, "store": "sqlite WAL synchronous=FULL",
+        "note": "accepted = publish requests/s through the API; e2e = deliveries/s from the first publish to the last arrival; e2e latency = publish to arrival",
+        "cpus": std::thread::available_parallelism()?.get(),
+    });
+    report::emit("dispatch", setup, &rows)?;
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Publishing through hookline's API: apps, endpoints, and timed messages.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use serde_json::json;
+
+pub const TOKEN: &str = "bench-admin-token";
+
+/// Creates app `bench` with `endpoints` endpoints posting to `url`.
+pub async fn setup(
+    client: &reqwest::Client,
+    api: &str,
+    url: &str,
+    endpoints: usize,
+) -> anyhow::Result<()> {
+    let r = client
+        .post(format!("{api}/api/v1/app"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"name": "bench", "uid": "bench"}))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("creating the app: {}", r.text().await?);
+    }
+    for i in 0..endpoints {
+        let body = json!({"url": format!("{url}/ep{i}")});
+        let r = client
+            .post(format!("{api}/api/v1/app/bench/endpoint"))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("creating an endpoint: {}", r.text().await?);
+        }
+    }
+    Ok(())
+}
+
+/// What publishing took: the wall time and each request's latency (ms, sorted).
+pub struct Published {
+    pub wall: Duration,
+    pub latencies_ms: Vec<f64>,
+}
+
+impl Published {
+    pub fn pct(&self, q: f64) -> f64 {
+        let n = self.latencies_ms.len();
+        self.latencies_ms
+            .get(((q * n as f64).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
+
+/// Publishes `count` 1 KiB messages with `concurrency` in flight; each payload
+/// carries `t`, its publish time.
+pub async fn messages(
+    client: &reqwest::Client,
+    api: &str,
+    count: u64,
+    concurrency: usize,
+) -> anyhow::Result<Published> {
+    let next = Arc::new(AtomicU64::new(0));
+    let pad = "x".repeat(960);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, next, url, pad) = (
+            client.clone(),
+            next.clone(),
+            format!("{api}/api/v1/app/bench/msg"),
+            pad.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while next.fetch_add(1, Ordering::Relaxed) < count {
+                let begun = Instant::now();
+                let t = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs_f64() * 1e3)
+                    .unwrap_or(0.0);
+                let body = json!({"eventType": "order.placed", "payload": {"t": t, "pad": pad}});
+                let r = client
+                    .post(&url)
+                    .bearer_auth(TOKEN)
+                    .json(&body)
+                    .timeout(Duration::from_secs(30))
+                    .send()
+                    .await?;
+                if r.status() != 202 {
+                    bail!("publish answered {}", r.status());
+                }
+                lat.push(begun.elapsed().as_secs_f64() * 1e3);
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut latencies_ms = Vec::new();
+    for t in tasks {
+        latencies_ms.extend(t.await.context("publisher")??);
+    }
+    latencies_ms.sort_by(f64::total_cmp);
+    Ok(Published {
+        wall: started.elapsed(),
+        latencies_ms,
+    })
+}
