@@ -88,6 +88,7 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
     } else {
         let engine = Engine::new(store.clone(), settings.engine)?;
         settings.server.waker = engine.waker();
+        settings.server.engine_metrics = Some(engine.metrics());
         Some(tokio::spawn(engine.run(async move {
             let _ = engine_stopped.changed().await;
         })))

@@ -104,7 +104,7 @@ async fn received_all(
 async fn sigkill_mid_delivery_loses_no_message() {
     let dir = tempfile::tempdir().unwrap();
     let slow = Receiver::start(Reply {
-        delay: Duration::from_millis(400),
+        delay: Duration::from_secs(1),
         ..Reply::default()
     })
     .await;
@@ -112,6 +112,7 @@ async fn sigkill_mid_delivery_loses_no_message() {
     let client = reqwest::Client::new();
     app_with_endpoint(&client, server.addr, &slow.url("/slow")).await;
 
+    // Publishers run until the server dies under them; only 202s count as accepted.
     let accepted = Arc::new(Mutex::new(HashSet::new()));
     let publishers: Vec<_> = (0..8)
         .map(|w| {
@@ -120,15 +121,19 @@ async fn sigkill_mid_delivery_loses_no_message() {
                 for i in 0..40 {
                     let body =
                         json!({"eventType": "order.placed", "payload": {"worker": w, "n": i}});
-                    let r = client
+                    let sent = client
                         .post(api(addr, "/app/a/msg"))
                         .bearer_auth(TOKEN)
                         .json(&body)
                         .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(r.status(), 202);
-                    let m: Value = r.json().await.unwrap();
+                        .await;
+                    let Ok(r) = sent else { return };
+                    if r.status() != 202 {
+                        return;
+                    }
+                    let Ok(m) = r.json::<Value>().await else {
+                        return;
+                    };
                     accepted
                         .lock()
                         .unwrap()
@@ -137,21 +142,29 @@ async fn sigkill_mid_delivery_loses_no_message() {
             })
         })
         .collect();
+
+    // Kill halfway through publishing, with deliveries in flight.
+    let halfway = Instant::now() + Duration::from_secs(30);
+    while accepted.lock().unwrap().len() < 160 && Instant::now() < halfway {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    server.child.start_kill().unwrap();
+    server.child.wait().await.unwrap();
     for p in publishers {
         p.await.unwrap();
     }
-    let accepted = accepted.lock().unwrap().clone();
-    assert_eq!(accepted.len(), 320);
-
-    // Kill while deliveries are in flight.
-    let in_flight = slow.wait_for(20, Duration::from_secs(20)).await.len();
-    assert!(
-        (20..320).contains(&in_flight),
-        "killed mid-way: {in_flight} delivered"
-    );
-    server.child.start_kill().unwrap();
-    server.child.wait().await.unwrap();
     let at_kill = slow.captured().len();
+    let accepted = accepted.lock().unwrap().clone();
+    assert!(
+        accepted.len() >= 20,
+        "the load ran: {} accepted",
+        accepted.len()
+    );
+    assert!(
+        at_kill < accepted.len(),
+        "killed before everything was delivered ({at_kill} of {})",
+        accepted.len()
+    );
 
     let server = start(dir.path(), &[], ENV).await;
     let seen = received_all(&slow, &accepted, Duration::from_secs(60)).await;
@@ -166,7 +179,10 @@ async fn sigkill_mid_delivery_loses_no_message() {
         missing.first()
     );
     let repeats = seen.values().filter(|n| **n > 1).count();
-    eprintln!("accepted 320, delivered {at_kill} before the kill; {repeats} delivered twice (same webhook-id)");
+    eprintln!(
+        "accepted {}, delivered {at_kill} before the kill; {repeats} delivered twice (same webhook-id)",
+        accepted.len()
+    );
     drop(server);
 }
 

@@ -27,7 +27,7 @@ pub use id::{AppId, AttemptId, EndpointId, EventId, MessageId, SourceId};
 pub use inbound::{EventFilter, InboundEvent, Verdict};
 pub use outbound::{
     App, Attempt, Claimed, Delivery, DeliveryStatus, Endpoint, EndpointSecret, EventType, Message,
-    Next, RetryPolicy, Trigger,
+    Next, QueueDepth, RetryPolicy, Trigger,
 };
 pub use page::{Page, PageRequest};
 pub use source::{DedupRule, Source, SourceError, SourceSpec};

@@ -205,6 +205,17 @@ pub struct Claimed {
     pub endpoint: Endpoint,
 }
 
+/// How many deliveries wait, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Due now (or leased and in flight).
+    pub due: u64,
+    /// Waiting for a later retry.
+    pub scheduled: u64,
+    /// Failed for good (dead letters).
+    pub failed: u64,
+}
+
 /// What happens after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {

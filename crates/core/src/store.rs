@@ -10,7 +10,9 @@ use async_trait::async_trait;
 
 use crate::id::{AppId, EndpointId, EventId, MessageId};
 use crate::inbound::{EventFilter, InboundEvent};
-use crate::outbound::{App, Attempt, Claimed, Delivery, Endpoint, EventType, Message, Next};
+use crate::outbound::{
+    App, Attempt, Claimed, Delivery, Endpoint, EventType, Message, Next, QueueDepth,
+};
 use crate::page::{Page, PageRequest};
 use crate::source::Source;
 
@@ -172,6 +174,9 @@ pub trait Store: Send + Sync + 'static {
         endpoint: &EndpointId,
         until: i64,
     ) -> Result<(), StoreError>;
+    /// Deliveries due at `now`, scheduled later, and failed (for metrics; off
+    /// the hot path, its cost grows with the queue).
+    async fn queue_depth(&self, now: i64) -> Result<QueueDepth, StoreError>;
     /// When the earliest pending delivery is due (ms), if any.
     async fn next_due(&self) -> Result<Option<i64>, StoreError>;
     /// Attempts of one message or one endpoint (at least one filter), newest first.

@@ -14,7 +14,8 @@ use crate::clock::now_ms;
 use crate::id::{AppId, AttemptId, EndpointId, EventId, MessageId};
 use crate::inbound::{EventFilter, InboundEvent, Verdict};
 use crate::outbound::{
-    App, Attempt, DeliveryStatus, Endpoint, EndpointSecret, EventType, Message, Next, Trigger,
+    App, Attempt, DeliveryStatus, Endpoint, EndpointSecret, EventType, Message, Next, QueueDepth,
+    Trigger,
 };
 use crate::page::PageRequest;
 use crate::source::{DedupRule, Source};
@@ -580,6 +581,11 @@ pub async fn claims_lease_and_attempts(store: Arc<dyn Store>) {
         (DeliveryStatus::Success, 2, None)
     );
     assert_eq!(store.next_due().await.unwrap(), None);
+    assert_eq!(
+        store.queue_depth(now).await.unwrap(),
+        QueueDepth::default(),
+        "delivered rows are not queued"
+    );
 
     let by_msg = store
         .list_attempts(&a.id, Some(&m.id), None, &PageRequest::default())
@@ -631,6 +637,8 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
         store.record_attempt(&failed, Next::Failed).await.unwrap();
     }
     let later = now_ms() + 100;
+    let depth = store.queue_depth(later).await.unwrap();
+    assert_eq!((depth.failed, depth.due), (2, 0), "two dead letters");
     assert_eq!(
         store
             .requeue(&a.id, &e.id, None, cutoff, later)

@@ -12,6 +12,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::config::EngineConfig;
+use crate::metrics::EngineMetrics;
 use crate::ssrf::Guard;
 use crate::throttle::Throttles;
 use crate::{attempt, client, retry};
@@ -47,6 +48,7 @@ struct Shared {
     client: reqwest::Client,
     guard: Guard,
     throttles: Throttles,
+    metrics: EngineMetrics,
 }
 
 /// The delivery engine; `run` it on a task.
@@ -67,6 +69,7 @@ impl Engine {
                 client,
                 guard,
                 throttles: Throttles::default(),
+                metrics: EngineMetrics::default(),
             }),
             waker: Waker::default(),
         })
@@ -74,6 +77,11 @@ impl Engine {
 
     pub fn waker(&self) -> Waker {
         self.waker.clone()
+    }
+
+    /// The engine's metrics, to register with the server's.
+    pub fn metrics(&self) -> EngineMetrics {
+        self.shared.metrics.clone()
     }
 
     /// Delivers until `shutdown` resolves, then lets sends in flight finish
@@ -125,6 +133,7 @@ impl Engine {
                 // Over its endpoint's rate: back in the queue until the bucket
                 // has room, holding no permit meanwhile.
                 if let Some(wait) = s.throttles.wait(&c.endpoint) {
+                    s.metrics.postponed();
                     let until = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(0).max(1);
                     if let Err(e) = s.store.postpone(&c.message.id, &c.endpoint.id, until).await {
                         tracing::warn!(error = %e, "cannot postpone a throttled delivery; its lease will expire");
@@ -152,6 +161,13 @@ async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit) {
     let started_at = now_ms();
     let outcome = attempt::send(&s.client, &s.guard, &s.config, &c, started_at).await;
     let next = retry::next(&s.config, c.delivery.attempts, &outcome, now_ms());
+    let label = match (next, outcome.status) {
+        (_, 410) => "gone",
+        (Next::Success, _) => "delivered",
+        (Next::RetryAt(_), _) => "retry",
+        (Next::Failed, _) => "failed",
+    };
+    s.metrics.attempt(label, outcome.duration.as_secs_f64());
     let attempt = Attempt {
         id: AttemptId::at(started_at),
         message_id: c.message.id.clone(),

@@ -11,12 +11,14 @@
 //! - `retry`: the next step after a try: done, retry when (jitter, `Retry-After`), or failed.
 //! - `dispatcher`: the loop: wake on publish or when due, claim, send with bounded concurrency.
 //! - `throttle`: per-endpoint rate limits; a delivery over the rate is postponed, not held.
+//! - [`metrics`]: attempts by outcome, attempt latency, postponements (Prometheus).
 //! - [`testkit`] (feature `testkit`): a capturing HTTP receiver for tests.
 
 mod attempt;
 mod client;
 pub mod config;
 mod dispatcher;
+pub mod metrics;
 mod retry;
 pub mod ssrf;
 #[cfg(feature = "testkit")]
@@ -25,3 +27,4 @@ mod throttle;
 
 pub use config::EngineConfig;
 pub use dispatcher::{Engine, EngineError, Waker};
+pub use metrics::EngineMetrics;

@@ -25,6 +25,8 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     /// Wakes the delivery engine after a publish (a no-op when none runs here).
     pub waker: hookline_engine::Waker,
+    /// The delivery engine's metrics, served at `/metrics` beside the server's.
+    pub engine_metrics: Option<hookline_engine::EngineMetrics>,
     /// Serve receiving and the management API; off on a `worker` node, which
     /// answers only `/health`, `/ready` and `/metrics`.
     pub serve_api: bool,
@@ -41,6 +43,7 @@ impl Default for Config {
             sources: Vec::new(),
             tls: None,
             waker: hookline_engine::Waker::default(),
+            engine_metrics: None,
             serve_api: true,
         }
     }

@@ -1,9 +1,11 @@
 //! Prometheus metrics, served as text at `GET /metrics`.
 
 use hookline_core::store::CommitStats;
+use hookline_core::QueueDepth;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
@@ -16,6 +18,11 @@ pub struct SourceVerdict {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SourceLabel {
     pub source: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabel {
+    pub state: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -58,12 +65,22 @@ pub struct Metrics {
     latency: Family<RouteLabel, Histogram>,
     commits: Counter,
     committed_writes: Counter,
+    queue: Family<QueueLabel, Gauge>,
     routes: std::sync::RwLock<std::collections::HashMap<String, Histogram>>,
 }
 
 impl Metrics {
-    pub fn new() -> Metrics {
+    pub fn new(engine: Option<&hookline_engine::EngineMetrics>) -> Metrics {
         let mut registry = Registry::with_prefix("hookline");
+        if let Some(engine) = engine {
+            engine.register(&mut registry);
+        }
+        let queue = Family::<QueueLabel, Gauge>::default();
+        registry.register(
+            "delivery_queue",
+            "Deliveries due now, scheduled for later, and failed for good",
+            queue.clone(),
+        );
         let requests = Family::<SourceVerdict, Counter>::default();
         registry.register(
             "inbound_requests",
@@ -105,6 +122,7 @@ impl Metrics {
             latency,
             commits,
             committed_writes,
+            queue,
             routes: Default::default(),
         }
     }
@@ -152,8 +170,20 @@ impl Metrics {
         histogram.observe(secs);
     }
 
-    /// The exposition text, with the store's commit counters brought up to date.
-    pub fn render(&self, stats: CommitStats) -> String {
+    /// The exposition text, with the store's commit counters and the delivery
+    /// queue brought up to date.
+    pub fn render(&self, stats: CommitStats, queue: Option<QueueDepth>) -> String {
+        if let Some(q) = queue {
+            for (state, n) in [
+                ("due", q.due),
+                ("scheduled", q.scheduled),
+                ("failed", q.failed),
+            ] {
+                self.queue
+                    .get_or_create(&QueueLabel { state })
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+        }
         let set = |c: &Counter, v: u64| {
             c.inner().store(v, std::sync::atomic::Ordering::Relaxed);
         };

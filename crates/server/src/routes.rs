@@ -38,7 +38,12 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let text = state.metrics.render(state.store.commit_stats());
+    let queue = state
+        .store
+        .queue_depth(hookline_core::clock::now_ms())
+        .await
+        .ok();
+    let text = state.metrics.render(state.store.commit_stats(), queue);
     (
         [(
             header::CONTENT_TYPE,

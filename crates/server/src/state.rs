@@ -67,10 +67,11 @@ impl AppState {
         client: reqwest::Client,
     ) -> AppState {
         let require_client_cert = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
+        let metrics = Metrics::new(config.engine_metrics.as_ref());
         AppState(Arc::new(Inner {
             store,
             config,
-            metrics: Metrics::new(),
+            metrics,
             admin,
             client,
             require_client_cert,

@@ -60,6 +60,7 @@ impl TestApp {
             Arc::new(hookline_store_sqlite::SqliteStore::open(&db_path).expect("open store"));
         let engine = Engine::new(store.clone(), engine).expect("engine");
         config.waker = engine.waker();
+        config.engine_metrics = Some(engine.metrics());
         let admin_token = config
             .admin_token
             .get_or_insert_with(|| "test-admin-token".into())

@@ -948,3 +948,61 @@ async fn payloads_are_validated_against_their_event_type_schema() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn delivery_metrics_count_outcomes_and_the_queue() {
+    let rx = Receiver::start_sequence(vec![
+        Reply {
+            status: 500,
+            ..Reply::default()
+        },
+        Reply::default(),
+    ])
+    .await;
+    let app = TestApp::spawn(Config::default()).await;
+    call(
+        &app,
+        Method::POST,
+        "/app",
+        Some(json!({"name": "m", "uid": "m"})),
+    )
+    .await;
+    call(
+        &app,
+        Method::POST,
+        "/app/m/endpoint",
+        Some(json!({"url": rx.url("/")})),
+    )
+    .await;
+    let (_, m) = call(
+        &app,
+        Method::POST,
+        "/app/m/msg",
+        Some(json!({"eventType": "t", "payload": {}})),
+    )
+    .await;
+    let msg = m["id"].as_str().unwrap();
+    until(&app, &format!("/app/m/msg/{msg}/endpoint"), |v| {
+        v["data"][0]["status"] == 0
+    })
+    .await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"hookline_delivery_attempts_total{outcome="retry"} 1"#,
+        r#"hookline_delivery_attempts_total{outcome="delivered"} 1"#,
+        r#"hookline_delivery_queue{state="due"} 0"#,
+        r#"hookline_delivery_queue{state="failed"} 0"#,
+        "hookline_delivery_attempt_duration_seconds_count 2",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in:\n{text}");
+    }
+    app.stop().await;
+}

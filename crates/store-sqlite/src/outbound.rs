@@ -7,7 +7,7 @@ use std::time::Duration;
 use hookline_core::outbound::EndpointSecret;
 use hookline_core::{
     App, AppId, Attempt, Claimed, Delivery, DeliveryStatus, Endpoint, EndpointId, EventType,
-    Message, MessageId, Next, Page, PageRequest, StoreError, Trigger,
+    Message, MessageId, Next, Page, PageRequest, QueueDepth, StoreError, Trigger,
 };
 use hookline_signature::Secret;
 use rusqlite::types::Value as V;
@@ -637,6 +637,23 @@ pub(crate) fn postpone(
         .and_then(|mut st| st.execute(params![msg.as_str(), ep.as_str(), DeliveryStatus::Pending.code(), until]))
         .map(|_| ())
         .map_err(backend)
+}
+
+pub(crate) fn queue_depth(c: &Connection, now: i64) -> Result<QueueDepth, StoreError> {
+    c.query_row(
+        "SELECT (SELECT count(*) FROM delivery WHERE next_attempt_at <= ?1), \
+                (SELECT count(*) FROM delivery WHERE next_attempt_at > ?1), \
+                (SELECT count(*) FROM delivery WHERE status = 2)",
+        [now],
+        |r| {
+            Ok(QueueDepth {
+                due: r.get(0)?,
+                scheduled: r.get(1)?,
+                failed: r.get(2)?,
+            })
+        },
+    )
+    .map_err(backend)
 }
 
 pub(crate) fn next_due(c: &Connection) -> Result<Option<i64>, StoreError> {

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use hookline_core::store::CommitStats;
 use hookline_core::{
     App, AppId, Attempt, Claimed, Delivery, Endpoint, EndpointId, EventFilter, EventId, EventType,
-    InboundEvent, Inserted, Message, MessageId, Next, Page, PageRequest, Source, Store, StoreError,
+    InboundEvent, Inserted, Message, MessageId, Next, Page, PageRequest, QueueDepth, Source, Store,
+    StoreError,
 };
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
 
@@ -531,6 +532,12 @@ impl Store for SqliteStore {
         let (msg, ep) = (message.clone(), endpoint.clone());
         self.writer
             .write(move |c| outbound::postpone(c, &msg, &ep, until))
+            .await
+    }
+
+    async fn queue_depth(&self, now: i64) -> Result<QueueDepth, StoreError> {
+        self.readers
+            .read(move |c| outbound::queue_depth(c, now))
             .await
     }
 

@@ -1,0 +1,66 @@
+//! The engine's Prometheus metrics; the server registers them beside its own.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Outcome {
+    outcome: &'static str,
+}
+
+impl std::fmt::Debug for EngineMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EngineMetrics")
+    }
+}
+
+/// Cheap to clone; every clone counts into the same metrics.
+#[derive(Clone)]
+pub struct EngineMetrics {
+    attempts: Family<Outcome, Counter>,
+    latency: Histogram,
+    postponed: Counter,
+}
+
+impl Default for EngineMetrics {
+    fn default() -> Self {
+        EngineMetrics {
+            attempts: Family::default(),
+            latency: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
+            postponed: Counter::default(),
+        }
+    }
+}
+
+impl EngineMetrics {
+    /// Adds the engine's metrics to `registry` (prefix it with `hookline`).
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "delivery_attempts",
+            "Delivery attempts by outcome: delivered, retry (failed, will retry), failed (dead letter), gone (410)",
+            self.attempts.clone(),
+        );
+        registry.register(
+            "delivery_attempt_duration_seconds",
+            "Time of one delivery attempt",
+            self.latency.clone(),
+        );
+        registry.register(
+            "delivery_postponed",
+            "Deliveries put back because their endpoint's rate limit was used up",
+            self.postponed.clone(),
+        );
+    }
+
+    pub(crate) fn attempt(&self, outcome: &'static str, seconds: f64) {
+        self.attempts.get_or_create(&Outcome { outcome }).inc();
+        self.latency.observe(seconds);
+    }
+
+    pub(crate) fn postponed(&self) {
+        self.postponed.inc();
+    }
+}
