@@ -168,6 +168,9 @@ async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit) {
         (Next::Failed, _) => "failed",
     };
     s.metrics.attempt(label, outcome.duration.as_secs_f64());
+    if matches!(outcome.status, 429 | 502 | 504) {
+        s.throttles.cool_down(&c.endpoint.id, outcome.retry_after);
+    }
     let attempt = Attempt {
         id: AttemptId::at(started_at),
         message_id: c.message.id.clone(),

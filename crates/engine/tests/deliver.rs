@@ -433,3 +433,37 @@ async fn throttle_rate_is_enforced_at_the_receiver() {
     eprintln!("throttled to 5/s: 15 delivered in {took:?} ({per_sec:.1}/s)");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn an_overloaded_endpoint_cools_down() {
+    let rx = Receiver::start_sequence(vec![
+        Reply {
+            status: 429,
+            headers: vec![("retry-after", "1")],
+            ..Reply::default()
+        },
+        Reply::default(),
+    ])
+    .await;
+    let h = start(fast(&[10])).await;
+    let e = endpoint_at(&h, &rx.url("/")).await;
+    let first = publish(&h, &e).await;
+    rx.wait_for(1, Duration::from_secs(10)).await;
+    delivery_when(&h, &first, |d| d.attempts == 1).await;
+    // Published after the 429: held back for the cool-down, not sent at once
+    // (without one it would be delivered within milliseconds).
+    let second = publish(&h, &e).await;
+    let published_at = Instant::now();
+    let d = delivery_when(&h, &second, |d| d.status == DeliveryStatus::Success).await;
+    assert_eq!(
+        (d.status, d.attempts),
+        (DeliveryStatus::Success, 1),
+        "postponed, not failed"
+    );
+    assert!(
+        published_at.elapsed() >= Duration::from_millis(800),
+        "sent during the cool-down: {:?}",
+        published_at.elapsed()
+    );
+    h.stop().await;
+}
