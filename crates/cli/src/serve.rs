@@ -2,6 +2,7 @@
 //! settings, opens the store named by the database URL, starts the server.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use hookline_core::Store;
@@ -86,6 +87,16 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
     let delivering = if settings.role == Role::Api {
         None
     } else {
+        let cleaning = engine_stopped.clone();
+        tokio::spawn(hookline_engine::retention::run(
+            store.clone(),
+            settings.retention,
+            Duration::from_secs(60),
+            async move {
+                let mut c = cleaning;
+                let _ = c.changed().await;
+            },
+        ));
         let engine = Engine::new(store.clone(), settings.engine)?;
         settings.server.waker = engine.waker();
         settings.server.engine_metrics = Some(engine.metrics());

@@ -38,6 +38,8 @@ pub struct FileConfig {
     pub https_only: Option<bool>,
     /// Seconds one delivery attempt may take.
     pub delivery_timeout: Option<u64>,
+    /// Days message payloads and inbox events are kept.
+    pub retention_days: Option<u64>,
     pub role: Option<Role>,
     #[serde(default)]
     pub source: Vec<toml::Value>,
@@ -87,6 +89,8 @@ pub struct Settings {
     pub server: Config,
     pub engine: EngineConfig,
     pub role: Role,
+    /// How long payloads and inbox events are kept.
+    pub retention: Duration,
 }
 
 /// Reads an environment variable, treating empty as unset.
@@ -247,7 +251,14 @@ impl Settings {
             })?,
             (None, None) => file.role.unwrap_or_default(),
         };
+        let retention_days = env_parse::<u64>("HOOKLINE_RETENTION_DAYS")?
+            .or(file.retention_days)
+            .unwrap_or(30);
+        if retention_days == 0 {
+            return Err(bad_input("retention_days must be at least 1"));
+        }
         Ok(Settings {
+            retention: Duration::from_secs(retention_days * 86_400),
             role,
             engine: EngineConfig {
                 allowed_subnets,

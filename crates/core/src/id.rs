@@ -13,6 +13,10 @@ const BODY_LEN: usize = 22;
 fn new_body(now_ms: i64) -> String {
     let mut random = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut random);
+    body_of(now_ms, random)
+}
+
+fn body_of(now_ms: i64, random: [u8; 10]) -> String {
     let mut n: u128 = (u128::from(now_ms as u64) & 0xFFFF_FFFF_FFFF) << 80;
     for (i, b) in random.iter().enumerate() {
         n |= u128::from(*b) << (8 * (9 - i));
@@ -50,6 +54,12 @@ macro_rules! typed_id {
             /// A fresh ID for something created at `ms`.
             pub fn at(ms: i64) -> Self {
                 $name(format!("{}_{}", $prefix, new_body(ms)))
+            }
+
+            /// The smallest ID of anything created at `ms`: every ID made
+            /// earlier sorts below it, every one made then or later not.
+            pub fn floor(ms: i64) -> Self {
+                $name(format!("{}_{}", $prefix, body_of(ms, [0; 10])))
             }
 
             pub fn as_str(&self) -> &str {
@@ -144,5 +154,9 @@ mod tests {
         assert_eq!(a.as_str().parse::<EventId>(), Ok(a.clone()));
         assert!("src_abc".parse::<EventId>().is_err());
         assert!("evt_a-b".parse::<EventId>().is_err());
+        for _ in 0..100 {
+            assert!(EventId::floor(2_000) <= EventId::at(2_000));
+            assert!(EventId::at(1_999) < EventId::floor(2_000));
+        }
     }
 }

@@ -78,6 +78,12 @@ pub trait Store: Send + Sync + 'static {
         page: &PageRequest,
     ) -> Result<Page<InboundEvent>, StoreError>;
 
+    /// One bounded pass of retention: message payloads and inbound events from
+    /// before `before` (ms) go (attempts and statuses stay), and dedup keys
+    /// that expired by `now`; at most `limit` rows of each. Returns how many
+    /// rows changed; 0 means nothing is left to do.
+    async fn expire(&self, before: i64, now: i64, limit: usize) -> Result<usize, StoreError>;
+
     /// A small key-value table for server state (e.g. the admin token's hash).
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError>;

@@ -758,6 +758,94 @@ pub async fn event_types(store: Arc<dyn Store>) {
     ));
 }
 
+pub async fn retention(store: Arc<dyn Store>) {
+    let now = now_ms();
+    let day = 86_400_000;
+    let a = app("ret", None);
+    store.create_app(&a).await.unwrap();
+    let e = endpoint(&a.id, "http://x", None, None);
+    store.create_endpoint(&e).await.unwrap();
+    let mut old = message(&a.id, "t", None, None);
+    old.id = MessageId::at(now - 40 * day);
+    old.created_at = now - 40 * day;
+    let fresh = message(&a.id, "t", None, None);
+    store.publish(&old).await.unwrap();
+    store.publish(&fresh).await.unwrap();
+    let src = Source::new("ret", hookline_signature::Scheme::Hex).unwrap();
+    store.create_source(&src).await.unwrap();
+    let old_evt = event(
+        "ret",
+        now - 40 * day,
+        b"old",
+        Verdict::Verified,
+        Some("k-old"),
+    );
+    let new_evt = event("ret", now, b"new", Verdict::Verified, Some("k-new"));
+    store
+        .insert_event(old_evt.clone(), Duration::from_secs(3600), 100)
+        .await
+        .unwrap();
+    store
+        .insert_event(new_evt.clone(), Duration::from_secs(3600), 100)
+        .await
+        .unwrap();
+
+    let cutoff = now - 30 * day;
+    let mut changed = 0;
+    loop {
+        let n = store.expire(cutoff, now, 1).await.unwrap();
+        assert!(n <= 3, "bounded: at most `limit` of each kind per pass");
+        if n == 0 {
+            break;
+        }
+        changed += n;
+    }
+    assert_eq!(changed, 3, "one payload, one inbound event, one dedup key");
+    assert_eq!(
+        store
+            .get_message(&a.id, &old.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .payload,
+        "",
+        "payload gone"
+    );
+    assert_eq!(
+        store
+            .get_message(&a.id, &fresh.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .payload,
+        fresh.payload
+    );
+    assert_eq!(
+        store.list_deliveries(&a.id, &old.id).await.unwrap().len(),
+        1,
+        "statuses stay"
+    );
+    assert_eq!(store.get_event("ret", &old_evt.id).await.unwrap(), None);
+    assert!(store.get_event("ret", &new_evt.id).await.unwrap().is_some());
+    // The expired dedup key no longer blocks; the live one still does.
+    let again = event("ret", now + 1, b"x", Verdict::Verified, Some("k-old"));
+    assert!(matches!(
+        store
+            .insert_event(again, Duration::from_secs(3600), 100)
+            .await
+            .unwrap(),
+        Inserted::Stored(_)
+    ));
+    let dup = event("ret", now + 2, b"x", Verdict::Verified, Some("k-new"));
+    assert!(matches!(
+        store
+            .insert_event(dup, Duration::from_secs(3600), 100)
+            .await
+            .unwrap(),
+        Inserted::Duplicate(_)
+    ));
+}
+
 /// Concurrent claimers never get the same delivery.
 pub async fn concurrent_claims_are_exclusive(store: Arc<dyn Store>) {
     let a = app("race", None);
@@ -808,7 +896,7 @@ macro_rules! store_contract {
             source_crud, events_are_byte_exact, duplicates_within_the_window,
             rejected_events_are_capped, listing_filters_and_pages, settings,
             concurrent_inserts_all_commit, apps_and_endpoints, publish_fans_out_by_filters,
-            claims_lease_and_attempts, concurrent_claims_are_exclusive, resend_and_recover, event_types);
+            claims_lease_and_attempts, concurrent_claims_are_exclusive, resend_and_recover, event_types, retention);
     };
     (@each $open:expr; $($name:ident),*) => {
         $(

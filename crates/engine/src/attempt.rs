@@ -71,6 +71,12 @@ pub(crate) async fn send(
     now_ms: i64,
 ) -> Outcome {
     let started = Instant::now();
+    if c.message.payload.is_empty() {
+        return Outcome::failed(
+            started,
+            "the payload expired (retention_days); nothing to send".into(),
+        );
+    }
     let url = match url::Url::parse(&c.endpoint.url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => u,
         _ => {

@@ -8,6 +8,7 @@
 //! - [`ssrf`]: which addresses may be called, enforced at DNS resolution and on literal IPs.
 //! - `client`: the HTTP client: no redirects, the SSRF-guarded resolver.
 //! - `attempt`: one signed HTTP try and what came of it.
+//! - [`retention`]: the background cleaner of old payloads, inbox events and dedup keys.
 //! - `retry`: the next step after a try: done, retry when (jitter, `Retry-After`), or failed.
 //! - `dispatcher`: the loop: wake on publish or when due, claim, send with bounded concurrency.
 //! - `throttle`: per-endpoint rate limits; a delivery over the rate is postponed, not held.
@@ -19,6 +20,7 @@ mod client;
 pub mod config;
 mod dispatcher;
 pub mod metrics;
+pub mod retention;
 mod retry;
 pub mod ssrf;
 #[cfg(feature = "testkit")]

@@ -467,3 +467,70 @@ async fn an_overloaded_endpoint_cools_down() {
     );
     h.stop().await;
 }
+
+#[tokio::test]
+async fn retention_expires_payloads_and_an_expired_delivery_fails_cleanly() {
+    let rx = Receiver::start(Reply::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(hookline_store_sqlite::SqliteStore::open(&dir.path().join("db")).unwrap());
+    let a = app("ret", None);
+    store.create_app(&a).await.unwrap();
+    let e = endpoint(&a.id, &rx.url("/"), None, None);
+    store.create_endpoint(&e).await.unwrap();
+    let day = 86_400_000;
+    let mut old = message(&a.id, "t", None, None);
+    old.id = hookline_core::MessageId::at(old.created_at - 40 * day);
+    old.created_at -= 40 * day;
+    store.publish(&old).await.unwrap();
+
+    // One pass (shutdown is already due), keeping 30 days.
+    hookline_engine::retention::run(
+        store.clone(),
+        Duration::from_secs(30 * 86_400),
+        Duration::from_secs(3600),
+        async {},
+    )
+    .await;
+    assert_eq!(
+        store
+            .get_message(&a.id, &old.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .payload,
+        ""
+    );
+
+    // Its delivery was still pending: it fails at once with a reason, nothing is sent.
+    let engine = Engine::new(store.clone(), fast(&[10, 10])).unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(engine.run(async {
+        let _ = stopped.await;
+    }));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let d = loop {
+        let d = store
+            .list_deliveries(&a.id, &old.id)
+            .await
+            .unwrap()
+            .remove(0);
+        if d.status == DeliveryStatus::Failed || Instant::now() > deadline {
+            break d;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Failed, 1));
+    let at = store
+        .list_attempts(&a.id, Some(&old.id), None, &PageRequest::default())
+        .await
+        .unwrap();
+    assert!(
+        at.data[0].response.contains("payload expired"),
+        "{}",
+        at.data[0].response
+    );
+    assert!(rx.captured().is_empty());
+    let _ = stop.send(());
+    task.await.unwrap();
+}

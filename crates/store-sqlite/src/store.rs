@@ -313,6 +313,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn expire(&self, before: i64, now: i64, limit: usize) -> Result<usize, StoreError> {
+        self.writer
+            .write(move |c| outbound::expire(c, before, now, limit))
+            .await
+    }
+
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_string();
         self.readers
