@@ -28,6 +28,27 @@ pub fn build_hookline() -> anyhow::Result<PathBuf> {
     Ok(root().join("target/release/hookline"))
 }
 
+/// `hookline serve` on 127.0.0.1:0 with its database `db` in `dir`, the bench
+/// admin token, loopback deliveries allowed and quiet logs; `extra` args follow.
+pub fn hookline_serve(hookline: &Path, dir: &Path, db: &str, extra: &[&str]) -> Command {
+    let mut c = Command::new(hookline);
+    c.args([
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--database-url",
+        &format!("sqlite://{db}"),
+    ])
+    .args(extra)
+    .current_dir(dir)
+    .env("HOOKLINE_ADMIN_TOKEN", crate::publish::TOKEN)
+    .env("HOOKLINE_ALLOWED_SUBNETS", "127.0.0.0/8")
+    .env("HOOKLINE_LOG", "warn");
+    c
+}
+
 /// A started server process and its address.
 pub struct Proc {
     pub child: Child,

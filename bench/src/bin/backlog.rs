@@ -9,29 +9,9 @@ use std::time::{Duration, Instant};
 
 use hookline_bench::counter;
 use hookline_bench::procs::{self, Proc};
-use hookline_bench::publish::{self, TOKEN};
+use hookline_bench::publish;
 use serde_json::json;
 use tokio::process::Command;
-
-fn serve(hookline: &std::path::Path, dir: &std::path::Path, role: &str) -> Command {
-    let mut c = Command::new(hookline);
-    c.args([
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--database-url",
-        "sqlite://backlog.db",
-        "--role",
-        role,
-    ])
-    .current_dir(dir)
-    .env("HOOKLINE_ADMIN_TOKEN", TOKEN)
-    .env("HOOKLINE_ALLOWED_SUBNETS", "127.0.0.0/8")
-    .env("HOOKLINE_LOG", "warn");
-    c
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -53,7 +33,13 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
 
-    let api = Proc::start(serve(&hookline, dir.path(), "api")).await?;
+    let api = Proc::start(procs::hookline_serve(
+        &hookline,
+        dir.path(),
+        "backlog.db",
+        &["--role", "api"],
+    ))
+    .await?;
     publish::setup(&client, &api.url, &recv.url, 1).await?;
     eprintln!("building a backlog of {count} deliveries (no worker running)…");
     let published = publish::messages(&client, &api.url, count, 32).await?;
@@ -64,7 +50,13 @@ async fn main() -> anyhow::Result<()> {
     );
     api.stop().await;
 
-    let worker = Proc::start(serve(&hookline, dir.path(), "worker")).await?;
+    let worker = Proc::start(procs::hookline_serve(
+        &hookline,
+        dir.path(),
+        "backlog.db",
+        &["--role", "worker"],
+    ))
+    .await?;
     let started = Instant::now();
     // Sample the delivered count; record the time each 10 % of the backlog took.
     let mut marks = vec![(0u64, Duration::ZERO)];

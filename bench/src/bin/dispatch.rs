@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use hookline_bench::load::{self, Measured};
 use hookline_bench::procs::{self, Proc};
-use hookline_bench::publish::{self, TOKEN};
+use hookline_bench::publish;
 use hookline_bench::report::{self, Row};
 use hookline_bench::{bare, counter};
 use serde_json::json;
@@ -78,23 +78,12 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?;
         let work = tempfile::tempdir()?;
-        let server = Proc::start({
-            let mut c = Command::new(&hookline);
-            c.args([
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--database-url",
-                "sqlite://bench.db",
-            ])
-            .current_dir(work.path())
-            .env("HOOKLINE_ADMIN_TOKEN", TOKEN)
-            .env("HOOKLINE_ALLOWED_SUBNETS", "127.0.0.0/8")
-            .env("HOOKLINE_LOG", "warn");
-            c
-        })
+        let server = Proc::start(procs::hookline_serve(
+            &hookline,
+            work.path(),
+            "bench.db",
+            &[],
+        ))
         .await?;
         publish::setup(&client, &server.url, &recv.url, endpoints).await?;
         eprintln!(

@@ -40,22 +40,13 @@ async fn main() -> anyhow::Result<()> {
         cmd.arg("bare");
         Proc::start(cmd).await?
     };
-    let server = {
-        let mut cmd = Command::new(&hookline);
-        cmd.args([
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--database-url",
-            "sqlite://bench.db",
-        ])
-        .current_dir(dir.path())
-        .env("HOOKLINE_ADMIN_TOKEN", "bench")
-        .env("HOOKLINE_LOG", "warn");
-        Proc::start(cmd).await?
-    };
+    let server = Proc::start(procs::hookline_serve(
+        &hookline,
+        dir.path(),
+        "bench.db",
+        &[],
+    ))
+    .await?;
     let systems = [
         ("bare hyper (answers 200)", &bare, "/"),
         ("hookline /in (sqlite, verify, dedup)", &server, "/in/bench"),

@@ -104,6 +104,17 @@ fn apply(e: &mut Endpoint, input: EndpointIn, replace: bool) -> Result<(), ApiEr
     Ok(())
 }
 
+/// The app and the endpoint a path names, or 404.
+pub(super) async fn app_and_endpoint(
+    state: &AppState,
+    app: &str,
+    ep: &str,
+) -> Result<(App, Endpoint), ApiError> {
+    let app = app_of(state, app).await?;
+    let e = endpoint_of(state, &app, ep).await?;
+    Ok((app, e))
+}
+
 pub(super) async fn endpoint_of(
     state: &AppState,
     app: &App,
@@ -194,8 +205,7 @@ async fn change(
     input: EndpointIn,
     replace: bool,
 ) -> Result<Json<EndpointOut>, ApiError> {
-    let app = app_of(&state, &app).await?;
-    let mut e = endpoint_of(&state, &app, &ep).await?;
+    let (_, mut e) = app_and_endpoint(&state, &app, &ep).await?;
     apply(&mut e, input, replace)?;
     state
         .store
@@ -225,8 +235,7 @@ pub async fn delete(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let app = app_of(&state, &app).await?;
-    let e = endpoint_of(&state, &app, &ep).await?;
+    let (app, e) = app_and_endpoint(&state, &app, &ep).await?;
     state
         .store
         .delete_endpoint(&app.id, &e.id)
@@ -240,8 +249,7 @@ pub async fn secret(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let app = app_of(&state, &app).await?;
-    let e = endpoint_of(&state, &app, &ep).await?;
+    let (_, e) = app_and_endpoint(&state, &app, &ep).await?;
     let key = e
         .secrets
         .first()
@@ -257,8 +265,7 @@ pub async fn rotate(
     Path((app, ep)): Path<(String, String)>,
     ApiJson(input): ApiJson<RotateIn>,
 ) -> Result<StatusCode, ApiError> {
-    let app = app_of(&state, &app).await?;
-    let mut e = endpoint_of(&state, &app, &ep).await?;
+    let (_, mut e) = app_and_endpoint(&state, &app, &ep).await?;
     let key = match input.key {
         Some(k) => {
             check_secret(&k)?;
@@ -296,8 +303,7 @@ pub async fn headers(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let app = app_of(&state, &app).await?;
-    let e = endpoint_of(&state, &app, &ep).await?;
+    let (_, e) = app_and_endpoint(&state, &app, &ep).await?;
     Ok(Json(json!({ "headers": e.headers, "sensitive": [] })))
 }
 
@@ -308,8 +314,7 @@ async fn set_headers(
     input: HeadersIn,
     replace: bool,
 ) -> Result<StatusCode, ApiError> {
-    let app = app_of(&state, &app).await?;
-    let mut e = endpoint_of(&state, &app, &ep).await?;
+    let (_, mut e) = app_and_endpoint(&state, &app, &ep).await?;
     for (k, v) in &input.headers {
         let bad_name = http::HeaderName::from_bytes(k.as_bytes()).is_err();
         let reserved = k.to_ascii_lowercase().starts_with("webhook-")
