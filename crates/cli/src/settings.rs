@@ -40,6 +40,8 @@ pub struct FileConfig {
     pub delivery_timeout: Option<u64>,
     /// Days message payloads and inbox events are kept.
     pub retention_days: Option<u64>,
+    /// Days of nothing but failures after which an endpoint is disabled.
+    pub disable_after_days: Option<u64>,
     pub role: Option<Role>,
     #[serde(default)]
     pub source: Vec<toml::Value>,
@@ -251,6 +253,12 @@ impl Settings {
             })?,
             (None, None) => file.role.unwrap_or_default(),
         };
+        let disable_after_days = env_parse::<u64>("HOOKLINE_DISABLE_AFTER_DAYS")?
+            .or(file.disable_after_days)
+            .unwrap_or(5);
+        if disable_after_days == 0 {
+            return Err(bad_input("disable_after_days must be at least 1"));
+        }
         let retention_days = env_parse::<u64>("HOOKLINE_RETENTION_DAYS")?
             .or(file.retention_days)
             .unwrap_or(30);
@@ -266,6 +274,7 @@ impl Settings {
                 timeout: delivery_timeout,
                 // A claim outlives any attempt: twice the timeout, plus time to record it.
                 lease: delivery_timeout * 2 + Duration::from_secs(5),
+                disable_after: Duration::from_secs(disable_after_days * 86_400),
                 ..engine_defaults
             },
             listen: SocketAddr::new(ip, port),

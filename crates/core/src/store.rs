@@ -157,7 +157,7 @@ pub trait Store: Send + Sync + 'static {
         lease: Duration,
     ) -> Result<Vec<Claimed>, StoreError>;
     /// Records one attempt and moves its delivery on: delivered, due again,
-    /// or failed.
+    /// or failed. Also keeps the endpoint's failure streak: a success ends it.
     async fn record_attempt(&self, attempt: &Attempt, next: Next) -> Result<(), StoreError>;
     /// Makes deliveries due again at `now`, with a fresh retry schedule: the
     /// one of `message` to `endpoint` (resend; made if the endpoint was not a
@@ -172,6 +172,13 @@ pub trait Store: Send + Sync + 'static {
         since: i64,
         now: i64,
     ) -> Result<usize, StoreError>;
+    /// Disables `endpoint` if every attempt to it since `before` (ms) or
+    /// earlier has failed (its failure streak began by then). True if it did.
+    async fn disable_if_failing_since(
+        &self,
+        endpoint: &EndpointId,
+        before: i64,
+    ) -> Result<bool, StoreError>;
     /// Puts a claimed delivery back, due at `until`, without counting an
     /// attempt (e.g. its endpoint's rate limit is used up).
     async fn postpone(

@@ -598,6 +598,44 @@ pub async fn claims_lease_and_attempts(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(by_ep.data, by_msg.data);
+    // The success ended the failure streak: nothing to disable.
+    assert!(!store
+        .disable_if_failing_since(&e.id, now + 10_000_000)
+        .await
+        .unwrap());
+    store
+        .record_attempt(
+            &attempt(DeliveryStatus::Failed, 500, now + 6000),
+            Next::Failed,
+        )
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .disable_if_failing_since(&e.id, now + 5999)
+            .await
+            .unwrap(),
+        "failing since 6000, not before"
+    );
+    assert!(store
+        .disable_if_failing_since(&e.id, now + 6000)
+        .await
+        .unwrap());
+    assert!(
+        store
+            .get_endpoint(&a.id, e.id.as_str())
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+    );
+    assert!(
+        !store
+            .disable_if_failing_since(&e.id, now + 6000)
+            .await
+            .unwrap(),
+        "once"
+    );
     let other = store
         .list_attempts(&AppId::new(), Some(&m.id), None, &PageRequest::default())
         .await

@@ -77,6 +77,12 @@ pub(crate) async fn send(
             "the payload expired (retention_days); nothing to send".into(),
         );
     }
+    if c.endpoint.disabled {
+        return Outcome::failed(
+            started,
+            "the endpoint is disabled; re-enable it and recover to send".into(),
+        );
+    }
     let url = match url::Url::parse(&c.endpoint.url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => u,
         _ => {

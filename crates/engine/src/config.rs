@@ -25,6 +25,9 @@ pub struct EngineConfig {
     pub https_only: bool,
     /// Response bodies kept per attempt.
     pub response_cap: usize,
+    /// An endpoint whose every attempt has failed for this long is disabled
+    /// (its messages are kept; re-enable it and `recover` them).
+    pub disable_after: Duration,
 }
 
 impl Default for EngineConfig {
@@ -39,6 +42,7 @@ impl Default for EngineConfig {
             allowed_subnets: Vec::new(),
             https_only: false,
             response_cap: 16 * 1024,
+            disable_after: Duration::from_secs(5 * 24 * 3600),
         }
     }
 }

@@ -160,8 +160,9 @@ impl Engine {
 async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit) {
     let started_at = now_ms();
     let outcome = attempt::send(&s.client, &s.guard, &s.config, &c, started_at).await;
-    let next = if c.message.payload.is_empty() {
-        // Past retention there is nothing left to send: fail it, do not retry.
+    let next = if c.message.payload.is_empty() || c.endpoint.disabled {
+        // Nothing to send (past retention) or nowhere to (disabled): fail it
+        // now, keep it for `recover`, do not retry.
         Next::Failed
     } else {
         retry::next(&s.config, c.delivery.attempts, &outcome, now_ms())
@@ -208,6 +209,23 @@ async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit) {
     }
     if let Err(e) = s.store.record_attempt(&attempt, next).await {
         tracing::warn!(error = %e, "cannot record the attempt; the delivery is retried after its lease");
+    }
+    if attempt.status != DeliveryStatus::Success && !c.endpoint.disabled {
+        let since =
+            now_ms() - i64::try_from(s.config.disable_after.as_millis()).unwrap_or(i64::MAX);
+        match s
+            .store
+            .disable_if_failing_since(&c.endpoint.id, since)
+            .await
+        {
+            Ok(true) => tracing::warn!(
+                endpoint = %c.endpoint.id,
+                after = ?s.config.disable_after,
+                "endpoint disabled: every attempt failed for too long; its messages are kept for recover"
+            ),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot check the endpoint's failure streak"),
+        }
     }
     if let Next::Failed = next {
         tracing::warn!(msg = %c.message.id, endpoint = %c.endpoint.id, "delivery failed for good (dead letter)");

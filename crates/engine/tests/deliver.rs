@@ -534,3 +534,50 @@ async fn retention_expires_payloads_and_an_expired_delivery_fails_cleanly() {
     let _ = stop.send(());
     task.await.unwrap();
 }
+
+#[tokio::test]
+async fn an_endpoint_failing_for_too_long_is_disabled() {
+    let rx = Receiver::start(Reply {
+        status: 500,
+        ..Reply::default()
+    })
+    .await;
+    let h = start(EngineConfig {
+        disable_after: Duration::from_millis(50),
+        ..fast(&[100, 100, 100])
+    })
+    .await;
+    let e = endpoint_at(&h, &rx.url("/")).await;
+    let m = publish(&h, &e).await;
+    let d = delivery_when(&h, &m, |d| d.status == DeliveryStatus::Failed).await;
+    assert_eq!(d.status, DeliveryStatus::Failed);
+    let ep = h
+        .store
+        .get_endpoint(&e.app_id, e.id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        ep.disabled,
+        "every attempt failed for longer than disable_after"
+    );
+    assert_eq!(
+        rx.captured().len(),
+        2,
+        "the second failure disabled it; no more sends"
+    );
+    let a = h
+        .store
+        .list_attempts(&m.app_id, Some(&m.id), None, &PageRequest::default())
+        .await
+        .unwrap();
+    assert!(
+        a.data[0].response.contains("endpoint is disabled"),
+        "{}",
+        a.data[0].response
+    );
+    // New messages do not go to a disabled endpoint at all.
+    let later = message(&e.app_id, "t", None, None);
+    assert_eq!(h.store.publish(&later).await.unwrap(), 0);
+    h.stop().await;
+}

@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_event_types.sql"),
     include_str!("../migrations/0004_delivery_failed.sql"),
     include_str!("../migrations/0005_retention.sql"),
+    include_str!("../migrations/0006_failing_since.sql"),
 ];
 
 /// Applies every migration newer than the database; returns how many ran.

@@ -597,7 +597,30 @@ pub(crate) fn record_attempt(c: &Connection, a: &Attempt, next: Next) -> Result<
         ])
     })
     .map_err(backend)?;
+    // The endpoint's failure streak: a success ends it, a failure starts it.
+    let streak = if a.status == DeliveryStatus::Success {
+        "UPDATE endpoint SET failing_since = NULL WHERE id = ?1 AND failing_since IS NOT NULL AND ?2 = ?2"
+    } else {
+        "UPDATE endpoint SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NULL"
+    };
+    c.prepare_cached(streak)
+        .and_then(|mut st| st.execute(params![a.endpoint_id.as_str(), a.created_at]))
+        .map_err(backend)?;
     Ok(())
+}
+
+pub(crate) fn disable_if_failing_since(
+    c: &Connection,
+    ep: &EndpointId,
+    before: i64,
+) -> Result<bool, StoreError> {
+    c.execute(
+        "UPDATE endpoint SET disabled = 1 \
+         WHERE id = ?1 AND disabled = 0 AND failing_since IS NOT NULL AND failing_since <= ?2",
+        params![ep.as_str(), before],
+    )
+    .map(|n| n > 0)
+    .map_err(backend)
 }
 
 pub(crate) fn requeue(

@@ -529,6 +529,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn disable_if_failing_since(
+        &self,
+        endpoint: &EndpointId,
+        before: i64,
+    ) -> Result<bool, StoreError> {
+        let ep = endpoint.clone();
+        self.writer
+            .write(move |c| outbound::disable_if_failing_since(c, &ep, before))
+            .await
+    }
+
     async fn postpone(
         &self,
         message: &MessageId,
