@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hookline_core::Store;
-use hookline_engine::Engine;
+use hookline_engine::{Engine, Operational};
 use hookline_store_sqlite::SqliteStore;
 use tracing_subscriber::EnvFilter;
 
@@ -84,9 +84,21 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
         "http"
     };
     let (stop_engine, mut engine_stopped) = tokio::sync::watch::channel(false);
-    let delivering = if settings.role == Role::Api {
-        None
-    } else {
+    let engine = match settings.role {
+        Role::Api => None,
+        _ => Some(Engine::new(store.clone(), settings.engine.clone())?),
+    };
+    if let Some(engine) = &engine {
+        settings.server.waker = engine.waker();
+        settings.server.engine_metrics = Some(engine.metrics());
+    }
+    if let Some((url, secret)) = &settings.operational {
+        let ops = Operational::setup(store.clone(), url, secret, settings.server.waker.clone())
+            .await
+            .context("setting up operational webhooks")?;
+        settings.server.operational = ops;
+    }
+    let delivering = engine.map(|engine| {
         let cleaning = engine_stopped.clone();
         tokio::spawn(hookline_engine::retention::run(
             store.clone(),
@@ -97,13 +109,11 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
                 let _ = c.changed().await;
             },
         ));
-        let engine = Engine::new(store.clone(), settings.engine)?;
-        settings.server.waker = engine.waker();
-        settings.server.engine_metrics = Some(engine.metrics());
-        Some(tokio::spawn(engine.run(async move {
+        let engine = engine.with_operational(settings.server.operational.clone());
+        tokio::spawn(engine.run(async move {
             let _ = engine_stopped.changed().await;
-        })))
-    };
+        }))
+    });
     let role = format!("{:?}", settings.role).to_lowercase();
     say!(
         "hookline listening on {scheme}://{addr} (database {}, role {role})",

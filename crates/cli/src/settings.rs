@@ -42,6 +42,9 @@ pub struct FileConfig {
     pub retention_days: Option<u64>,
     /// Days of nothing but failures after which an endpoint is disabled.
     pub disable_after_days: Option<u64>,
+    /// Where operational webhooks go, and the whsec_ secret that signs them.
+    pub operational_webhook_url: Option<String>,
+    pub operational_webhook_secret: Option<String>,
     pub role: Option<Role>,
     #[serde(default)]
     pub source: Vec<toml::Value>,
@@ -93,6 +96,8 @@ pub struct Settings {
     pub role: Role,
     /// How long payloads and inbox events are kept.
     pub retention: Duration,
+    /// Operational webhooks: URL and secret.
+    pub operational: Option<(String, String)>,
 }
 
 /// Reads an environment variable, treating empty as unset.
@@ -253,6 +258,19 @@ impl Settings {
             })?,
             (None, None) => file.role.unwrap_or_default(),
         };
+        let ops_url = env("HOOKLINE_OPERATIONAL_WEBHOOK_URL").or(file.operational_webhook_url);
+        let ops_secret =
+            env("HOOKLINE_OPERATIONAL_WEBHOOK_SECRET").or(file.operational_webhook_secret);
+        let operational = match (ops_url, ops_secret) {
+            (None, None) => None,
+            (Some(url), Some(secret)) if secret.starts_with("whsec_") => Some((url, secret)),
+            (Some(_), _) => {
+                return Err(bad_input(
+                    "operational_webhook_url needs operational_webhook_secret, a whsec_… secret to sign with",
+                ))
+            }
+            (None, Some(_)) => return Err(bad_input("operational_webhook_secret is set but operational_webhook_url is not")),
+        };
         let disable_after_days = env_parse::<u64>("HOOKLINE_DISABLE_AFTER_DAYS")?
             .or(file.disable_after_days)
             .unwrap_or(5);
@@ -267,6 +285,7 @@ impl Settings {
         }
         Ok(Settings {
             retention: Duration::from_secs(retention_days * 86_400),
+            operational,
             role,
             engine: EngineConfig {
                 allowed_subnets,

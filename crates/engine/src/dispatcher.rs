@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 
 use crate::config::EngineConfig;
 use crate::metrics::EngineMetrics;
+use crate::operational::Operational;
 use crate::ssrf::Guard;
 use crate::throttle::Throttles;
 use crate::{attempt, client, retry};
@@ -49,6 +50,7 @@ struct Shared {
     guard: Guard,
     throttles: Throttles,
     metrics: EngineMetrics,
+    operational: Operational,
 }
 
 /// The delivery engine; `run` it on a task.
@@ -70,6 +72,7 @@ impl Engine {
                 guard,
                 throttles: Throttles::default(),
                 metrics: EngineMetrics::default(),
+                operational: Operational::disabled(),
             }),
             waker: Waker::default(),
         })
@@ -77,6 +80,14 @@ impl Engine {
 
     pub fn waker(&self) -> Waker {
         self.waker.clone()
+    }
+
+    /// Sends operational webhooks through `op` (call before `run`).
+    pub fn with_operational(mut self, op: Operational) -> Engine {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.operational = op;
+        }
+        self
     }
 
     /// The engine's metrics, to register with the server's.
@@ -210,6 +221,7 @@ async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit) {
     if let Err(e) = s.store.record_attempt(&attempt, next).await {
         tracing::warn!(error = %e, "cannot record the attempt; the delivery is retried after its lease");
     }
+    let mut disabled_now = false;
     if attempt.status != DeliveryStatus::Success && !c.endpoint.disabled {
         let since =
             now_ms() - i64::try_from(s.config.disable_after.as_millis()).unwrap_or(i64::MAX);
@@ -218,16 +230,63 @@ async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit) {
             .disable_if_failing_since(&c.endpoint.id, since)
             .await
         {
-            Ok(true) => tracing::warn!(
-                endpoint = %c.endpoint.id,
-                after = ?s.config.disable_after,
-                "endpoint disabled: every attempt failed for too long; its messages are kept for recover"
-            ),
+            Ok(true) => {
+                disabled_now = true;
+                tracing::warn!(
+                    endpoint = %c.endpoint.id,
+                    after = ?s.config.disable_after,
+                    "endpoint disabled: every attempt failed for too long; its messages are kept for recover"
+                );
+            }
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "cannot check the endpoint's failure streak"),
         }
     }
     if let Next::Failed = next {
         tracing::warn!(msg = %c.message.id, endpoint = %c.endpoint.id, "delivery failed for good (dead letter)");
+    }
+    report(
+        &s,
+        &c,
+        &attempt,
+        next,
+        attempt.response_status_code == 410 || disabled_now,
+    )
+    .await;
+}
+
+/// Operational webhooks about this attempt: exhausted (failed for good),
+/// failing (the 4th failure in a row), recovered (delivered after failures),
+/// endpoint.disabled.
+async fn report(s: &Shared, c: &Claimed, attempt: &Attempt, next: Next, endpoint_disabled: bool) {
+    let ops = &s.operational;
+    let app = &c.message.app_id;
+    if ops.is_internal(app) {
+        return;
+    }
+    let tried = c.delivery.attempts + 1;
+    let event = match next {
+        Next::Failed if !c.endpoint.disabled => Some("message.attempt.exhausted"),
+        Next::RetryAt(_) if tried == 4 => Some("message.attempt.failing"),
+        Next::Success if c.delivery.attempts > 0 => Some("message.attempt.recovered"),
+        _ => None,
+    };
+    let at = |ms: i64| {
+        let t = std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+        humantime::format_rfc3339_millis(t).to_string()
+    };
+    if let Some(event) = event {
+        let data = serde_json::json!({
+            "appId": app, "endpointId": c.endpoint.id, "msgId": c.message.id, "msgEventId": c.message.event_id,
+            "lastAttempt": {
+                "id": attempt.id, "timestamp": at(attempt.created_at),
+                "responseStatusCode": attempt.response_status_code, "response": attempt.response,
+            },
+        });
+        ops.emit(app, event, data).await;
+    }
+    if endpoint_disabled {
+        let data = serde_json::json!({ "appId": app, "endpointId": c.endpoint.id, "endpointUid": c.endpoint.uid, "failSince": at(attempt.created_at) });
+        ops.emit(app, "endpoint.disabled", data).await;
     }
 }

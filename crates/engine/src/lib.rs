@@ -12,6 +12,7 @@
 //! - `retry`: the next step after a try: done, retry when (jitter, `Retry-After`), or failed.
 //! - `dispatcher`: the loop: wake on publish or when due, claim, send with bounded concurrency.
 //! - `throttle`: per-endpoint rate limits; a delivery over the rate is postponed, not held.
+//! - [`operational`]: operational webhooks (exhausted, failing, recovered, endpoint events).
 //! - [`metrics`]: attempts by outcome, attempt latency, postponements (Prometheus).
 //! - [`testkit`] (feature `testkit`): a capturing HTTP receiver for tests.
 
@@ -20,6 +21,7 @@ mod client;
 pub mod config;
 mod dispatcher;
 pub mod metrics;
+pub mod operational;
 pub mod retention;
 mod retry;
 pub mod ssrf;
@@ -30,3 +32,4 @@ mod throttle;
 pub use config::EngineConfig;
 pub use dispatcher::{Engine, EngineError, Waker};
 pub use metrics::EngineMetrics;
+pub use operational::Operational;

@@ -581,3 +581,95 @@ async fn an_endpoint_failing_for_too_long_is_disabled() {
     assert_eq!(h.store.publish(&later).await.unwrap(), 0);
     h.stop().await;
 }
+
+#[tokio::test]
+async fn operational_webhooks_report_exhaustion_recovery_and_disabling() {
+    let ops_rx = Receiver::start(Reply::default()).await;
+    let always_failing = Receiver::start(Reply {
+        status: 500,
+        ..Reply::default()
+    })
+    .await;
+    let recovering = Receiver::start_sequence(vec![
+        Reply {
+            status: 500,
+            ..Reply::default()
+        },
+        Reply::default(),
+    ])
+    .await;
+    let gone = Receiver::start(Reply {
+        status: 410,
+        ..Reply::default()
+    })
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(hookline_store_sqlite::SqliteStore::open(&dir.path().join("db")).unwrap());
+    let engine = Engine::new(store.clone(), fast(&[20, 20])).unwrap();
+    let waker = engine.waker();
+    let ops = hookline_engine::Operational::setup(
+        store.clone(),
+        &ops_rx.url("/ops"),
+        SECRET,
+        waker.clone(),
+    )
+    .await
+    .unwrap();
+    let engine = engine.with_operational(ops);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(engine.run(async {
+        let _ = stopped.await;
+    }));
+
+    let a = app("customer", None);
+    store.create_app(&a).await.unwrap();
+    let mut ids = Vec::new();
+    for rx in [&always_failing, &recovering, &gone] {
+        let e = endpoint(&a.id, &rx.url("/"), None, None);
+        store.create_endpoint(&e).await.unwrap();
+        ids.push(e.id);
+    }
+    let m = message(&a.id, "invoice.paid", Some("evt-ops"), None);
+    store.publish(&m).await.unwrap();
+    waker.wake();
+
+    // exhausted (always failing, and the 410), recovered, endpoint.disabled (410)
+    let got = ops_rx.wait_for(4, Duration::from_secs(15)).await;
+    let mut events: Vec<(String, serde_json::Value)> = got
+        .iter()
+        .map(|c| {
+            let v: serde_json::Value = serde_json::from_slice(&c.body).unwrap();
+            verify(c, &[SECRET]);
+            (v["type"].as_str().unwrap().to_string(), v["data"].clone())
+        })
+        .collect();
+    events.sort_by(|x, y| x.0.cmp(&y.0));
+    let types: Vec<&str> = events.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        types,
+        vec![
+            "endpoint.disabled",
+            "message.attempt.exhausted",
+            "message.attempt.exhausted",
+            "message.attempt.recovered"
+        ]
+    );
+    let recovered = &events[3].1;
+    assert_eq!(
+        (
+            recovered["msgId"].as_str(),
+            recovered["msgEventId"].as_str()
+        ),
+        (Some(m.id.as_str()), Some("evt-ops"))
+    );
+    assert_eq!(recovered["endpointId"], ids[1].as_str());
+    assert_eq!(
+        events[0].1["endpointId"],
+        ids[2].as_str(),
+        "the 410 endpoint was disabled"
+    );
+    let _ = stop.send(());
+    task.await.unwrap();
+}

@@ -25,6 +25,8 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     /// Wakes the delivery engine after a publish (a no-op when none runs here).
     pub waker: hookline_engine::Waker,
+    /// Where operational webhooks go (endpoint.created/updated/deleted from the API).
+    pub operational: hookline_engine::Operational,
     /// The delivery engine's metrics, served at `/metrics` beside the server's.
     pub engine_metrics: Option<hookline_engine::EngineMetrics>,
     /// Serve receiving and the management API; off on a `worker` node, which
@@ -43,6 +45,7 @@ impl Default for Config {
             sources: Vec::new(),
             tls: None,
             waker: hookline_engine::Waker::default(),
+            operational: hookline_engine::Operational::disabled(),
             engine_metrics: None,
             serve_api: true,
         }

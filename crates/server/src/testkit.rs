@@ -53,13 +53,42 @@ impl TestApp {
     }
 
     /// Starts the app with this engine configuration.
-    pub async fn spawn_with(mut config: Config, engine: EngineConfig) -> TestApp {
+    pub async fn spawn_with(config: Config, engine: EngineConfig) -> TestApp {
+        Self::spawn_full(config, engine, None).await
+    }
+
+    /// Starts the app sending operational webhooks to `url` (signed with the
+    /// test secret `whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw`).
+    pub async fn spawn_with_operational(config: Config, url: &str) -> TestApp {
+        Self::spawn_full(config, test_engine(), Some(url)).await
+    }
+
+    async fn spawn_full(
+        mut config: Config,
+        engine: EngineConfig,
+        operational: Option<&str>,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("hookline.db");
         let store: Arc<dyn hookline_core::Store> =
             Arc::new(hookline_store_sqlite::SqliteStore::open(&db_path).expect("open store"));
         let engine = Engine::new(store.clone(), engine).expect("engine");
         config.waker = engine.waker();
+        let engine = match operational {
+            Some(url) => {
+                let ops = hookline_engine::Operational::setup(
+                    store.clone(),
+                    url,
+                    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                    config.waker.clone(),
+                )
+                .await
+                .expect("operational webhooks");
+                config.operational = ops.clone();
+                engine.with_operational(ops)
+            }
+            None => engine,
+        };
         config.engine_metrics = Some(engine.metrics());
         let admin_token = config
             .admin_token

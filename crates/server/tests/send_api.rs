@@ -1006,3 +1006,55 @@ async fn delivery_metrics_count_outcomes_and_the_queue() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn endpoint_changes_are_reported_as_operational_webhooks() {
+    let ops = Receiver::start(Reply::default()).await;
+    let app = TestApp::spawn_with_operational(Config::default(), &ops.url("/ops")).await;
+    call(
+        &app,
+        Method::POST,
+        "/app",
+        Some(json!({"name": "o", "uid": "o"})),
+    )
+    .await;
+    let (_, e) = call(
+        &app,
+        Method::POST,
+        "/app/o/endpoint",
+        Some(json!({"url": "https://example.com/h", "uid": "main"})),
+    )
+    .await;
+    call(
+        &app,
+        Method::PATCH,
+        "/app/o/endpoint/main",
+        Some(json!({"description": "x"})),
+    )
+    .await;
+    call(&app, Method::DELETE, "/app/o/endpoint/main", None).await;
+    let got = ops.wait_for(3, Duration::from_secs(10)).await;
+    let mut types: Vec<String> = got
+        .iter()
+        .map(|c| {
+            Scheme::Standard
+                .verify(
+                    &c.headers,
+                    &c.body,
+                    &[Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")],
+                    now(),
+                    DEFAULT_TOLERANCE,
+                )
+                .unwrap();
+            let v: Value = serde_json::from_slice(&c.body).unwrap();
+            assert_eq!(v["data"]["endpointId"], e["id"]);
+            v["type"].as_str().unwrap().to_string()
+        })
+        .collect();
+    types.sort();
+    assert_eq!(
+        types,
+        vec!["endpoint.created", "endpoint.deleted", "endpoint.updated"]
+    );
+    app.stop().await;
+}

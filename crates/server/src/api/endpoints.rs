@@ -104,6 +104,12 @@ fn apply(e: &mut Endpoint, input: EndpointIn, replace: bool) -> Result<(), ApiEr
     Ok(())
 }
 
+/// Tells the operational webhook endpoint about a change to `e`.
+async fn report(state: &AppState, event: &str, e: &Endpoint) {
+    let data = json!({ "appId": e.app_id, "endpointId": e.id, "endpointUid": e.uid });
+    state.config.operational.emit(&e.app_id, event, data).await;
+}
+
 /// The app and the endpoint a path names, or 404.
 pub(super) async fn app_and_endpoint(
     state: &AppState,
@@ -185,6 +191,7 @@ pub async fn create(
         .create_endpoint(&e)
         .await
         .map_err(ApiError::store)?;
+    report(&state, "endpoint.created", &e).await;
     Ok((StatusCode::CREATED, Json(EndpointOut::from(&e))))
 }
 
@@ -212,6 +219,7 @@ async fn change(
         .update_endpoint(&e)
         .await
         .map_err(ApiError::store)?;
+    report(&state, "endpoint.updated", &e).await;
     Ok(Json(EndpointOut::from(&e)))
 }
 
@@ -241,6 +249,7 @@ pub async fn delete(
         .delete_endpoint(&app.id, &e.id)
         .await
         .map_err(ApiError::store)?;
+    report(&state, "endpoint.deleted", &e).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
