@@ -19,6 +19,9 @@ pub(crate) struct Outcome {
     pub duration: Duration,
     /// The answer's `Retry-After`, when it gave one.
     pub retry_after: Option<Duration>,
+    /// Nothing could be sent and trying again cannot help (the payload
+    /// expired, the endpoint is disabled): the delivery fails now.
+    pub unsendable: bool,
 }
 
 impl Outcome {
@@ -32,6 +35,14 @@ impl Outcome {
             response: why,
             duration: started.elapsed(),
             retry_after: None,
+            unsendable: false,
+        }
+    }
+
+    fn unsendable(started: Instant, why: &str) -> Outcome {
+        Outcome {
+            unsendable: true,
+            ..Outcome::failed(started, why.into())
         }
     }
 }
@@ -72,15 +83,15 @@ pub(crate) async fn send(
 ) -> Outcome {
     let started = Instant::now();
     if c.message.payload.is_empty() {
-        return Outcome::failed(
+        return Outcome::unsendable(
             started,
-            "the payload expired (retention_days); nothing to send".into(),
+            "the payload expired (retention_days); nothing to send",
         );
     }
     if c.endpoint.disabled {
-        return Outcome::failed(
+        return Outcome::unsendable(
             started,
-            "the endpoint is disabled; re-enable it and recover to send".into(),
+            "the endpoint is disabled; re-enable it and recover to send",
         );
     }
     let url = match url::Url::parse(&c.endpoint.url) {
@@ -141,6 +152,7 @@ pub(crate) async fn send(
         response: String::from_utf8_lossy(&body).into_owned(),
         duration: started.elapsed(),
         retry_after,
+        unsendable: false,
     }
 }
 

@@ -171,13 +171,7 @@ impl Engine {
 async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit) {
     let started_at = now_ms();
     let outcome = attempt::send(&s.client, &s.guard, &s.config, &c, started_at).await;
-    let next = if c.message.payload.is_empty() || c.endpoint.disabled {
-        // Nothing to send (past retention) or nowhere to (disabled): fail it
-        // now, keep it for `recover`, do not retry.
-        Next::Failed
-    } else {
-        retry::next(&s.config, c.delivery.attempts, &outcome, now_ms())
-    };
+    let next = retry::next(&s.config, c.delivery.attempts, &outcome, now_ms());
     let label = match (next, outcome.status) {
         (_, 410) => "gone",
         (Next::Success, _) => "delivered",

@@ -21,7 +21,8 @@ pub(crate) fn next(
     if outcome.ok() {
         return Next::Success;
     }
-    if outcome.status == 410 {
+    // Gone for good, or nothing that could be sent: no retry helps.
+    if outcome.status == 410 || outcome.unsendable {
         return Next::Failed;
     }
     let Some(delay) = config.retry.delay_after(attempts_before.saturating_add(1)) else {
@@ -66,6 +67,7 @@ mod tests {
             response: String::new(),
             duration: Duration::ZERO,
             retry_after: retry_after.map(Duration::from_secs),
+            unsendable: false,
         }
     }
 
