@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookline_core::clock::now_ms;
+use hookline_core::clock::{now_ms, rfc3339};
 use hookline_core::{Attempt, AttemptId, Claimed, DeliveryStatus, Next, Store, Trigger};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -265,22 +265,18 @@ async fn report(s: &Shared, c: &Claimed, attempt: &Attempt, next: Next, endpoint
         Next::Success if c.delivery.attempts > 0 => Some("message.attempt.recovered"),
         _ => None,
     };
-    let at = |ms: i64| {
-        let t = std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-        humantime::format_rfc3339_millis(t).to_string()
-    };
     if let Some(event) = event {
         let data = serde_json::json!({
             "appId": app, "endpointId": c.endpoint.id, "msgId": c.message.id, "msgEventId": c.message.event_id,
             "lastAttempt": {
-                "id": attempt.id, "timestamp": at(attempt.created_at),
+                "id": attempt.id, "timestamp": rfc3339(attempt.created_at),
                 "responseStatusCode": attempt.response_status_code, "response": attempt.response,
             },
         });
         ops.emit(app, event, data).await;
     }
     if endpoint_disabled {
-        let data = serde_json::json!({ "appId": app, "endpointId": c.endpoint.id, "endpointUid": c.endpoint.uid, "failSince": at(attempt.created_at) });
+        let data = serde_json::json!({ "appId": app, "endpointId": c.endpoint.id, "endpointUid": c.endpoint.uid, "failSince": rfc3339(attempt.created_at) });
         ops.emit(app, "endpoint.disabled", data).await;
     }
 }

@@ -17,7 +17,8 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> rusqlite::Error {
     )
 }
 
-fn ms(d: Duration) -> i64 {
+/// A duration as stored: whole milliseconds.
+pub(crate) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 

@@ -15,7 +15,7 @@ use hookline_core::{
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
 
 use crate::readers::Readers;
-use crate::rows::{self, EVENT_COLUMNS, SOURCE_COLUMNS};
+use crate::rows::{self, ms, EVENT_COLUMNS, SOURCE_COLUMNS};
 use crate::writer::{CommitCounters, Writer};
 use crate::{backend, checkpoint, migrate, outbound};
 
@@ -97,10 +97,6 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
     )
     .map_err(backend)?;
     Ok(conn)
-}
-
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn insert_source_sql(verb: &str) -> String {

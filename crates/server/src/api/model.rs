@@ -1,6 +1,6 @@
 //! Bodies of the management API.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use base64::Engine;
 use hookline_core::{InboundEvent, Page, Source};
@@ -8,10 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// RFC 3339 with milliseconds, as Svix writes timestamps.
-pub fn rfc3339(ms: i64) -> String {
-    let t = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    humantime::format_rfc3339_millis(t).to_string()
-}
+pub use hookline_core::clock::rfc3339;
 
 /// Parses an RFC 3339 time into milliseconds.
 pub fn parse_time(s: &str) -> Result<i64, String> {
