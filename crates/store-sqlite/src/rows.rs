@@ -9,7 +9,8 @@ use rusqlite::Row;
 pub(crate) const SOURCE_COLUMNS: &str = "id, name, scheme, secrets, tolerance_ms, dedup, dedup_window_ms, allow_ips, rate_limit, created_at, updated_at";
 pub(crate) const EVENT_COLUMNS: &str = "id, source, event_type, method, path, query, headers, body, remote_addr, received_at, verdict, verdict_reason, dedup_key";
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> rusqlite::Error {
+/// A stored value that cannot be read back into its domain type.
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         0,
         rusqlite::types::Type::Text,
