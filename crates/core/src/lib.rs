@@ -26,8 +26,8 @@ pub mod testkit;
 pub use id::{AppId, AttemptId, EndpointId, EventId, MessageId, SourceId};
 pub use inbound::{EventFilter, InboundEvent, Verdict};
 pub use outbound::{
-    App, Attempt, Claimed, Delivery, DeliveryStatus, Endpoint, EndpointSecret, EventType, Message,
-    Next, QueueDepth, RetryPolicy, Trigger,
+    App, Attempt, Claimed, Delivery, DeliveryStatus, Endpoint, EndpointPolicy, EndpointSecret,
+    EndpointStats, EventType, Message, Next, QueueDepth, RetryPolicy, Trigger,
 };
 pub use page::{Page, PageRequest};
 pub use source::{DedupRule, Source, SourceError, SourceSpec};

@@ -49,9 +49,22 @@ pub struct Endpoint {
     pub disabled: bool,
     /// Messages per second, enforced.
     pub throttle_rate: Option<u16>,
+    /// Overrides of the engine's retry schedule, timeout and concurrency.
+    pub policy: EndpointPolicy,
     pub metadata: Map<String, Value>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// Per-endpoint overrides of the engine's defaults; `None` keeps the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointPolicy {
+    /// Delays after the first try.
+    pub retry: Option<RetryPolicy>,
+    /// Time allowed for one attempt.
+    pub timeout: Option<Duration>,
+    /// Attempts in flight to this endpoint at once, enforced.
+    pub max_concurrency: Option<u16>,
 }
 
 impl Endpoint {
@@ -169,6 +182,8 @@ pub struct Delivery {
     pub attempts: u32,
     /// When the next attempt is due (ms); none once finished.
     pub next_attempt_at: Option<i64>,
+    /// The next attempt was asked for by hand (resend, recover).
+    pub manual: bool,
 }
 
 /// What started an attempt; the numbers are Svix's `MessageAttemptTriggerType`.
@@ -203,6 +218,15 @@ pub struct Claimed {
     pub delivery: Delivery,
     pub message: Message,
     pub endpoint: Endpoint,
+}
+
+/// An endpoint's deliveries by status (Svix's `EndpointStats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    pub success: u64,
+    pub pending: u64,
+    pub sending: u64,
+    pub fail: u64,
 }
 
 /// How many deliveries wait, for metrics.
@@ -278,6 +302,7 @@ mod tests {
             headers: BTreeMap::new(),
             disabled: false,
             throttle_rate: None,
+            policy: EndpointPolicy::default(),
             metadata: Map::new(),
             created_at: 0,
             updated_at: 0,

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::id::{AppId, EndpointId, EventId, MessageId};
+use crate::id::{AppId, AttemptId, EndpointId, EventId, MessageId};
 use crate::inbound::{EventFilter, InboundEvent};
 use crate::outbound::{
-    App, Attempt, Claimed, Delivery, Endpoint, EventType, Message, Next, QueueDepth,
+    App, Attempt, Claimed, Delivery, Endpoint, EndpointStats, EventType, Message, Next, QueueDepth,
 };
 use crate::page::{Page, PageRequest};
 use crate::source::Source;
@@ -80,13 +80,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// One bounded pass of retention: message payloads and inbound events from
     /// before `before` (ms) go (attempts and statuses stay), and dedup keys
-    /// that expired by `now`; at most `limit` rows of each. Returns how many
+    /// and settings that expired by `now`; at most `limit` rows of each. Returns how many
     /// rows changed; 0 means nothing is left to do.
     async fn expire(&self, before: i64, now: i64, limit: usize) -> Result<usize, StoreError>;
 
-    /// A small key-value table for server state (e.g. the admin token's hash).
+    /// A small key-value table for server state (the admin token's hash,
+    /// app tokens, idempotency answers). A setting past its `expires_at` (ms)
+    /// reads as absent, and retention deletes it.
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError>;
-    async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError>;
+    async fn set_setting(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: Option<i64>,
+    ) -> Result<(), StoreError>;
 
     // --- Sending: applications and endpoints -------------------------------
 
@@ -132,6 +139,9 @@ pub trait Store: Send + Sync + 'static {
     /// endpoint of its app that wants it, in one transaction. Returns how many
     /// deliveries were made; `Conflict` if the app already has its `event_id`.
     async fn publish(&self, message: &Message) -> Result<usize, StoreError>;
+    /// Stores the message with one pending delivery to `endpoint` only (for
+    /// example messages); `NotFound` if the app has no such endpoint.
+    async fn publish_to(&self, message: &Message, endpoint: &EndpointId) -> Result<(), StoreError>;
     async fn get_message(&self, app: &AppId, id: &MessageId)
         -> Result<Option<Message>, StoreError>;
     /// Newest first.
@@ -192,6 +202,21 @@ pub trait Store: Send + Sync + 'static {
     async fn queue_depth(&self, now: i64) -> Result<QueueDepth, StoreError>;
     /// When the earliest pending delivery is due (ms), if any.
     async fn next_due(&self) -> Result<Option<i64>, StoreError>;
+    /// An endpoint's deliveries by status, of messages created in `[since, until)` (ms).
+    async fn endpoint_stats(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: i64,
+        until: i64,
+    ) -> Result<EndpointStats, StoreError>;
+    /// One attempt of one message.
+    async fn get_attempt(
+        &self,
+        app: &AppId,
+        message: &MessageId,
+        attempt: &AttemptId,
+    ) -> Result<Option<Attempt>, StoreError>;
     /// Attempts of one message or one endpoint (at least one filter), newest first.
     async fn list_attempts(
         &self,

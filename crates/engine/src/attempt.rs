@@ -122,15 +122,17 @@ pub(crate) async fn send(
         Ok(h) => h,
         Err(e) => return Outcome::failed(started, e),
     };
+    let timeout = config.timeout_for(&c.endpoint);
     let sent = client
         .post(url)
         .headers(headers)
+        .timeout(timeout)
         .body(c.message.payload.clone())
         .send()
         .await;
     let mut resp = match sent {
         Ok(r) => r,
-        Err(e) => return Outcome::failed(started, describe(&e, config.timeout)),
+        Err(e) => return Outcome::failed(started, describe(&e, timeout)),
     };
     let status = resp.status().as_u16();
     let retry_after = resp

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hookline_core::RetryPolicy;
+use hookline_core::{Endpoint, RetryPolicy};
 use ipnet::IpNet;
 
 #[derive(Debug, Clone)]
@@ -43,6 +43,19 @@ impl Default for EngineConfig {
             https_only: false,
             response_cap: 16 * 1024,
             disable_after: Duration::from_secs(5 * 24 * 3600),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The time one attempt to `e` may take: its own timeout if it has one,
+    /// but never longer than a claim's lease allows (an attempt that outlived
+    /// its lease could be sent twice at once).
+    pub fn timeout_for(&self, e: &Endpoint) -> Duration {
+        let most = self.lease.saturating_sub(Duration::from_secs(5)) / 2;
+        match e.policy.timeout {
+            Some(t) => t.min(most.max(Duration::from_secs(1))),
+            None => self.timeout,
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::config::EngineConfig;
 use crate::metrics::EngineMetrics;
 use crate::operational::Operational;
 use crate::ssrf::Guard;
-use crate::throttle::Throttles;
+use crate::throttle::{Admission, Throttles};
 use crate::{attempt, client, retry};
 
 /// Most deliveries claimed in one go.
@@ -48,7 +48,7 @@ struct Shared {
     config: EngineConfig,
     client: reqwest::Client,
     guard: Guard,
-    throttles: Throttles,
+    throttles: Arc<Throttles>,
     metrics: EngineMetrics,
     operational: Operational,
 }
@@ -70,7 +70,7 @@ impl Engine {
                 config,
                 client,
                 guard,
-                throttles: Throttles::default(),
+                throttles: Arc::default(),
                 metrics: EngineMetrics::default(),
                 operational: Operational::disabled(),
             }),
@@ -141,20 +141,24 @@ impl Engine {
                 continue;
             }
             for c in claimed {
-                // Over its endpoint's rate: back in the queue until the bucket
-                // has room, holding no permit meanwhile.
-                if let Some(wait) = s.throttles.wait(&c.endpoint) {
-                    s.metrics.postponed();
-                    let until = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(0).max(1);
-                    if let Err(e) = s.store.postpone(&c.message.id, &c.endpoint.id, until).await {
-                        tracing::warn!(error = %e, "cannot postpone a throttled delivery; its lease will expire");
+                // Over its endpoint's rate or concurrency, or cooling down:
+                // back in the queue until it has room, holding no permit meanwhile.
+                let admission = match s.throttles.admit(&c.endpoint) {
+                    Ok(a) => a,
+                    Err(wait) => {
+                        s.metrics.postponed();
+                        let until = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(0).max(1);
+                        if let Err(e) = s.store.postpone(&c.message.id, &c.endpoint.id, until).await
+                        {
+                            tracing::warn!(error = %e, "cannot postpone a throttled delivery; its lease will expire");
+                        }
+                        continue;
                     }
-                    continue;
-                }
+                };
                 let Ok(permit) = permits.clone().try_acquire_owned() else {
                     break;
                 };
-                tasks.spawn(deliver(s.clone(), c, permit));
+                tasks.spawn(deliver(s.clone(), c, permit, admission));
             }
         }
         let drain = s.config.timeout + Duration::from_secs(5);
@@ -167,11 +171,20 @@ impl Engine {
     }
 }
 
-/// One attempt of one delivery, recorded; the permit bounds concurrency.
-async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit) {
+/// One attempt of one delivery, recorded; the permit bounds concurrency
+/// overall, the admission the endpoint's own.
+async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit, admission: Admission) {
     let started_at = now_ms();
     let outcome = attempt::send(&s.client, &s.guard, &s.config, &c, started_at).await;
-    let next = retry::next(&s.config, c.delivery.attempts, &outcome, now_ms());
+    admission.finish();
+    let schedule = c.endpoint.policy.retry.as_ref().unwrap_or(&s.config.retry);
+    let next = retry::next(
+        schedule,
+        s.config.jitter,
+        c.delivery.attempts,
+        &outcome,
+        now_ms(),
+    );
     let label = match (next, outcome.status) {
         (_, 410) => "gone",
         (Next::Success, _) => "delivered",
@@ -196,7 +209,11 @@ async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit) {
         response_status_code: outcome.status,
         response: outcome.response,
         duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
-        trigger: Trigger::Scheduled,
+        trigger: if c.delivery.manual {
+            Trigger::Manual
+        } else {
+            Trigger::Scheduled
+        },
         created_at: started_at,
     };
     tracing::info!(

@@ -92,6 +92,7 @@ impl Operational {
                     headers: Default::default(),
                     disabled: false,
                     throttle_rate: None,
+                    policy: Default::default(),
                     metadata: Default::default(),
                     created_at: now,
                     updated_at: now,

@@ -2,18 +2,19 @@
 
 use std::time::{Duration, SystemTime};
 
-use hookline_core::Next;
+use hookline_core::{Next, RetryPolicy};
 use rand::Rng;
 
 use crate::attempt::Outcome;
-use crate::config::EngineConfig;
 
 /// The longest `Retry-After` we wait for.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
-/// The next step after a try, given how many tries came before it.
+/// The next step after a try, given how many tries came before it, the
+/// schedule (the endpoint's or the default) and the jitter fraction.
 pub(crate) fn next(
-    config: &EngineConfig,
+    schedule: &RetryPolicy,
+    jitter_fraction: f64,
     attempts_before: u32,
     outcome: &Outcome,
     now_ms: i64,
@@ -25,10 +26,10 @@ pub(crate) fn next(
     if outcome.status == 410 || outcome.unsendable {
         return Next::Failed;
     }
-    let Some(delay) = config.retry.delay_after(attempts_before.saturating_add(1)) else {
+    let Some(delay) = schedule.delay_after(attempts_before.saturating_add(1)) else {
         return Next::Failed;
     };
-    let mut delay = jitter(delay, config.jitter);
+    let mut delay = jitter(delay, jitter_fraction);
     if let Some(asked) = outcome.retry_after {
         delay = delay.max(asked.min(MAX_RETRY_AFTER));
     }
@@ -71,47 +72,53 @@ mod tests {
         }
     }
 
+    fn next(attempts_before: u32, outcome: &Outcome, now_ms: i64) -> Next {
+        super::next(
+            &RetryPolicy::default(),
+            0.0,
+            attempts_before,
+            outcome,
+            now_ms,
+        )
+    }
+
     #[test]
     fn decisions() {
-        let c = EngineConfig {
-            jitter: 0.0,
-            ..EngineConfig::default()
-        };
-        assert_eq!(next(&c, 0, &outcome(200, None), 0), Next::Success);
-        assert_eq!(next(&c, 0, &outcome(204, None), 0), Next::Success);
+        assert_eq!(next(0, &outcome(200, None), 0), Next::Success);
+        assert_eq!(next(0, &outcome(204, None), 0), Next::Success);
         assert_eq!(
-            next(&c, 0, &outcome(500, None), 0),
+            next(0, &outcome(500, None), 0),
             Next::RetryAt(5_000),
             "first retry after 5 s"
         );
         assert_eq!(
-            next(&c, 0, &outcome(301, None), 0),
+            next(0, &outcome(301, None), 0),
             Next::RetryAt(5_000),
             "a redirect is a failure"
         );
-        assert_eq!(next(&c, 1, &outcome(0, None), 0), Next::RetryAt(300_000));
+        assert_eq!(next(1, &outcome(0, None), 0), Next::RetryAt(300_000));
         assert_eq!(
-            next(&c, 7, &outcome(500, None), 0),
+            next(7, &outcome(500, None), 0),
             Next::Failed,
             "8 tries in all"
         );
         assert_eq!(
-            next(&c, 0, &outcome(410, None), 0),
+            next(0, &outcome(410, None), 0),
             Next::Failed,
             "410 Gone stops at once"
         );
         assert_eq!(
-            next(&c, 0, &outcome(429, Some(60)), 0),
+            next(0, &outcome(429, Some(60)), 0),
             Next::RetryAt(60_000),
             "Retry-After honoured"
         );
         assert_eq!(
-            next(&c, 1, &outcome(429, Some(1)), 0),
+            next(1, &outcome(429, Some(1)), 0),
             Next::RetryAt(300_000),
             "but never sooner than scheduled"
         );
         assert_eq!(
-            next(&c, 0, &outcome(503, Some(10 * 86_400)), 0),
+            next(0, &outcome(503, Some(10 * 86_400)), 0),
             Next::RetryAt(86_400_000),
             "clamped to a day"
         );

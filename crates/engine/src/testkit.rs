@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -52,6 +53,14 @@ pub struct Receiver {
     pub addr: SocketAddr,
     captured: Arc<Mutex<Vec<Captured>>>,
     arrived: Arc<Notify>,
+    flights: Arc<Flights>,
+}
+
+/// Requests being answered now, and the most there ever were at once.
+#[derive(Default)]
+struct Flights {
+    now: AtomicUsize,
+    most: AtomicUsize,
 }
 
 impl Receiver {
@@ -68,15 +77,27 @@ impl Receiver {
         let addr = listener.local_addr().expect("addr");
         let captured = Arc::new(Mutex::new(Vec::new()));
         let arrived = Arc::new(Notify::new());
-        let (sink, notify) = (captured.clone(), arrived.clone());
+        let flights = Arc::new(Flights::default());
+        let (sink, notify, counting) = (captured.clone(), arrived.clone(), flights.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (sink, notify, replies) = (sink.clone(), notify.clone(), replies.clone());
+                let (sink, notify, replies, counting) = (
+                    sink.clone(),
+                    notify.clone(),
+                    replies.clone(),
+                    counting.clone(),
+                );
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                        let (sink, notify, replies) =
-                            (sink.clone(), notify.clone(), replies.clone());
+                        let (sink, notify, replies, counting) = (
+                            sink.clone(),
+                            notify.clone(),
+                            replies.clone(),
+                            counting.clone(),
+                        );
                         async move {
+                            let n = counting.now.fetch_add(1, Ordering::SeqCst) + 1;
+                            counting.most.fetch_max(n, Ordering::SeqCst);
                             let (parts, body) = req.into_parts();
                             let body = body
                                 .collect()
@@ -95,6 +116,7 @@ impl Receiver {
                             };
                             notify.notify_waiters();
                             tokio::time::sleep(reply.delay).await;
+                            counting.now.fetch_sub(1, Ordering::SeqCst);
                             let mut resp = Response::builder()
                                 .status(reply.status)
                                 .header("content-type", reply.content_type);
@@ -117,7 +139,13 @@ impl Receiver {
             addr,
             captured,
             arrived,
+            flights,
         }
+    }
+
+    /// The most requests that were being answered at once.
+    pub fn most_at_once(&self) -> usize {
+        self.flights.most.load(Ordering::SeqCst)
     }
 
     pub fn url(&self, path: &str) -> String {

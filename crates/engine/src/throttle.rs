@@ -1,6 +1,10 @@
 //! Per-endpoint pacing: rate limits (`throttleRate`, messages per second) as a
-//! token bucket with a burst of one second's worth, and cool-downs after an
-//! endpoint answers 429, 502 or 504 (it is overloaded: give it room).
+//! token bucket with a burst of one second's worth; a cap on attempts in
+//! flight (`maxConcurrency`); and cool-downs after an endpoint answers 429,
+//! 502 or 504 (it is overloaded: give it room).
+//!
+//! A delivery that may not go now is postponed, never held: it goes back to
+//! the store with a due time, so it occupies no sending slot meanwhile.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -15,10 +19,46 @@ use hookline_core::{Endpoint, EndpointId};
 pub(crate) struct Throttles {
     buckets: Mutex<HashMap<EndpointId, (u16, Arc<DefaultDirectRateLimiter>)>>,
     cooling: Mutex<HashMap<EndpointId, Instant>>,
+    flights: Mutex<HashMap<EndpointId, Flights>>,
+}
+
+/// One endpoint's attempts in flight, how long they take, and when the next
+/// postponed one should come back.
+#[derive(Debug)]
+struct Flights {
+    in_flight: usize,
+    /// Moving average of attempt durations.
+    typical: Duration,
+    /// Postponed deliveries are spread out from here, one per expected free slot.
+    next_slot: Instant,
 }
 
 /// Cool-down after an overload answer without `Retry-After`.
 const COOL_DOWN: Duration = Duration::from_secs(5);
+/// What an attempt is expected to take before one has been measured.
+const FIRST_GUESS: Duration = Duration::from_millis(100);
+
+/// Leave to send one delivery; hand it back (drop it) when the attempt ends.
+pub(crate) struct Admission {
+    limited: Option<(Arc<Throttles>, EndpointId, Instant)>,
+}
+
+impl Admission {
+    /// Records how long the attempt took (for spreading postponed deliveries).
+    pub fn finish(mut self) {
+        if let Some((t, id, started)) = self.limited.take() {
+            t.land(&id, Some(started.elapsed()));
+        }
+    }
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        if let Some((t, id, _)) = self.limited.take() {
+            t.land(&id, None);
+        }
+    }
+}
 
 impl Throttles {
     /// After a 429/502/504: hold the endpoint's other deliveries for `asked`
@@ -32,20 +72,64 @@ impl Throttles {
         }
     }
 
-    /// `None` when `e` may be sent to now; else how long until it may.
-    pub fn wait(&self, e: &Endpoint) -> Option<Duration> {
-        if let Ok(mut m) = self.cooling.lock() {
-            match m
-                .get(&e.id)
-                .map(|until| until.saturating_duration_since(Instant::now()))
-            {
-                Some(left) if !left.is_zero() => return Some(left),
-                Some(_) => {
-                    m.remove(&e.id);
-                }
-                None => {}
+    /// Leave to send to `e` now, or how long to wait first.
+    pub fn admit(self: &Arc<Self>, e: &Endpoint) -> Result<Admission, Duration> {
+        if let Some(wait) = self.cooling_left(&e.id) {
+            return Err(wait);
+        }
+        let max = e.policy.max_concurrency.filter(|m| *m > 0);
+        if let Some(max) = max {
+            // Full: come back when a slot is expected to be free, each
+            // postponed delivery one slot later than the one before.
+            let mut map = self.flights.lock().map_err(|_| FIRST_GUESS)?;
+            let f = map.entry(e.id.clone()).or_insert_with(|| Flights {
+                in_flight: 0,
+                typical: FIRST_GUESS,
+                next_slot: Instant::now(),
+            });
+            if f.in_flight >= usize::from(max) {
+                let now = Instant::now();
+                f.next_slot = f.next_slot.max(now) + f.typical / u32::from(max);
+                return Err(f.next_slot - now);
             }
         }
+        if let Some(wait) = self.rate_wait(e) {
+            return Err(wait);
+        }
+        if max.is_none() {
+            return Ok(Admission { limited: None });
+        }
+        let mut map = self.flights.lock().map_err(|_| FIRST_GUESS)?;
+        if let Some(f) = map.get_mut(&e.id) {
+            f.in_flight += 1;
+        }
+        Ok(Admission {
+            limited: Some((self.clone(), e.id.clone(), Instant::now())),
+        })
+    }
+
+    fn land(&self, id: &EndpointId, took: Option<Duration>) {
+        if let Ok(mut map) = self.flights.lock() {
+            if let Some(f) = map.get_mut(id) {
+                f.in_flight = f.in_flight.saturating_sub(1);
+                if let Some(took) = took {
+                    f.typical = (f.typical * 3 + took) / 4;
+                }
+            }
+        }
+    }
+
+    fn cooling_left(&self, id: &EndpointId) -> Option<Duration> {
+        let mut m = self.cooling.lock().ok()?;
+        let left = m.get(id)?.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            m.remove(id);
+            return None;
+        }
+        Some(left)
+    }
+
+    fn rate_wait(&self, e: &Endpoint) -> Option<Duration> {
         let rate = e.throttle_rate.filter(|r| *r > 0)?;
         let bucket = {
             let mut map = self.buckets.lock().ok()?;
@@ -67,4 +151,53 @@ impl Throttles {
 fn bucket(rate: u16) -> DefaultDirectRateLimiter {
     let n = NonZeroU32::new(u32::from(rate)).unwrap_or(NonZeroU32::MIN);
     RateLimiter::direct(Quota::per_second(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(max: Option<u16>) -> Endpoint {
+        Endpoint {
+            id: EndpointId::new(),
+            app_id: hookline_core::AppId::new(),
+            uid: None,
+            url: "http://x".into(),
+            description: String::new(),
+            secrets: vec![],
+            event_types: None,
+            channels: None,
+            headers: Default::default(),
+            disabled: false,
+            throttle_rate: None,
+            policy: hookline_core::EndpointPolicy {
+                max_concurrency: max,
+                ..Default::default()
+            },
+            metadata: Default::default(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn concurrency_is_capped_and_postponements_spread_out() {
+        let t = Arc::new(Throttles::default());
+        let e = endpoint(Some(2));
+        let a = t.admit(&e).expect("first");
+        let b = t.admit(&e).expect("second");
+        let w1 = t.admit(&e).err().expect("third waits");
+        let w2 = t.admit(&e).err().expect("fourth waits");
+        assert!(
+            w2 > w1,
+            "each postponed delivery comes back a slot later: {w1:?} {w2:?}"
+        );
+        drop(a);
+        let c = t.admit(&e).expect("a slot came free");
+        b.finish();
+        c.finish();
+        let unlimited = endpoint(None);
+        let all: Vec<_> = (0..100).map(|_| t.admit(&unlimited)).collect();
+        assert!(all.iter().all(Result::is_ok), "no cap, no wait");
+    }
 }

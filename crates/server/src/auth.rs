@@ -59,7 +59,7 @@ impl AdminToken {
             Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
         );
         let hash = sha256(&token);
-        store.set_setting(SETTING, &hex::encode(hash)).await?;
+        store.set_setting(SETTING, &hex::encode(hash), None).await?;
         Ok((AdminToken { hash }, Some(token)))
     }
 }
@@ -80,7 +80,9 @@ pub async fn issue_app_token(
         Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
     );
     let grant = serde_json::json!({ "app": app, "expiresAt": expires_at }).to_string();
-    store.set_setting(&app_token_key(&token), &grant).await?;
+    store
+        .set_setting(&app_token_key(&token), &grant, Some(expires_at))
+        .await?;
     Ok(token)
 }
 

@@ -157,6 +157,45 @@ impl TestApp {
         r.json().await.expect("JSON body")
     }
 
+    /// `method path` on the management API with an optional JSON body: the
+    /// status and the JSON answer (`Null` when empty).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut r = self.api(method, path);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        let json = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).expect("JSON body")
+        };
+        (status, json)
+    }
+
+    /// Polls `GET /api/v1{path}` until `done` holds (bounded by 10 s); the last answer.
+    pub async fn until(
+        &self,
+        path: &str,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let v = self.get_json(path).await;
+            if done(&v) || std::time::Instant::now() > deadline {
+                return v;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Asks for a graceful shutdown and waits for it. Returns the directory
     /// holding the database, so a test can reopen it; dropping it deletes it.
     pub async fn stop(mut self) -> tempfile::TempDir {

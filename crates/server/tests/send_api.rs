@@ -3,48 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hookline_server::testkit::{Receiver, Reply, TestApp};
 use hookline_server::Config;
 use hookline_signature::{Scheme, Secret, DEFAULT_TOLERANCE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut r = app.api(method, path);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let resp = r.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        },
-    )
-}
-
-/// Polls `path` until `done` holds (bounded by 10 s).
-async fn until(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let v = app.get_json(path).await;
-        if done(&v) || Instant::now() > deadline {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 fn now() -> i64 {
     hookline_core::clock::now_ms() / 1000
@@ -55,13 +20,13 @@ async fn publish_and_deliver_end_to_end() {
     let rx = Receiver::start(Reply::default()).await;
     let app = TestApp::spawn(Config::default()).await;
 
-    let (s, a) = call(
-        &app,
-        Method::POST,
-        "/app",
-        Some(json!({"name": "Acme", "uid": "acme", "metadata": {"plan": "pro"}})),
-    )
-    .await;
+    let (s, a) = app
+        .call(
+            Method::POST,
+            "/app",
+            Some(json!({"name": "Acme", "uid": "acme", "metadata": {"plan": "pro"}})),
+        )
+        .await;
     assert_eq!(s, 201, "{a}");
     assert!(a["id"].as_str().unwrap().starts_with("app_"));
     assert_eq!(
@@ -72,34 +37,34 @@ async fn publish_and_deliver_end_to_end() {
         assert!(a[k].as_str().unwrap().ends_with('Z'), "{k} is RFC 3339");
     }
 
-    let (s, e) = call(
-        &app,
-        Method::POST,
-        "/app/acme/endpoint",
-        Some(json!({"url": rx.url("/hooks"), "description": "main"})),
-    )
-    .await;
+    let (s, e) = app
+        .call(
+            Method::POST,
+            "/app/acme/endpoint",
+            Some(json!({"url": rx.url("/hooks"), "description": "main"})),
+        )
+        .await;
     assert_eq!(s, 201, "{e}");
     let ep = e["id"].as_str().unwrap().to_string();
     assert!(ep.starts_with("ep_"));
-    let (_, secret) = call(
-        &app,
-        Method::GET,
-        &format!("/app/acme/endpoint/{ep}/secret"),
-        None,
-    )
-    .await;
+    let (_, secret) = app
+        .call(
+            Method::GET,
+            &format!("/app/acme/endpoint/{ep}/secret"),
+            None,
+        )
+        .await;
     let secret = secret["key"].as_str().unwrap().to_string();
     assert!(secret.starts_with("whsec_"));
 
     let payload = json!({"z": 1, "a": {"nested": [1, 2, 3]}, "text": "caf\u{e9}"});
-    let (s, m) = call(
-        &app,
-        Method::POST,
-        "/app/acme/msg",
-        Some(json!({"eventType": "invoice.paid", "eventId": "evt-1", "payload": payload})),
-    )
-    .await;
+    let (s, m) = app
+        .call(
+            Method::POST,
+            "/app/acme/msg",
+            Some(json!({"eventType": "invoice.paid", "eventId": "evt-1", "payload": payload})),
+        )
+        .await;
     assert_eq!(s, 202, "{m}");
     let msg = m["id"].as_str().unwrap().to_string();
     assert!(msg.starts_with("msg_"));
@@ -125,10 +90,11 @@ async fn publish_and_deliver_end_to_end() {
         )
         .unwrap();
 
-    let attempts = until(&app, &format!("/app/acme/attempt/msg/{msg}"), |v| {
-        v["data"].as_array().is_some_and(|d| !d.is_empty())
-    })
-    .await;
+    let attempts = app
+        .until(&format!("/app/acme/attempt/msg/{msg}"), |v| {
+            v["data"].as_array().is_some_and(|d| !d.is_empty())
+        })
+        .await;
     let at = &attempts["data"][0];
     assert!(at["id"].as_str().unwrap().starts_with("atmpt_"));
     assert_eq!(
@@ -171,13 +137,13 @@ async fn publish_and_deliver_end_to_end() {
         (1, Some(true))
     );
 
-    let (s, dup) = call(
-        &app,
-        Method::POST,
-        "/app/acme/msg",
-        Some(json!({"eventType": "x", "eventId": "evt-1", "payload": {}})),
-    )
-    .await;
+    let (s, dup) = app
+        .call(
+            Method::POST,
+            "/app/acme/msg",
+            Some(json!({"eventType": "x", "eventId": "evt-1", "payload": {}})),
+        )
+        .await;
     assert_eq!(
         (s, dup["code"].as_str()),
         (StatusCode::CONFLICT, Some("conflict"))
@@ -196,17 +162,18 @@ async fn retries_and_filters_show_in_attempts_and_destinations() {
     ])
     .await;
     let app = TestApp::spawn(Config::default()).await;
-    let (_, a) = call(&app, Method::POST, "/app", Some(json!({"name": "r"}))).await;
+    let (_, a) = app
+        .call(Method::POST, "/app", Some(json!({"name": "r"})))
+        .await;
     let id = a["id"].as_str().unwrap();
-    let (_, paid) = call(
-        &app,
-        Method::POST,
-        &format!("/app/{id}/endpoint"),
-        Some(json!({"url": flaky.url("/paid"), "eventTypes": ["invoice.paid"]})),
-    )
-    .await;
-    let (_, other) = call(
-        &app,
+    let (_, paid) = app
+        .call(
+            Method::POST,
+            &format!("/app/{id}/endpoint"),
+            Some(json!({"url": flaky.url("/paid"), "eventTypes": ["invoice.paid"]})),
+        )
+        .await;
+    let (_, other) = app.call(
         Method::POST,
         &format!("/app/{id}/endpoint"),
         Some(
@@ -217,18 +184,19 @@ async fn retries_and_filters_show_in_attempts_and_destinations() {
     assert_eq!(paid["eventTypes"], json!(["invoice.paid"]));
     assert_eq!(other["channels"], json!(["eu"]));
 
-    let (_, m) = call(
-        &app,
-        Method::POST,
-        &format!("/app/{id}/msg"),
-        Some(json!({"eventType": "invoice.paid", "payload": {"n": 1}})),
-    )
-    .await;
+    let (_, m) = app
+        .call(
+            Method::POST,
+            &format!("/app/{id}/msg"),
+            Some(json!({"eventType": "invoice.paid", "payload": {"n": 1}})),
+        )
+        .await;
     let msg = m["id"].as_str().unwrap();
-    let attempts = until(&app, &format!("/app/{id}/attempt/msg/{msg}"), |v| {
-        v["data"].as_array().is_some_and(|d| d.len() == 2)
-    })
-    .await;
+    let attempts = app
+        .until(&format!("/app/{id}/attempt/msg/{msg}"), |v| {
+            v["data"].as_array().is_some_and(|d| d.len() == 2)
+        })
+        .await;
     let codes: Vec<u64> = attempts["data"]
         .as_array()
         .unwrap()
@@ -250,35 +218,35 @@ async fn retries_and_filters_show_in_attempts_and_destinations() {
 async fn rotation_signs_with_both_secrets_during_the_grace_period() {
     let rx = Receiver::start(Reply::default()).await;
     let app = TestApp::spawn(Config::default()).await;
-    call(
-        &app,
+    app.call(
         Method::POST,
         "/app",
         Some(json!({"name": "rot", "uid": "rot"})),
     )
     .await;
     let old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    let (s, e) = call(
-        &app,
-        Method::POST,
-        "/app/rot/endpoint",
-        Some(json!({"url": rx.url("/"), "secret": old, "uid": "main"})),
-    )
-    .await;
+    let (s, e) = app
+        .call(
+            Method::POST,
+            "/app/rot/endpoint",
+            Some(json!({"url": rx.url("/"), "secret": old, "uid": "main"})),
+        )
+        .await;
     assert_eq!(s, 201, "{e}");
-    let (s, _) = call(
-        &app,
-        Method::POST,
-        "/app/rot/endpoint/main/secret/rotate",
-        Some(json!({})),
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/app/rot/endpoint/main/secret/rotate",
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(s, 204);
-    let (_, new) = call(&app, Method::GET, "/app/rot/endpoint/main/secret", None).await;
+    let (_, new) = app
+        .call(Method::GET, "/app/rot/endpoint/main/secret", None)
+        .await;
     let new = new["key"].as_str().unwrap().to_string();
     assert_ne!(new, old);
-    call(
-        &app,
+    app.call(
         Method::POST,
         "/app/rot/msg",
         Some(json!({"eventType": "t", "payload": {}})),
@@ -303,69 +271,66 @@ async fn rotation_signs_with_both_secrets_during_the_grace_period() {
 async fn apps_endpoints_headers_crud() {
     let rx = Receiver::start(Reply::default()).await;
     let app = TestApp::spawn(Config::default()).await;
-    let (s, a) = call(
-        &app,
-        Method::POST,
-        "/app?get_if_exists=true",
-        Some(json!({"name": "one", "uid": "u1"})),
-    )
-    .await;
+    let (s, a) = app
+        .call(
+            Method::POST,
+            "/app?get_if_exists=true",
+            Some(json!({"name": "one", "uid": "u1"})),
+        )
+        .await;
     assert_eq!(s, 201);
-    let (s, again) = call(
-        &app,
-        Method::POST,
-        "/app?get_if_exists=true",
-        Some(json!({"name": "one", "uid": "u1"})),
-    )
-    .await;
+    let (s, again) = app
+        .call(
+            Method::POST,
+            "/app?get_if_exists=true",
+            Some(json!({"name": "one", "uid": "u1"})),
+        )
+        .await;
     assert_eq!((s, again["id"].clone()), (StatusCode::OK, a["id"].clone()));
-    let (s, _) = call(
-        &app,
-        Method::POST,
-        "/app",
-        Some(json!({"name": "dup", "uid": "u1"})),
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/app",
+            Some(json!({"name": "dup", "uid": "u1"})),
+        )
+        .await;
     assert_eq!(s, 409);
-    let (s, p) = call(
-        &app,
-        Method::PATCH,
-        "/app/u1",
-        Some(json!({"name": "renamed"})),
-    )
-    .await;
+    let (s, p) = app
+        .call(Method::PATCH, "/app/u1", Some(json!({"name": "renamed"})))
+        .await;
     assert_eq!(
         (s, p["name"].as_str(), p["uid"].as_str()),
         (StatusCode::OK, Some("renamed"), Some("u1"))
     );
 
-    let (_, e) = call(
-        &app,
-        Method::POST,
-        "/app/u1/endpoint",
-        Some(json!({"url": rx.url("/"), "uid": "ep1"})),
-    )
-    .await;
-    let (s, _) = call(
-        &app,
-        Method::PUT,
-        "/app/u1/endpoint/ep1/headers",
-        Some(json!({"headers": {"X-Tenant": "acme"}})),
-    )
-    .await;
+    let (_, e) = app
+        .call(
+            Method::POST,
+            "/app/u1/endpoint",
+            Some(json!({"url": rx.url("/"), "uid": "ep1"})),
+        )
+        .await;
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/app/u1/endpoint/ep1/headers",
+            Some(json!({"headers": {"X-Tenant": "acme"}})),
+        )
+        .await;
     assert_eq!(s, 204);
-    let (s, _) = call(
-        &app,
-        Method::PATCH,
-        "/app/u1/endpoint/ep1/headers",
-        Some(json!({"headers": {"webhook-id": "forged"}})),
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::PATCH,
+            "/app/u1/endpoint/ep1/headers",
+            Some(json!({"headers": {"webhook-id": "forged"}})),
+        )
+        .await;
     assert_eq!(s, 422, "our own headers cannot be overridden");
-    let (_, h) = call(&app, Method::GET, "/app/u1/endpoint/ep1/headers", None).await;
+    let (_, h) = app
+        .call(Method::GET, "/app/u1/endpoint/ep1/headers", None)
+        .await;
     assert_eq!(h["headers"]["X-Tenant"], "acme");
-    call(
-        &app,
+    app.call(
         Method::POST,
         "/app/u1/msg",
         Some(json!({"eventType": "t", "payload": {}})),
@@ -374,49 +339,44 @@ async fn apps_endpoints_headers_crud() {
     let got = rx.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(got[0].headers["x-tenant"], "acme");
 
-    let (s, patched) = call(
-        &app,
-        Method::PATCH,
-        "/app/u1/endpoint/ep1",
-        Some(json!({"disabled": true})),
-    )
-    .await;
+    let (s, patched) = app
+        .call(
+            Method::PATCH,
+            "/app/u1/endpoint/ep1",
+            Some(json!({"disabled": true})),
+        )
+        .await;
     assert_eq!(
         (s, patched["disabled"].as_bool(), patched["url"].clone()),
         (StatusCode::OK, Some(true), e["url"].clone())
     );
-    let (s, _) = call(
-        &app,
-        Method::PUT,
-        "/app/u1/endpoint/ep1",
-        Some(json!({"description": "no url"})),
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/app/u1/endpoint/ep1",
+            Some(json!({"description": "no url"})),
+        )
+        .await;
     assert_eq!(s, 422, "PUT replaces, so url is required");
     let list = app.get_json("/app/u1/endpoint").await;
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     assert_eq!(
-        call(&app, Method::DELETE, "/app/u1/endpoint/ep1", None)
+        app.call(Method::DELETE, "/app/u1/endpoint/ep1", None)
             .await
             .0,
         204
     );
-    assert_eq!(call(&app, Method::DELETE, "/app/u1", None).await.0, 204);
-    assert_eq!(call(&app, Method::GET, "/app/u1", None).await.0, 404);
-    assert_eq!(call(&app, Method::GET, "/health", None).await.0, 204);
+    assert_eq!(app.call(Method::DELETE, "/app/u1", None).await.0, 204);
+    assert_eq!(app.call(Method::GET, "/app/u1", None).await.0, 404);
+    assert_eq!(app.call(Method::GET, "/health", None).await.0, 204);
     app.stop().await;
 }
 
 #[tokio::test]
 async fn invalid_input_is_a_clear_422_or_404() {
     let app = TestApp::spawn(Config::default()).await;
-    call(
-        &app,
-        Method::POST,
-        "/app",
-        Some(json!({"name": "v", "uid": "v"})),
-    )
-    .await;
+    app.call(Method::POST, "/app", Some(json!({"name": "v", "uid": "v"})))
+        .await;
     let cases = [
         (
             Method::POST,
@@ -497,13 +457,9 @@ async fn invalid_input_is_a_clear_422_or_404() {
         ),
     ];
     for (method, path, body, status, detail) in cases {
-        let (s, v) = call(
-            &app,
-            method.clone(),
-            path,
-            (!body.is_null()).then_some(body),
-        )
-        .await;
+        let (s, v) = app
+            .call(method.clone(), path, (!body.is_null()).then_some(body))
+            .await;
         assert_eq!(s.as_u16(), status, "{method} {path}: {v}");
         assert!(
             v["detail"].as_str().unwrap().contains(detail),
@@ -531,79 +487,80 @@ async fn failed_deliveries_can_be_resent_and_recovered() {
     let rx = Receiver::start_sequence(failing(3)).await;
     let rx2 = Receiver::start_sequence(failing(3)).await;
     let app = TestApp::spawn(Config::default()).await;
-    call(
-        &app,
+    app.call(
         Method::POST,
         "/app",
         Some(json!({"name": "dl", "uid": "dl"})),
     )
     .await;
-    let (_, e1) = call(
-        &app,
-        Method::POST,
-        "/app/dl/endpoint",
-        Some(json!({"url": rx.url("/one"), "uid": "one"})),
-    )
-    .await;
-    let (_, e2) = call(
-        &app,
-        Method::POST,
-        "/app/dl/endpoint",
-        Some(json!({"url": rx2.url("/two"), "uid": "two", "eventTypes": ["other"]})),
-    )
-    .await;
+    let (_, e1) = app
+        .call(
+            Method::POST,
+            "/app/dl/endpoint",
+            Some(json!({"url": rx.url("/one"), "uid": "one"})),
+        )
+        .await;
+    let (_, e2) = app
+        .call(
+            Method::POST,
+            "/app/dl/endpoint",
+            Some(json!({"url": rx2.url("/two"), "uid": "two", "eventTypes": ["other"]})),
+        )
+        .await;
     let (e1, e2) = (
         e1["id"].as_str().unwrap().to_string(),
         e2["id"].as_str().unwrap().to_string(),
     );
-    let (_, m) = call(
-        &app,
-        Method::POST,
-        "/app/dl/msg",
-        Some(json!({"eventType": "t", "payload": {"k": 1}})),
-    )
-    .await;
+    let (_, m) = app
+        .call(
+            Method::POST,
+            "/app/dl/msg",
+            Some(json!({"eventType": "t", "payload": {"k": 1}})),
+        )
+        .await;
     let msg = m["id"].as_str().unwrap().to_string();
     let status = |v: &Value| v["data"][0]["status"].as_u64();
-    let dead = until(&app, &format!("/app/dl/msg/{msg}/endpoint"), |v| {
-        status(v) == Some(2)
-    })
-    .await;
+    let dead = app
+        .until(&format!("/app/dl/msg/{msg}/endpoint"), |v| {
+            status(v) == Some(2)
+        })
+        .await;
     assert_eq!(
         (status(&dead), dead["data"][0]["statusText"].as_str()),
         (Some(2), Some("fail")),
         "dead letter"
     );
 
-    let (s, _) = call(
-        &app,
-        Method::POST,
-        &format!("/app/dl/msg/{msg}/endpoint/{e1}/resend"),
-        None,
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/app/dl/msg/{msg}/endpoint/{e1}/resend"),
+            None,
+        )
+        .await;
     assert_eq!(s, 202);
-    let ok = until(&app, &format!("/app/dl/msg/{msg}/endpoint"), |v| {
-        status(v) == Some(0)
-    })
-    .await;
+    let ok = app
+        .until(&format!("/app/dl/msg/{msg}/endpoint"), |v| {
+            status(v) == Some(0)
+        })
+        .await;
     assert_eq!(status(&ok), Some(0), "the resend succeeded");
     assert_eq!(rx.captured().len(), 4);
 
     // Resend to an endpoint that was not a destination: it becomes one.
-    let (s, _) = call(
-        &app,
-        Method::POST,
-        &format!("/app/dl/msg/{msg}/endpoint/{e2}/resend"),
-        None,
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/app/dl/msg/{msg}/endpoint/{e2}/resend"),
+            None,
+        )
+        .await;
     assert_eq!(s, 202);
     let got = rx2.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(got[0].headers["webhook-id"], msg.as_str());
 
     // rx2 keeps failing: it ends failed, then recover (since an hour ago) brings it back.
-    until(&app, &format!("/app/dl/msg/{msg}/endpoint"), |v| {
+    app.until(&format!("/app/dl/msg/{msg}/endpoint"), |v| {
         v["data"]
             .as_array()
             .unwrap()
@@ -612,25 +569,26 @@ async fn failed_deliveries_can_be_resent_and_recovered() {
     })
     .await;
     let since = "2000-01-01T00:00:00Z";
-    let (s, task) = call(
-        &app,
-        Method::POST,
-        &format!("/app/dl/endpoint/{e2}/recover"),
-        Some(json!({"since": since})),
-    )
-    .await;
+    let (s, task) = app
+        .call(
+            Method::POST,
+            &format!("/app/dl/endpoint/{e2}/recover"),
+            Some(json!({"since": since})),
+        )
+        .await;
     assert_eq!(
         (s, task["task"].as_str()),
         (StatusCode::ACCEPTED, Some("endpoint.recover"))
     );
-    let done = until(&app, &format!("/app/dl/msg/{msg}/endpoint"), |v| {
-        v["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|d| d["status"] == 0)
-    })
-    .await;
+    let done = app
+        .until(&format!("/app/dl/msg/{msg}/endpoint"), |v| {
+            v["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["status"] == 0)
+        })
+        .await;
     assert!(
         done["data"]
             .as_array()
@@ -641,21 +599,21 @@ async fn failed_deliveries_can_be_resent_and_recovered() {
     );
     assert_eq!(rx2.captured().len(), 4);
 
-    let (s, _) = call(
-        &app,
-        Method::POST,
-        &format!("/app/dl/msg/msg_nothere/endpoint/{e1}/resend"),
-        None,
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/app/dl/msg/msg_nothere/endpoint/{e1}/resend"),
+            None,
+        )
+        .await;
     assert_eq!(s, 404);
-    let (s, _) = call(
-        &app,
-        Method::POST,
-        &format!("/app/dl/endpoint/{e1}/recover"),
-        Some(json!({"since": "yesterday"})),
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/app/dl/endpoint/{e1}/recover"),
+            Some(json!({"since": "yesterday"})),
+        )
+        .await;
     assert_eq!(s, 422);
     app.stop().await;
 }
@@ -663,27 +621,18 @@ async fn failed_deliveries_can_be_resent_and_recovered() {
 #[tokio::test]
 async fn app_scoped_tokens_see_only_their_app() {
     let app = TestApp::spawn(Config::default()).await;
-    call(
-        &app,
-        Method::POST,
-        "/app",
-        Some(json!({"name": "A", "uid": "a"})),
-    )
-    .await;
-    let (_, b) = call(
-        &app,
-        Method::POST,
-        "/app",
-        Some(json!({"name": "B", "uid": "b"})),
-    )
-    .await;
-    let (s, access) = call(
-        &app,
-        Method::POST,
-        "/auth/app-portal-access/a",
-        Some(json!({"expiry": 3600})),
-    )
-    .await;
+    app.call(Method::POST, "/app", Some(json!({"name": "A", "uid": "a"})))
+        .await;
+    let (_, b) = app
+        .call(Method::POST, "/app", Some(json!({"name": "B", "uid": "b"})))
+        .await;
+    let (s, access) = app
+        .call(
+            Method::POST,
+            "/auth/app-portal-access/a",
+            Some(json!({"expiry": 3600})),
+        )
+        .await;
     assert_eq!(s, 200, "{access}");
     let token = access["token"].as_str().unwrap().to_string();
     assert!(token.starts_with("hl_app_"));
@@ -735,13 +684,13 @@ async fn app_scoped_tokens_see_only_their_app() {
         .unwrap();
     assert_eq!(r.status(), 403, "an app token cannot mint tokens");
 
-    let (_, short) = call(
-        &app,
-        Method::POST,
-        "/auth/app-portal-access/a",
-        Some(json!({"expiry": 1})),
-    )
-    .await;
+    let (_, short) = app
+        .call(
+            Method::POST,
+            "/auth/app-portal-access/a",
+            Some(json!({"expiry": 1})),
+        )
+        .await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let r = app
         .client
@@ -758,15 +707,9 @@ async fn app_scoped_tokens_see_only_their_app() {
 async fn idempotency_keys_replay_the_first_answer() {
     let rx = Receiver::start(Reply::default()).await;
     let app = TestApp::spawn(Config::default()).await;
-    call(
-        &app,
-        Method::POST,
-        "/app",
-        Some(json!({"name": "i", "uid": "i"})),
-    )
-    .await;
-    call(
-        &app,
+    app.call(Method::POST, "/app", Some(json!({"name": "i", "uid": "i"})))
+        .await;
+    app.call(
         Method::POST,
         "/app/i/endpoint",
         Some(json!({"url": rx.url("/")})),
@@ -832,94 +775,85 @@ async fn payloads_are_validated_against_their_event_type_schema() {
         "required": ["id", "amount"],
         "properties": {"id": {"type": "string"}, "amount": {"type": "integer", "minimum": 0}}
     });
-    let (s, t) = call(
-        &app,
-        Method::POST,
-        "/event-type",
-        Some(json!({"name": "invoice.paid", "description": "paid", "schemas": {"1": schema}})),
-    )
-    .await;
+    let (s, t) = app
+        .call(
+            Method::POST,
+            "/event-type",
+            Some(json!({"name": "invoice.paid", "description": "paid", "schemas": {"1": schema}})),
+        )
+        .await;
     assert_eq!(s, 201, "{t}");
     assert_eq!(t["schemas"]["1"]["required"], json!(["id", "amount"]));
-    let (s, _) = call(
-        &app,
-        Method::POST,
-        "/event-type",
-        Some(json!({"name": "invoice.paid"})),
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/event-type",
+            Some(json!({"name": "invoice.paid"})),
+        )
+        .await;
     assert_eq!(s, 409);
-    let (s, bad) = call(
-        &app,
-        Method::POST,
-        "/event-type",
-        Some(json!({"name": "broken", "schemas": {"1": {"type": 12}}})),
-    )
-    .await;
+    let (s, bad) = app
+        .call(
+            Method::POST,
+            "/event-type",
+            Some(json!({"name": "broken", "schemas": {"1": {"type": 12}}})),
+        )
+        .await;
     assert_eq!(s, 422, "a schema that does not compile is refused: {bad}");
 
-    call(
-        &app,
-        Method::POST,
-        "/app",
-        Some(json!({"name": "s", "uid": "s"})),
-    )
-    .await;
+    app.call(Method::POST, "/app", Some(json!({"name": "s", "uid": "s"})))
+        .await;
     let ok = json!({"eventType": "invoice.paid", "payload": {"id": "in_1", "amount": 42}});
-    assert_eq!(
-        call(&app, Method::POST, "/app/s/msg", Some(ok)).await.0,
-        202
-    );
-    let (s, v) = call(
-        &app,
-        Method::POST,
-        "/app/s/msg",
-        Some(json!({"eventType": "invoice.paid", "payload": {"id": 7, "amount": -1}})),
-    )
-    .await;
+    assert_eq!(app.call(Method::POST, "/app/s/msg", Some(ok)).await.0, 202);
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/app/s/msg",
+            Some(json!({"eventType": "invoice.paid", "payload": {"id": 7, "amount": -1}})),
+        )
+        .await;
     assert_eq!(s, 422);
     let detail = v["detail"].as_str().unwrap();
     assert!(
         detail.contains("/id") && detail.contains("/amount"),
         "says where: {detail}"
     );
-    let (s, _) = call(
-        &app,
-        Method::POST,
-        "/app/s/msg",
-        Some(json!({"eventType": "invoice.paid", "payload": {"id": "x"}})),
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/app/s/msg",
+            Some(json!({"eventType": "invoice.paid", "payload": {"id": "x"}})),
+        )
+        .await;
     assert_eq!(s, 422, "a required field is missing");
-    let (s, _) = call(
-        &app,
-        Method::POST,
-        "/app/s/msg",
-        Some(json!({"eventType": "no.schema", "payload": {"any": 1}})),
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/app/s/msg",
+            Some(json!({"eventType": "no.schema", "payload": {"any": 1}})),
+        )
+        .await;
     assert_eq!(s, 202, "types without a schema take any object");
 
     // A newer schema version wins.
-    let (s, _) = call(
-        &app,
+    let (s, _) = app.call(
         Method::PATCH,
         "/event-type/invoice.paid",
         Some(json!({"schemas": {"1": schema, "2": {"type": "object", "required": ["currency"]}}})),
     )
     .await;
     assert_eq!(s, 200);
-    let (s, _) = call(
-        &app,
-        Method::POST,
-        "/app/s/msg",
-        Some(json!({"eventType": "invoice.paid", "payload": {"id": "in_1", "amount": 1}})),
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/app/s/msg",
+            Some(json!({"eventType": "invoice.paid", "payload": {"id": "in_1", "amount": 1}})),
+        )
+        .await;
     assert_eq!(s, 422, "version 2 requires currency");
 
     assert_eq!(
-        call(&app, Method::DELETE, "/event-type/invoice.paid", None)
+        app.call(Method::DELETE, "/event-type/invoice.paid", None)
             .await
             .0,
         204
@@ -930,8 +864,7 @@ async fn payloads_are_validated_against_their_event_type_schema() {
         "delete archives"
     );
     assert_eq!(
-        call(
-            &app,
+        app.call(
             Method::DELETE,
             "/event-type/invoice.paid?expunge=true",
             None
@@ -941,7 +874,7 @@ async fn payloads_are_validated_against_their_event_type_schema() {
         204
     );
     assert_eq!(
-        call(&app, Method::GET, "/event-type/invoice.paid", None)
+        app.call(Method::GET, "/event-type/invoice.paid", None)
             .await
             .0,
         404
@@ -960,29 +893,23 @@ async fn delivery_metrics_count_outcomes_and_the_queue() {
     ])
     .await;
     let app = TestApp::spawn(Config::default()).await;
-    call(
-        &app,
-        Method::POST,
-        "/app",
-        Some(json!({"name": "m", "uid": "m"})),
-    )
-    .await;
-    call(
-        &app,
+    app.call(Method::POST, "/app", Some(json!({"name": "m", "uid": "m"})))
+        .await;
+    app.call(
         Method::POST,
         "/app/m/endpoint",
         Some(json!({"url": rx.url("/")})),
     )
     .await;
-    let (_, m) = call(
-        &app,
-        Method::POST,
-        "/app/m/msg",
-        Some(json!({"eventType": "t", "payload": {}})),
-    )
-    .await;
+    let (_, m) = app
+        .call(
+            Method::POST,
+            "/app/m/msg",
+            Some(json!({"eventType": "t", "payload": {}})),
+        )
+        .await;
     let msg = m["id"].as_str().unwrap();
-    until(&app, &format!("/app/m/msg/{msg}/endpoint"), |v| {
+    app.until(&format!("/app/m/msg/{msg}/endpoint"), |v| {
         v["data"][0]["status"] == 0
     })
     .await;
@@ -1011,28 +938,22 @@ async fn delivery_metrics_count_outcomes_and_the_queue() {
 async fn endpoint_changes_are_reported_as_operational_webhooks() {
     let ops = Receiver::start(Reply::default()).await;
     let app = TestApp::spawn_with_operational(Config::default(), &ops.url("/ops")).await;
-    call(
-        &app,
-        Method::POST,
-        "/app",
-        Some(json!({"name": "o", "uid": "o"})),
-    )
-    .await;
-    let (_, e) = call(
-        &app,
-        Method::POST,
-        "/app/o/endpoint",
-        Some(json!({"url": "https://example.com/h", "uid": "main"})),
-    )
-    .await;
-    call(
-        &app,
+    app.call(Method::POST, "/app", Some(json!({"name": "o", "uid": "o"})))
+        .await;
+    let (_, e) = app
+        .call(
+            Method::POST,
+            "/app/o/endpoint",
+            Some(json!({"url": "https://example.com/h", "uid": "main"})),
+        )
+        .await;
+    app.call(
         Method::PATCH,
         "/app/o/endpoint/main",
         Some(json!({"description": "x"})),
     )
     .await;
-    call(&app, Method::DELETE, "/app/o/endpoint/main", None).await;
+    app.call(Method::DELETE, "/app/o/endpoint/main", None).await;
     let got = ops.wait_for(3, Duration::from_secs(10)).await;
     let mut types: Vec<String> = got
         .iter()

@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_delivery_failed.sql"),
     include_str!("../migrations/0005_retention.sql"),
     include_str!("../migrations/0006_failing_since.sql"),
+    include_str!("../migrations/0007_policy.sql"),
 ];
 
 /// Applies every migration newer than the database; returns how many ran.

@@ -8,9 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hookline_core::store::CommitStats;
 use hookline_core::{
-    App, AppId, Attempt, Claimed, Delivery, Endpoint, EndpointId, EventFilter, EventId, EventType,
-    InboundEvent, Inserted, Message, MessageId, Next, Page, PageRequest, QueueDepth, Source, Store,
-    StoreError,
+    App, AppId, Attempt, AttemptId, Claimed, Delivery, Endpoint, EndpointId, EndpointStats,
+    EventFilter, EventId, EventType, InboundEvent, Inserted, Message, MessageId, Next, Page,
+    PageRequest, QueueDepth, Source, Store, StoreError,
 };
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
 
@@ -319,22 +319,30 @@ impl Store for SqliteStore {
         let key = key.to_string();
         self.readers
             .read(move |c| {
-                c.query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
-                    r.get(0)
-                })
+                c.query_row(
+                    "SELECT value FROM setting WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
+                    params![key, hookline_core::clock::now_ms()],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(backend)
             })
             .await
     }
 
-    async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+    async fn set_setting(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: Option<i64>,
+    ) -> Result<(), StoreError> {
         let (key, value) = (key.to_string(), value.to_string());
         self.writer
             .write(move |c| {
                 c.execute(
-                    "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    [key, value],
+                    "INSERT INTO setting (key, value, expires_at) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+                    params![key, value, expires_at],
                 )
                 .map(|_| ())
                 .map_err(backend)
@@ -457,7 +465,16 @@ impl Store for SqliteStore {
 
     async fn publish(&self, message: &Message) -> Result<usize, StoreError> {
         let m = message.clone();
-        self.writer.write(move |c| outbound::publish(c, &m)).await
+        self.writer
+            .write(move |c| outbound::publish(c, &m, None))
+            .await
+    }
+
+    async fn publish_to(&self, message: &Message, endpoint: &EndpointId) -> Result<(), StoreError> {
+        let (m, ep) = (message.clone(), endpoint.clone());
+        self.writer
+            .write(move |c| outbound::publish(c, &m, Some(&ep)).map(|_| ()))
+            .await
     }
 
     async fn get_message(
@@ -556,6 +573,31 @@ impl Store for SqliteStore {
 
     async fn next_due(&self) -> Result<Option<i64>, StoreError> {
         self.readers.read(outbound::next_due).await
+    }
+
+    async fn endpoint_stats(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: i64,
+        until: i64,
+    ) -> Result<EndpointStats, StoreError> {
+        let (app, ep) = (app.clone(), endpoint.clone());
+        self.readers
+            .read(move |c| outbound::endpoint_stats(c, &app, &ep, since, until))
+            .await
+    }
+
+    async fn get_attempt(
+        &self,
+        app: &AppId,
+        message: &MessageId,
+        attempt: &AttemptId,
+    ) -> Result<Option<Attempt>, StoreError> {
+        let (app, msg, id) = (app.clone(), message.clone(), attempt.clone());
+        self.readers
+            .read(move |c| outbound::select_attempt(c, &app, &msg, &id))
+            .await
     }
 
     async fn list_attempts(

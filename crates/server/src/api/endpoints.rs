@@ -9,7 +9,7 @@ use axum::Json;
 use base64::Engine as _;
 use hookline_core::clock::now_ms;
 use hookline_core::outbound::EndpointSecret;
-use hookline_core::{App, Endpoint, EndpointId};
+use hookline_core::{App, Endpoint, EndpointId, RetryPolicy};
 use hookline_signature::Secret;
 use rand::RngCore;
 use serde_json::json;
@@ -100,8 +100,48 @@ fn apply(e: &mut Endpoint, input: EndpointIn, replace: bool) -> Result<(), ApiEr
     if replace || input.metadata.is_some() {
         e.metadata = input.metadata.unwrap_or_default();
     }
+    if replace || input.retry_schedule.is_some() {
+        e.policy.retry = input.retry_schedule.map(schedule).transpose()?;
+    }
+    if replace || input.timeout.is_some() {
+        e.policy.timeout = input
+            .timeout
+            .map(|t| seconds("timeout", t, 0.1, 300.0))
+            .transpose()?;
+    }
+    if replace || input.max_concurrency.is_some() {
+        e.policy.max_concurrency = match input.max_concurrency {
+            Some(0) => return Err(ApiError::validation("maxConcurrency must be at least 1")),
+            other => other,
+        };
+    }
     e.updated_at = now_ms();
     Ok(())
+}
+
+/// A number of seconds within `[min, max]`.
+fn seconds(field: &str, s: f64, min: f64, max: f64) -> Result<Duration, ApiError> {
+    if s.is_finite() && (min..=max).contains(&s) {
+        Ok(Duration::from_secs_f64(s))
+    } else {
+        Err(ApiError::validation(format!(
+            "{field} must be between {min} and {max} seconds, not {s}"
+        )))
+    }
+}
+
+/// `retrySchedule`: 1-20 delays in seconds, each from 0.01 s to 7 days.
+fn schedule(delays: Vec<f64>) -> Result<RetryPolicy, ApiError> {
+    if delays.is_empty() || delays.len() > 20 {
+        return Err(ApiError::validation(
+            "retrySchedule must list 1 to 20 delays (seconds after each failed try)",
+        ));
+    }
+    let schedule = delays
+        .into_iter()
+        .map(|d| seconds("each retrySchedule delay", d, 0.01, 7.0 * 86_400.0))
+        .collect::<Result<_, _>>()?;
+    Ok(RetryPolicy { schedule })
 }
 
 /// Tells the operational webhook endpoint about a change to `e`.
@@ -181,6 +221,7 @@ pub async fn create(
         headers: Default::default(),
         disabled: false,
         throttle_rate: app.throttle_rate,
+        policy: Default::default(),
         metadata: Default::default(),
         created_at: now,
         updated_at: now,

@@ -99,14 +99,15 @@ async fn keep(state: &AppState, setting: &str, resp: Response) -> Result<Respons
     let bytes = axum::body::to_bytes(body, 1024 * 1024)
         .await
         .map_err(|e| ApiError::internal(Shape::Api, e))?;
+    let expires_at = now_ms() + KEEP_MS;
     let kept = json!({
         "status": parts.status.as_u16(),
         "body": String::from_utf8_lossy(&bytes),
-        "expiresAt": now_ms() + KEEP_MS,
+        "expiresAt": expires_at,
     });
     state
         .store
-        .set_setting(setting, &kept.to_string())
+        .set_setting(setting, &kept.to_string(), Some(expires_at))
         .await
         .map_err(|e| ApiError::internal(Shape::Api, e))?;
     Ok(Response::from_parts(parts, Body::from(bytes)))

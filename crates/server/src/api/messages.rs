@@ -1,4 +1,4 @@
-//! `/api/v1/app/{app}/msg` and attempts: publishing and what came of it.
+//! `/api/v1/app/{app}/msg`: publishing, messages, example messages, health.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -9,13 +9,13 @@ use hookline_core::{EndpointId, Message, MessageId};
 
 use super::apps::{app_of, ListQuery};
 use super::endpoints::endpoint_of;
-use super::model::{parse_time, ListResponse};
-use super::send_model::{check_token, AttemptOut, DestinationOut, MessageIn, MessageOut};
+use super::model::ListResponse;
+use super::send_model::{check_token, EventExampleIn, MessageIn, MessageOut};
 use super::ApiJson;
 use crate::error::{ApiError, Shape};
 use crate::state::AppState;
 
-fn message_id(s: &str) -> Result<MessageId, ApiError> {
+pub(super) fn message_id(s: &str) -> Result<MessageId, ApiError> {
     s.parse()
         .map_err(|_| ApiError::not_found(format!("no message `{s}`")))
 }
@@ -55,22 +55,87 @@ pub async fn create(
         channels: input.channels.filter(|c| !c.is_empty()),
         created_at: now,
     };
-    // Store and wake as one unit that a client hanging up cannot split: the
-    // task runs to the end even if this request is dropped.
+    publish(&state, &message, None).await?;
+    Ok((StatusCode::ACCEPTED, Json(MessageOut::from(&message))))
+}
+
+/// Stores the message (to every endpoint that wants it, or to `only`) and
+/// wakes the engine, as one unit that a client hanging up cannot split: the
+/// task runs to the end even if this request is dropped.
+async fn publish(
+    state: &AppState,
+    message: &Message,
+    only: Option<EndpointId>,
+) -> Result<(), ApiError> {
     let (store, waker, m) = (
         state.store.clone(),
         state.config.waker.clone(),
         message.clone(),
     );
     let published = tokio::spawn(async move {
-        let r = store.publish(&m).await;
+        let r = match &only {
+            Some(ep) => store.publish_to(&m, ep).await,
+            None => store.publish(&m).await.map(|_| ()),
+        };
         waker.wake();
         r
     })
     .await
     .map_err(|e| ApiError::internal(Shape::Api, e))?;
-    published.map_err(ApiError::store)?;
+    published.map_err(ApiError::store)
+}
+
+/// `POST …/endpoint/{ep}/send-example`: a message built from the event
+/// type's schema example (`svix.ping` sends `{"success": true}`), delivered to
+/// this endpoint only.
+pub async fn send_example(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+    ApiJson(input): ApiJson<EventExampleIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let endpoint = endpoint_of(&state, &app, &ep).await?;
+    check_token("eventType", &input.event_type)?;
+    let payload = if input.event_type == "svix.ping" {
+        serde_json::json!({ "success": true })
+    } else {
+        let t = state
+            .store
+            .get_event_type(&input.event_type)
+            .await
+            .map_err(ApiError::store)?
+            .ok_or_else(|| ApiError::not_found(format!("no event type `{}`", input.event_type)))?;
+        example_of(&t).ok_or_else(|| {
+            ApiError::validation(format!(
+                "event type `{}` has no example: add `examples` (a list of JSON objects) to its schema",
+                t.name
+            ))
+        })?
+    };
+    let now = now_ms();
+    let message = Message {
+        id: MessageId::at(now),
+        app_id: app.id,
+        event_type: input.event_type,
+        event_id: None,
+        payload: serde_json::to_string(&payload).map_err(|e| ApiError::internal(Shape::Api, e))?,
+        channels: None,
+        created_at: now,
+    };
+    publish(&state, &message, Some(endpoint.id)).await?;
     Ok((StatusCode::ACCEPTED, Json(MessageOut::from(&message))))
+}
+
+/// The first object in the latest schema's `examples` (or its `example`).
+fn example_of(t: &hookline_core::EventType) -> Option<serde_json::Value> {
+    let schema = t.latest_schema()?;
+    schema
+        .get("examples")
+        .and_then(|e| e.as_array())
+        .and_then(|e| e.first())
+        .or_else(|| schema.get("example"))
+        .filter(|e| e.is_object())
+        .cloned()
 }
 
 pub async fn list(
@@ -101,127 +166,6 @@ pub async fn get(
         .map_err(ApiError::store)?
         .ok_or_else(|| ApiError::not_found(format!("no message `{msg}`")))?;
     Ok(Json(MessageOut::from(&m)))
-}
-
-/// `GET …/msg/{msg}/endpoint`: where the message went and how it stands there.
-pub async fn destinations(
-    State(state): State<AppState>,
-    Path((app, msg)): Path<(String, String)>,
-) -> Result<Json<ListResponse<DestinationOut>>, ApiError> {
-    let app = app_of(&state, &app).await?;
-    let deliveries = state
-        .store
-        .list_deliveries(&app.id, &message_id(&msg)?)
-        .await
-        .map_err(ApiError::store)?;
-    let mut data = Vec::with_capacity(deliveries.len());
-    for d in &deliveries {
-        if let Some(e) = state
-            .store
-            .get_endpoint(&app.id, d.endpoint_id.as_str())
-            .await
-            .map_err(ApiError::store)?
-        {
-            data.push(DestinationOut::new(&e, d));
-        }
-    }
-    Ok(Json(ListResponse {
-        data,
-        iterator: None,
-        prev_iterator: None,
-        done: true,
-    }))
-}
-
-/// `GET …/attempt/msg/{msg}`.
-pub async fn attempts_by_message(
-    State(state): State<AppState>,
-    Path((app, msg)): Path<(String, String)>,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<ListResponse<AttemptOut>>, ApiError> {
-    let app = app_of(&state, &app).await?;
-    let page = state
-        .store
-        .list_attempts(&app.id, Some(&message_id(&msg)?), None, &q.page())
-        .await
-        .map_err(ApiError::store)?;
-    Ok(Json(ListResponse::from_page(page, |a| {
-        AttemptOut::from(&a)
-    })))
-}
-
-/// `GET …/attempt/endpoint/{endpoint}`.
-pub async fn attempts_by_endpoint(
-    State(state): State<AppState>,
-    Path((app, ep)): Path<(String, String)>,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<ListResponse<AttemptOut>>, ApiError> {
-    let app = app_of(&state, &app).await?;
-    let endpoint = state
-        .store
-        .get_endpoint(&app.id, &ep)
-        .await
-        .map_err(ApiError::store)?
-        .ok_or_else(|| ApiError::not_found(format!("no endpoint `{ep}`")))?;
-    let id: EndpointId = endpoint.id;
-    let page = state
-        .store
-        .list_attempts(&app.id, None, Some(&id), &q.page())
-        .await
-        .map_err(ApiError::store)?;
-    Ok(Json(ListResponse::from_page(page, |a| {
-        AttemptOut::from(&a)
-    })))
-}
-
-/// `POST …/msg/{msg}/endpoint/{ep}/resend`: one more try, with a fresh schedule.
-pub async fn resend(
-    State(state): State<AppState>,
-    Path((app, msg, ep)): Path<(String, String, String)>,
-) -> Result<StatusCode, ApiError> {
-    let app = app_of(&state, &app).await?;
-    let endpoint = endpoint_of(&state, &app, &ep).await?;
-    let n = state
-        .store
-        .requeue(&app.id, &endpoint.id, Some(&message_id(&msg)?), 0, now_ms())
-        .await
-        .map_err(ApiError::store)?;
-    if n == 0 {
-        return Err(ApiError::not_found(format!("no message `{msg}`")));
-    }
-    state.config.waker.wake();
-    Ok(StatusCode::ACCEPTED)
-}
-
-#[derive(serde::Deserialize)]
-pub struct RecoverIn {
-    since: String,
-}
-
-/// `POST …/endpoint/{ep}/recover`: every failed delivery since `since`, again.
-pub async fn recover(
-    State(state): State<AppState>,
-    Path((app, ep)): Path<(String, String)>,
-    ApiJson(input): ApiJson<RecoverIn>,
-) -> Result<impl IntoResponse, ApiError> {
-    let app = app_of(&state, &app).await?;
-    let endpoint = endpoint_of(&state, &app, &ep).await?;
-    let since = parse_time(&input.since).map_err(ApiError::validation)?;
-    let n = state
-        .store
-        .requeue(&app.id, &endpoint.id, None, since, now_ms())
-        .await
-        .map_err(ApiError::store)?;
-    state.config.waker.wake();
-    tracing::info!(endpoint = %endpoint.id, requeued = n, "recover");
-    let task = format!(
-        "qtask_{}",
-        MessageId::new().as_str().trim_start_matches("msg_")
-    );
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "id": task, "status": "finished", "task": "endpoint.recover" })),
-    ))
 }
 
 /// `GET /api/v1/health`.

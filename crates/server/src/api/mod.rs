@@ -7,12 +7,14 @@
 //! - `model`: the receiving side's bodies, `ListResponse`, times.
 //! - `apps`: `/app` CRUD (by `app_…` id or uid).
 //! - `endpoints`: `/app/{app}/endpoint` CRUD, secret and rotation, headers.
-//! - `messages`: publishing (`202`), messages, destinations, attempts, health.
+//! - `messages`: publishing (`202`), messages, example messages, health.
+//! - `attempts`: destinations, attempts, resend, recover, endpoint stats.
 //! - `event_types`: `/event-type` CRUD; payloads are checked against their JSON Schema.
 //! - `send_model`: the sending side's bodies, as Svix's.
 //! - `idempotency`: `Idempotency-Key` on POST, answers kept and replayed for 24 h.
 
 mod apps;
+mod attempts;
 mod endpoints;
 mod event_types;
 mod events;
@@ -91,19 +93,28 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/app/{app}/msg", get(messages::list).post(messages::create))
         .route("/app/{app}/msg/{msg}", get(messages::get))
-        .route("/app/{app}/msg/{msg}/endpoint", get(messages::destinations))
+        .route(
+            "/app/{app}/msg/{msg}/attempt/{attempt}",
+            get(attempts::attempt),
+        )
+        .route("/app/{app}/endpoint/{ep}/stats", get(attempts::stats))
+        .route(
+            "/app/{app}/endpoint/{ep}/send-example",
+            post(messages::send_example),
+        )
+        .route("/app/{app}/msg/{msg}/endpoint", get(attempts::destinations))
         .route(
             "/app/{app}/msg/{msg}/endpoint/{ep}/resend",
-            post(messages::resend),
+            post(attempts::resend),
         )
-        .route("/app/{app}/endpoint/{ep}/recover", post(messages::recover))
+        .route("/app/{app}/endpoint/{ep}/recover", post(attempts::recover))
         .route(
             "/app/{app}/attempt/msg/{msg}",
-            get(messages::attempts_by_message),
+            get(attempts::attempts_by_message),
         )
         .route(
             "/app/{app}/attempt/endpoint/{ep}",
-            get(messages::attempts_by_endpoint),
+            get(attempts::attempts_by_endpoint),
         )
         // Auth runs first (outermost), so answers are kept per caller.
         .layer(from_fn_with_state(state.clone(), idempotency::idempotent))

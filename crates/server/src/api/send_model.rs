@@ -1,8 +1,9 @@
 //! Bodies of the sending API, field for field as Svix's v1 API.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use hookline_core::{App, Attempt, Delivery, Endpoint, Message};
+use hookline_core::{App, Attempt, Delivery, Endpoint, EndpointStats, Message};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -72,6 +73,12 @@ pub struct EndpointIn {
     pub metadata: Option<Map<String, Value>>,
     /// Svix's deprecated name for `throttleRate`.
     pub rate_limit: Option<u16>,
+    /// hookline: delays in seconds after the first try (overrides the default schedule).
+    pub retry_schedule: Option<Vec<f64>>,
+    /// hookline: seconds one attempt may take.
+    pub timeout: Option<f64>,
+    /// hookline: attempts in flight to this endpoint at once.
+    pub max_concurrency: Option<u16>,
 }
 
 #[derive(Serialize)]
@@ -86,6 +93,9 @@ pub struct EndpointOut {
     pub disabled: bool,
     pub throttle_rate: Option<u16>,
     pub metadata: Map<String, Value>,
+    pub retry_schedule: Option<Vec<f64>>,
+    pub timeout: Option<f64>,
+    pub max_concurrency: Option<u16>,
     pub version: u32,
     pub created_at: String,
     pub updated_at: String,
@@ -103,6 +113,13 @@ impl From<&Endpoint> for EndpointOut {
             disabled: e.disabled,
             throttle_rate: e.throttle_rate,
             metadata: e.metadata.clone(),
+            retry_schedule: e
+                .policy
+                .retry
+                .as_ref()
+                .map(|r| r.schedule.iter().map(Duration::as_secs_f64).collect()),
+            timeout: e.policy.timeout.as_ref().map(Duration::as_secs_f64),
+            max_concurrency: e.policy.max_concurrency,
             version: 1,
             created_at: rfc3339(e.created_at),
             updated_at: rfc3339(e.updated_at),
@@ -212,4 +229,35 @@ impl DestinationOut {
             next_attempt: d.next_attempt_at.map(rfc3339),
         }
     }
+}
+
+/// Svix's `EndpointStats`: an endpoint's deliveries by status.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointStatsOut {
+    pub success: u64,
+    pub pending: u64,
+    pub sending: u64,
+    pub fail: u64,
+    /// Svix counts canceled deliveries; hookline never cancels one.
+    pub canceled: u64,
+}
+
+impl From<EndpointStats> for EndpointStatsOut {
+    fn from(s: EndpointStats) -> Self {
+        EndpointStatsOut {
+            success: s.success,
+            pending: s.pending,
+            sending: s.sending,
+            fail: s.fail,
+            canceled: 0,
+        }
+    }
+}
+
+/// Svix's `EventExampleIn`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventExampleIn {
+    pub event_type: String,
 }

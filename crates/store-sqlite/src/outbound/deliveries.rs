@@ -11,11 +11,12 @@ pub(super) fn delivery(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         status: DeliveryStatus::from_code(status).ok_or_else(|| corrupt("status", status))?,
         attempts: r.get(4)?,
         next_attempt_at: r.get(5)?,
+        manual: r.get(6)?,
     })
 }
 
 pub(super) const DELIVERY_COLUMNS: &str =
-    "message_id, endpoint_id, app_id, status, attempts, next_attempt_at";
+    "message_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual";
 
 pub(crate) fn list_deliveries(
     c: &Connection,
@@ -104,7 +105,7 @@ pub(crate) fn record_attempt(c: &Connection, a: &Attempt, next: Next) -> Result<
         Next::Failed => (DeliveryStatus::Failed, None),
     };
     c.prepare_cached(
-        "UPDATE delivery SET status = ?3, attempts = attempts + 1, next_attempt_at = ?4 \
+        "UPDATE delivery SET status = ?3, attempts = attempts + 1, next_attempt_at = ?4, manual = 0 \
          WHERE message_id = ?1 AND endpoint_id = ?2",
     )
     .and_then(|mut st| {
@@ -153,14 +154,14 @@ pub(crate) fn requeue(
     let pending = DeliveryStatus::Pending.code();
     let n = match msg {
         Some(m) => c.execute(
-            "INSERT INTO delivery (message_id, endpoint_id, app_id, status, attempts, next_attempt_at) \
-             SELECT m.id, e.id, m.app_id, ?4, 0, ?5 FROM message m JOIN endpoint e ON e.app_id = m.app_id \
+            "INSERT INTO delivery (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual) \
+             SELECT m.id, e.id, m.app_id, ?4, 0, ?5, 1 FROM message m JOIN endpoint e ON e.app_id = m.app_id \
              WHERE m.id = ?1 AND e.id = ?2 AND m.app_id = ?3 \
-             ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = ?4, attempts = 0, next_attempt_at = ?5",
+             ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = ?4, attempts = 0, next_attempt_at = ?5, manual = 1",
             params![m.as_str(), ep.as_str(), app.as_str(), pending, now],
         ),
         None => c.execute(
-            "UPDATE delivery SET status = ?4, attempts = 0, next_attempt_at = ?5 \
+            "UPDATE delivery SET status = ?4, attempts = 0, next_attempt_at = ?5, manual = 1 \
              WHERE endpoint_id = ?1 AND app_id = ?2 AND status = ?6 \
              AND message_id IN (SELECT id FROM message WHERE app_id = ?2 AND created_at >= ?3)",
             params![ep.as_str(), app.as_str(), since, pending, now, DeliveryStatus::Failed.code()],
@@ -207,6 +208,63 @@ pub(crate) fn next_due(c: &Connection) -> Result<Option<i64>, StoreError> {
     .map_err(backend)
 }
 
+pub(crate) fn endpoint_stats(
+    c: &Connection,
+    app: &AppId,
+    ep: &EndpointId,
+    since: i64,
+    until: i64,
+) -> Result<EndpointStats, StoreError> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT d.status, count(*) FROM delivery d JOIN message m ON m.id = d.message_id \
+             WHERE d.endpoint_id = ?1 AND d.app_id = ?2 AND m.created_at >= ?3 AND m.created_at < ?4 \
+             GROUP BY d.status",
+        )
+        .map_err(backend)?;
+    let counts = st
+        .query_map(params![ep.as_str(), app.as_str(), since, until], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, u64>(1)?))
+        })
+        .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+        .map_err(backend)?;
+    let mut stats = EndpointStats::default();
+    for (status, n) in counts {
+        match DeliveryStatus::from_code(status) {
+            Some(DeliveryStatus::Success) => stats.success += n,
+            Some(DeliveryStatus::Pending) => stats.pending += n,
+            Some(DeliveryStatus::Sending) => stats.sending += n,
+            Some(DeliveryStatus::Failed) => stats.fail += n,
+            None => {
+                return Err(StoreError::Backend(format!(
+                    "unknown delivery status {status}"
+                )))
+            }
+        }
+    }
+    Ok(stats)
+}
+
+pub(crate) fn select_attempt(
+    c: &Connection,
+    app: &AppId,
+    msg: &MessageId,
+    id: &AttemptId,
+) -> Result<Option<Attempt>, StoreError> {
+    c.prepare_cached(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempt WHERE id = ?1 AND message_id = ?2 AND app_id = ?3"
+    ))
+    .and_then(|mut st| {
+        st.query_row([id.as_str(), msg.as_str(), app.as_str()], attempt)
+            .optional()
+    })
+    .map_err(backend)
+}
+
+const ATTEMPT_COLUMNS: &str =
+    "id, message_id, endpoint_id, app_id, url, status, response_status_code, \
+                               response, duration_ms, trigger_type, created_at";
+
 pub(super) fn attempt(r: &Row<'_>) -> rusqlite::Result<Attempt> {
     let status: i64 = r.get(5)?;
     let trigger: i64 = r.get(9)?;
@@ -247,8 +305,7 @@ pub(crate) fn list_attempts(
         }
     };
     let sql = format!(
-        "SELECT id, message_id, endpoint_id, app_id, url, status, response_status_code, response, duration_ms, \
-         trigger_type, created_at FROM attempt WHERE {by} = ?1 AND app_id = ?2 AND (?3 IS NULL OR message_id = ?3) \
+        "SELECT {ATTEMPT_COLUMNS} FROM attempt WHERE {by} = ?1 AND app_id = ?2 AND (?3 IS NULL OR message_id = ?3) \
          AND (?4 IS NULL OR id < ?4) ORDER BY id DESC LIMIT ?5"
     );
     let mut st = c.prepare_cached(&sql).map_err(backend)?;

@@ -4,7 +4,8 @@ use super::*;
 
 pub(super) const ENDPOINT_COLUMNS: &str =
     "id, app_id, uid, url, description, secrets, event_types, channels, headers, \
-                                disabled, throttle_rate, metadata, created_at, updated_at";
+                                disabled, throttle_rate, metadata, created_at, updated_at, \
+                                retry_schedule, timeout_ms, max_concurrency";
 
 pub(super) fn endpoint(r: &Row<'_>) -> rusqlite::Result<Endpoint> {
     let secrets: Vec<(String, Option<i64>)> = from_json("secrets", &r.get::<_, String>(5)?)?;
@@ -34,6 +35,19 @@ pub(super) fn endpoint(r: &Row<'_>) -> rusqlite::Result<Endpoint> {
         metadata: from_json::<Map<String, Value>>("metadata", &r.get::<_, String>(11)?)?,
         created_at: r.get(12)?,
         updated_at: r.get(13)?,
+        policy: EndpointPolicy {
+            retry: r
+                .get::<_, Option<String>>(14)?
+                .map(|s| from_json::<Vec<u64>>("retry_schedule", &s))
+                .transpose()?
+                .map(|ms| RetryPolicy {
+                    schedule: ms.into_iter().map(Duration::from_millis).collect(),
+                }),
+            timeout: r
+                .get::<_, Option<i64>>(15)?
+                .map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
+            max_concurrency: r.get(16)?,
+        },
     })
 }
 
@@ -64,12 +78,22 @@ pub(super) fn endpoint_params(e: &Endpoint) -> Result<Vec<V>, StoreError> {
         V::Text(to_json(&e.metadata)?),
         V::Integer(e.created_at),
         V::Integer(e.updated_at),
+        e.policy
+            .retry
+            .as_ref()
+            .map(|r| to_json(&r.schedule.iter().map(|d| ms(*d)).collect::<Vec<_>>()))
+            .transpose()?
+            .map_or(V::Null, V::Text),
+        e.policy.timeout.map_or(V::Null, |t| V::Integer(ms(t))),
+        e.policy
+            .max_concurrency
+            .map_or(V::Null, |n| V::Integer(n.into())),
     ])
 }
 
 pub(crate) fn insert_endpoint(c: &Connection, e: &Endpoint) -> Result<(), StoreError> {
     let sql = format!(
-        "INSERT INTO endpoint ({ENDPOINT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        "INSERT INTO endpoint ({ENDPOINT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
     );
     c.execute(&sql, params_from_iter(endpoint_params(e)?))
         .map(|_| ())
@@ -78,7 +102,8 @@ pub(crate) fn insert_endpoint(c: &Connection, e: &Endpoint) -> Result<(), StoreE
 
 pub(crate) fn update_endpoint(c: &Connection, e: &Endpoint) -> Result<(), StoreError> {
     let sql = "UPDATE endpoint SET uid = ?3, url = ?4, description = ?5, secrets = ?6, event_types = ?7, \
-               channels = ?8, headers = ?9, disabled = ?10, throttle_rate = ?11, metadata = ?12, updated_at = ?14 \
+               channels = ?8, headers = ?9, disabled = ?10, throttle_rate = ?11, metadata = ?12, updated_at = ?14, \
+               retry_schedule = ?15, timeout_ms = ?16, max_concurrency = ?17 \
                WHERE id = ?1 AND app_id = ?2";
     match c
         .execute(sql, params_from_iter(endpoint_params(e)?))

@@ -20,7 +20,13 @@ pub(super) fn message(r: &Row<'_>) -> rusqlite::Result<Message> {
     })
 }
 
-pub(crate) fn publish(c: &Connection, m: &Message) -> Result<usize, StoreError> {
+/// Stores the message and a pending delivery to every endpoint of its app
+/// that wants it, or, with `only`, to that endpoint alone.
+pub(crate) fn publish(
+    c: &Connection,
+    m: &Message,
+    only: Option<&EndpointId>,
+) -> Result<usize, StoreError> {
     let channels = m.channels.as_ref().map(to_json).transpose()?;
     c.prepare_cached(&format!(
         "INSERT INTO message ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -43,14 +49,21 @@ pub(crate) fn publish(c: &Connection, m: &Message) -> Result<usize, StoreError> 
         other => other,
     })?;
     let mut all = Vec::new();
-    let mut req = PageRequest::new(Some(PageRequest::MAX_LIMIT), None);
-    loop {
-        let p = list_endpoints(c, &m.app_id, &req)?;
-        all.extend(p.data);
-        if p.done {
-            break;
+    if let Some(ep) = only {
+        match endpoint_by_id(c, ep.as_str())? {
+            Some(e) if e.app_id == m.app_id => all.push(e),
+            _ => return Err(StoreError::NotFound),
         }
-        req.iterator = p.iterator;
+    } else {
+        let mut req = PageRequest::new(Some(PageRequest::MAX_LIMIT), None);
+        loop {
+            let p = list_endpoints(c, &m.app_id, &req)?;
+            all.extend(p.data);
+            if p.done {
+                break;
+            }
+            req.iterator = p.iterator;
+        }
     }
     let mut made = 0;
     let mut st = c
@@ -61,7 +74,7 @@ pub(crate) fn publish(c: &Connection, m: &Message) -> Result<usize, StoreError> 
         .map_err(backend)?;
     for e in all
         .iter()
-        .filter(|e| e.wants(&m.event_type, m.channels.as_deref()))
+        .filter(|e| only.is_some() || e.wants(&m.event_type, m.channels.as_deref()))
     {
         st.execute(params![
             m.id.as_str(),

@@ -26,8 +26,9 @@ use std::time::Duration;
 
 use hookline_core::outbound::EndpointSecret;
 use hookline_core::{
-    App, AppId, Attempt, Claimed, Delivery, DeliveryStatus, Endpoint, EndpointId, EventId,
-    EventType, Message, MessageId, Next, Page, PageRequest, QueueDepth, StoreError, Trigger,
+    App, AppId, Attempt, AttemptId, Claimed, Delivery, DeliveryStatus, Endpoint, EndpointId,
+    EndpointPolicy, EndpointStats, EventId, EventType, Message, MessageId, Next, Page, PageRequest,
+    QueueDepth, RetryPolicy, StoreError, Trigger,
 };
 use hookline_signature::Secret;
 use rusqlite::types::Value as V;
@@ -35,7 +36,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
 use crate::backend;
-use crate::rows::corrupt;
+use crate::rows::{corrupt, ms};
 
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Backend(e.to_string())

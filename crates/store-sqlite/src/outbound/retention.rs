@@ -37,5 +37,12 @@ pub(crate) fn expire(
             )
             .map_err(backend)?;
     }
-    Ok(payloads + dedup + inbox)
+    let settings = c
+        .execute(
+            "DELETE FROM setting WHERE key IN \
+             (SELECT key FROM setting WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)",
+            params![now, limit],
+        )
+        .map_err(backend)?;
+    Ok(payloads + dedup + inbox + settings)
 }

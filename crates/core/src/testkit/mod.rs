@@ -2,6 +2,7 @@
 //!
 //! A backend's tests call [`store_contract!`] with an async expression that
 //! opens a fresh, empty store; it expands to one `#[tokio::test]` per check.
+//! The checks of per-endpoint policy, stats and example messages are in `policy`.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
@@ -258,9 +259,31 @@ pub async fn listing_filters_and_pages(store: Arc<dyn Store>) {
 
 pub async fn settings(store: Arc<dyn Store>) {
     assert_eq!(store.get_setting("k").await.unwrap(), None);
-    store.set_setting("k", "v1").await.unwrap();
-    store.set_setting("k", "v2").await.unwrap();
+    store.set_setting("k", "v1", None).await.unwrap();
+    store.set_setting("k", "v2", None).await.unwrap();
     assert_eq!(store.get_setting("k").await.unwrap().as_deref(), Some("v2"));
+    let now = now_ms();
+    store
+        .set_setting("soon", "x", Some(now + 60_000))
+        .await
+        .unwrap();
+    store.set_setting("gone", "x", Some(now - 1)).await.unwrap();
+    assert_eq!(
+        store.get_setting("soon").await.unwrap().as_deref(),
+        Some("x")
+    );
+    assert_eq!(
+        store.get_setting("gone").await.unwrap(),
+        None,
+        "an expired setting reads as absent"
+    );
+    assert!(store.expire(0, now, 100).await.unwrap() >= 1);
+    store.set_setting("gone", "back", None).await.unwrap();
+    assert_eq!(
+        store.get_setting("gone").await.unwrap().as_deref(),
+        Some("back"),
+        "retention swept the expired one; a new value stands"
+    );
     store.ping().await.unwrap();
 }
 
@@ -344,6 +367,7 @@ pub fn endpoint(
         headers: Default::default(),
         disabled: false,
         throttle_rate: None,
+        policy: Default::default(),
         metadata: serde_json::Map::new(),
         created_at: now,
         updated_at: now,
@@ -691,8 +715,9 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
         .unwrap()
         .remove(0);
     assert_eq!(
-        (d.status, d.attempts, d.next_attempt_at),
-        (DeliveryStatus::Pending, 0, Some(later))
+        (d.status, d.attempts, d.next_attempt_at, d.manual),
+        (DeliveryStatus::Pending, 0, Some(later), true),
+        "a recovered delivery's next attempt is manual"
     );
     assert_eq!(
         store.list_deliveries(&a.id, &old.id).await.unwrap()[0].status,
@@ -927,6 +952,9 @@ pub async fn concurrent_claims_are_exclusive(store: Arc<dyn Store>) {
 
 /// Expands to one `#[tokio::test]` per contract check; `$open` is an async
 /// expression giving a fresh `Arc<dyn Store>`.
+mod policy;
+pub use policy::*;
+
 #[macro_export]
 macro_rules! store_contract {
     ($open:expr) => {
@@ -934,7 +962,8 @@ macro_rules! store_contract {
             source_crud, events_are_byte_exact, duplicates_within_the_window,
             rejected_events_are_capped, listing_filters_and_pages, settings,
             concurrent_inserts_all_commit, apps_and_endpoints, publish_fans_out_by_filters,
-            claims_lease_and_attempts, concurrent_claims_are_exclusive, resend_and_recover, event_types, retention);
+            claims_lease_and_attempts, concurrent_claims_are_exclusive, resend_and_recover, event_types, retention,
+            endpoint_policy_round_trips, stats_attempts_and_targeted_publish);
     };
     (@each $open:expr; $($name:ident),*) => {
         $(

@@ -1,0 +1,185 @@
+//! Where messages went: destinations, attempts, resend, recover, stats.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use hookline_core::clock::now_ms;
+use hookline_core::{AttemptId, EndpointId, MessageId};
+use serde::Deserialize;
+
+use super::apps::{app_of, ListQuery};
+use super::endpoints::{app_and_endpoint, endpoint_of};
+use super::messages::message_id;
+use super::model::{parse_time, ListResponse};
+use super::send_model::{AttemptOut, DestinationOut, EndpointStatsOut};
+use super::ApiJson;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `GET …/msg/{msg}/endpoint`: where the message went and how it stands there.
+pub async fn destinations(
+    State(state): State<AppState>,
+    Path((app, msg)): Path<(String, String)>,
+) -> Result<Json<ListResponse<DestinationOut>>, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let deliveries = state
+        .store
+        .list_deliveries(&app.id, &message_id(&msg)?)
+        .await
+        .map_err(ApiError::store)?;
+    let mut data = Vec::with_capacity(deliveries.len());
+    for d in &deliveries {
+        if let Some(e) = state
+            .store
+            .get_endpoint(&app.id, d.endpoint_id.as_str())
+            .await
+            .map_err(ApiError::store)?
+        {
+            data.push(DestinationOut::new(&e, d));
+        }
+    }
+    Ok(Json(ListResponse {
+        data,
+        iterator: None,
+        prev_iterator: None,
+        done: true,
+    }))
+}
+
+/// `GET …/attempt/msg/{msg}`.
+pub async fn attempts_by_message(
+    State(state): State<AppState>,
+    Path((app, msg)): Path<(String, String)>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ListResponse<AttemptOut>>, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let page = state
+        .store
+        .list_attempts(&app.id, Some(&message_id(&msg)?), None, &q.page())
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(ListResponse::from_page(page, |a| {
+        AttemptOut::from(&a)
+    })))
+}
+
+/// `GET …/attempt/endpoint/{endpoint}`.
+pub async fn attempts_by_endpoint(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ListResponse<AttemptOut>>, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let endpoint = state
+        .store
+        .get_endpoint(&app.id, &ep)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::not_found(format!("no endpoint `{ep}`")))?;
+    let id: EndpointId = endpoint.id;
+    let page = state
+        .store
+        .list_attempts(&app.id, None, Some(&id), &q.page())
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(ListResponse::from_page(page, |a| {
+        AttemptOut::from(&a)
+    })))
+}
+
+/// `POST …/msg/{msg}/endpoint/{ep}/resend`: one more try, with a fresh schedule.
+pub async fn resend(
+    State(state): State<AppState>,
+    Path((app, msg, ep)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let endpoint = endpoint_of(&state, &app, &ep).await?;
+    let n = state
+        .store
+        .requeue(&app.id, &endpoint.id, Some(&message_id(&msg)?), 0, now_ms())
+        .await
+        .map_err(ApiError::store)?;
+    if n == 0 {
+        return Err(ApiError::not_found(format!("no message `{msg}`")));
+    }
+    state.config.waker.wake();
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(serde::Deserialize)]
+pub struct RecoverIn {
+    since: String,
+}
+
+/// `POST …/endpoint/{ep}/recover`: every failed delivery since `since`, again.
+pub async fn recover(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+    ApiJson(input): ApiJson<RecoverIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let endpoint = endpoint_of(&state, &app, &ep).await?;
+    let since = parse_time(&input.since).map_err(ApiError::validation)?;
+    let n = state
+        .store
+        .requeue(&app.id, &endpoint.id, None, since, now_ms())
+        .await
+        .map_err(ApiError::store)?;
+    state.config.waker.wake();
+    tracing::info!(endpoint = %endpoint.id, requeued = n, "recover");
+    let task = format!(
+        "qtask_{}",
+        MessageId::new().as_str().trim_start_matches("msg_")
+    );
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "id": task, "status": "finished", "task": "endpoint.recover" })),
+    ))
+}
+
+/// `GET …/msg/{msg}/attempt/{attempt}`: one attempt.
+pub async fn attempt(
+    State(state): State<AppState>,
+    Path((app, msg, attempt)): Path<(String, String, String)>,
+) -> Result<Json<AttemptOut>, ApiError> {
+    let app = app_of(&state, &app).await?;
+    let missing = || ApiError::not_found(format!("no attempt `{attempt}` of message `{msg}`"));
+    let id: AttemptId = attempt.parse().map_err(|_| missing())?;
+    let a = state
+        .store
+        .get_attempt(&app.id, &message_id(&msg)?, &id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(missing)?;
+    Ok(Json(AttemptOut::from(&a)))
+}
+
+#[derive(Deserialize, Default)]
+pub struct StatsQuery {
+    since: Option<String>,
+    until: Option<String>,
+}
+
+/// `GET …/endpoint/{ep}/stats`: the endpoint's deliveries by status, of
+/// messages created in `[since, until)` (default: all).
+pub async fn stats(
+    State(state): State<AppState>,
+    Path((app, ep)): Path<(String, String)>,
+    Query(q): Query<StatsQuery>,
+) -> Result<Json<EndpointStatsOut>, ApiError> {
+    let (app, e) = app_and_endpoint(&state, &app, &ep).await?;
+    let time = |t: Option<String>, default: i64| {
+        t.filter(|t| !t.is_empty())
+            .map_or(Ok(default), |t| parse_time(&t))
+            .map_err(ApiError::validation)
+    };
+    let since = time(q.since, 0)?;
+    let until = time(q.until, i64::MAX)?;
+    let stats = state
+        .store
+        .endpoint_stats(&app.id, &e.id, since, until)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(stats.into()))
+}
