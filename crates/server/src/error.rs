@@ -20,6 +20,15 @@ pub enum Shape {
     Api,
 }
 
+/// The body of every management API error (Svix's `HttpErrorOut`).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable machine code: `not_found`, `validation`, `conflict`, …
+    pub code: &'static str,
+    /// What went wrong and what to do, in words.
+    pub detail: String,
+}
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -89,7 +98,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = match self.shape {
-            Shape::Api => json!({ "code": self.code, "detail": self.detail }),
+            Shape::Api => json!(ErrorBody {
+                code: self.code,
+                detail: self.detail
+            }),
             Shape::Ingress => {
                 let mut v = json!({ "error": self.detail });
                 if let (Some(Value::Object(extra)), Some(obj)) = (self.extra, v.as_object_mut()) {

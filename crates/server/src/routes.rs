@@ -1,5 +1,6 @@
 //! The router: every route, and the layers that make every error JSON.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -22,10 +23,13 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(tutorial::ready))
         .route("/metrics", get(metrics));
     let all = if state.config.serve_api {
+        let (api, doc) = crate::api::router(state.clone());
+        let doc = Arc::new(doc.to_pretty_json().unwrap_or_default());
         ops.route("/", get(tutorial::index))
             .route("/webhook/{event}", post(tutorial::webhook))
             .route("/in/{source}", post(source::receive))
-            .nest("/api/v1", crate::api::router(state.clone()))
+            .route("/api/v1/openapi.json", get(move || openapi(doc.clone())))
+            .merge(api)
     } else {
         ops
     };
@@ -35,6 +39,15 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| internal_error()))
         .layer(CorsLayer::permissive())
         .with_state(state)
+}
+
+/// `GET /api/v1/openapi.json`, open to all (it holds no data).
+async fn openapi(doc: Arc<String>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.as_str().to_owned(),
+    )
+        .into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use super::model::ListResponse;
 use super::send_model::{check_token, AppIn, AppOut};
 use super::ApiJson;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// `limit` and `iterator`, as every Svix list takes them.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 pub struct ListQuery {
     pub limit: Option<usize>,
     pub iterator: Option<String>,
@@ -60,6 +60,14 @@ fn apply(app: &mut App, input: AppIn, replace: bool) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[utoipa::path(
+    get,
+    path = "/app",
+    tag = "Application",
+    summary = "List applications",
+    params(ListQuery),
+    responses((status = 200, body = ListResponse<AppOut>), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -72,13 +80,22 @@ pub async fn list(
     Ok(Json(ListResponse::from_page(page, |a| AppOut::from(&a))))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(rename_all = "snake_case")]
 pub struct CreateQuery {
     /// Svix's `get_if_exists`: answer with the app of the same uid instead of 409.
     pub get_if_exists: Option<bool>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/app",
+    tag = "Application",
+    summary = "Create an application",
+    params(CreateQuery),
+    request_body = AppIn,
+    responses((status = 201, body = AppOut), (status = 200, description = "get_if_exists found one", body = AppOut), (status = 409, description = "The uid is taken", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn create(
     State(state): State<AppState>,
     Query(q): Query<CreateQuery>,
@@ -108,6 +125,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(AppOut::from(&app))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/app/{app_id}",
+    tag = "Application",
+    summary = "Get an application",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid")),
+    responses((status = 200, body = AppOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn get(
     State(state): State<AppState>,
     Path(app): Path<String>,
@@ -131,6 +156,15 @@ async fn change(
     Ok(Json(AppOut::from(&app)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/app/{app_id}",
+    tag = "Application",
+    summary = "Replace an application",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid")),
+    request_body = AppIn,
+    responses((status = 200, body = AppOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn put(
     State(state): State<AppState>,
     Path(app): Path<String>,
@@ -139,6 +173,15 @@ pub async fn put(
     change(state, app, input, true).await
 }
 
+#[utoipa::path(
+    patch,
+    path = "/app/{app_id}",
+    tag = "Application",
+    summary = "Update an application",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid")),
+    request_body = AppIn,
+    responses((status = 200, body = AppOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn patch(
     State(state): State<AppState>,
     Path(app): Path<String>,
@@ -147,6 +190,14 @@ pub async fn patch(
     change(state, app, input, false).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/app/{app_id}",
+    tag = "Application",
+    summary = "Delete an application with its endpoints and messages",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path(app): Path<String>,
@@ -160,20 +211,36 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PortalAccessIn {
     /// Seconds the token lives (default 7 days).
     pub expiry: Option<u64>,
 }
 
+/// Svix's `AppPortalAccessOut`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PortalAccessOut {
+    pub token: String,
+    pub url: String,
+}
+
 /// `POST /api/v1/auth/app-portal-access/{app}` (admin only): a token that sees
 /// only this application.
+#[utoipa::path(
+    post,
+    path = "/auth/app-portal-access/{app_id}",
+    tag = "Authentication",
+    summary = "Issue a token that opens only this application",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid")),
+    request_body = Option<PortalAccessIn>,
+    responses((status = 200, body = PortalAccessOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn portal_access(
     State(state): State<AppState>,
     Path(app): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<PortalAccessOut>, ApiError> {
     let app = app_of(&state, &app).await?;
     // The body is optional: none means the defaults.
     let input: PortalAccessIn = if body.iter().all(u8::is_ascii_whitespace) {
@@ -189,7 +256,8 @@ pub async fn portal_access(
     let token = crate::auth::issue_app_token(state.store.as_ref(), &app.id, expires_at)
         .await
         .map_err(ApiError::store)?;
-    Ok(Json(
-        serde_json::json!({ "token": token, "url": format!("/ui/app/{}", app.id) }),
-    ))
+    Ok(Json(PortalAccessOut {
+        url: format!("/ui/app/{}", app.id),
+        token,
+    }))
 }

@@ -14,10 +14,18 @@ use super::messages::message_id;
 use super::model::{parse_time, ListResponse};
 use super::send_model::{AttemptOut, DestinationOut, EndpointStatsOut};
 use super::ApiJson;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// `GET …/msg/{msg}/endpoint`: where the message went and how it stands there.
+#[utoipa::path(
+    get,
+    path = "/app/{app_id}/msg/{msg_id}/endpoint",
+    tag = "Message Attempt",
+    summary = "Where a message went and its status there",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("msg_id" = String, Path, description = "The message's id (msg_…)")),
+    responses((status = 200, body = ListResponse<DestinationOut>), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn destinations(
     State(state): State<AppState>,
     Path((app, msg)): Path<(String, String)>,
@@ -48,6 +56,14 @@ pub async fn destinations(
 }
 
 /// `GET …/attempt/msg/{msg}`.
+#[utoipa::path(
+    get,
+    path = "/app/{app_id}/attempt/msg/{msg_id}",
+    tag = "Message Attempt",
+    summary = "List a message's attempts",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("msg_id" = String, Path, description = "The message's id (msg_…)"), ListQuery),
+    responses((status = 200, body = ListResponse<AttemptOut>), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn attempts_by_message(
     State(state): State<AppState>,
     Path((app, msg)): Path<(String, String)>,
@@ -65,6 +81,14 @@ pub async fn attempts_by_message(
 }
 
 /// `GET …/attempt/endpoint/{endpoint}`.
+#[utoipa::path(
+    get,
+    path = "/app/{app_id}/attempt/endpoint/{endpoint_id}",
+    tag = "Message Attempt",
+    summary = "List an endpoint's attempts",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid"), ListQuery),
+    responses((status = 200, body = ListResponse<AttemptOut>), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn attempts_by_endpoint(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
@@ -89,6 +113,14 @@ pub async fn attempts_by_endpoint(
 }
 
 /// `POST …/msg/{msg}/endpoint/{ep}/resend`: one more try, with a fresh schedule.
+#[utoipa::path(
+    post,
+    path = "/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend",
+    tag = "Message Attempt",
+    summary = "Try a message again at an endpoint",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("msg_id" = String, Path, description = "The message's id (msg_…)"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
+    responses((status = 202, description = "Queued"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn resend(
     State(state): State<AppState>,
     Path((app, msg, ep)): Path<(String, String, String)>,
@@ -107,12 +139,30 @@ pub async fn resend(
     Ok(StatusCode::ACCEPTED)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct RecoverIn {
+    /// RFC 3339: failed deliveries of messages created since then are retried.
     since: String,
 }
 
+/// Svix's `RecoverOut`: the (already finished) background task.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct RecoverOut {
+    id: String,
+    status: &'static str,
+    task: &'static str,
+}
+
 /// `POST …/endpoint/{ep}/recover`: every failed delivery since `since`, again.
+#[utoipa::path(
+    post,
+    path = "/app/{app_id}/endpoint/{endpoint_id}/recover",
+    tag = "Endpoint",
+    summary = "Retry every failed delivery to the endpoint since a time",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
+    request_body = RecoverIn,
+    responses((status = 202, body = RecoverOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn recover(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
@@ -134,11 +184,23 @@ pub async fn recover(
     );
     Ok((
         StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "id": task, "status": "finished", "task": "endpoint.recover" })),
+        Json(RecoverOut {
+            id: task,
+            status: "finished",
+            task: "endpoint.recover",
+        }),
     ))
 }
 
 /// `GET …/msg/{msg}/attempt/{attempt}`: one attempt.
+#[utoipa::path(
+    get,
+    path = "/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}",
+    tag = "Message Attempt",
+    summary = "Get one attempt",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("msg_id" = String, Path, description = "The message's id (msg_…)"), ("attempt_id" = String, Path, description = "The attempt's id (atmpt_…)")),
+    responses((status = 200, body = AttemptOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn attempt(
     State(state): State<AppState>,
     Path((app, msg, attempt)): Path<(String, String, String)>,
@@ -155,7 +217,7 @@ pub async fn attempt(
     Ok(Json(AttemptOut::from(&a)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 pub struct StatsQuery {
     since: Option<String>,
     until: Option<String>,
@@ -163,6 +225,14 @@ pub struct StatsQuery {
 
 /// `GET …/endpoint/{ep}/stats`: the endpoint's deliveries by status, of
 /// messages created in `[since, until)` (default: all).
+#[utoipa::path(
+    get,
+    path = "/app/{app_id}/endpoint/{endpoint_id}/stats",
+    tag = "Endpoint",
+    summary = "Count the endpoint's deliveries by status",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid"), StatsQuery),
+    responses((status = 200, body = EndpointStatsOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn stats(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,

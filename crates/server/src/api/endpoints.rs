@@ -16,9 +16,11 @@ use serde_json::json;
 
 use super::apps::{app_of, ListQuery};
 use super::model::ListResponse;
-use super::send_model::{check_token, EndpointIn, EndpointOut, HeadersIn, RotateIn};
+use super::send_model::{
+    check_token, EndpointIn, EndpointOut, HeadersIn, HeadersOut, RotateIn, SecretOut,
+};
 use super::ApiJson;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// How long a rotated-out secret keeps signing, so receivers can switch over.
@@ -176,6 +178,14 @@ pub(super) async fn endpoint_of(
         })
 }
 
+#[utoipa::path(
+    get,
+    path = "/app/{app_id}/endpoint",
+    tag = "Endpoint",
+    summary = "List endpoints",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ListQuery),
+    responses((status = 200, body = ListResponse<EndpointOut>), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn list(
     State(state): State<AppState>,
     Path(app): Path<String>,
@@ -192,6 +202,15 @@ pub async fn list(
     })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/app/{app_id}/endpoint",
+    tag = "Endpoint",
+    summary = "Create an endpoint",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid")),
+    request_body = EndpointIn,
+    responses((status = 201, body = EndpointOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn create(
     State(state): State<AppState>,
     Path(app): Path<String>,
@@ -236,6 +255,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(EndpointOut::from(&e))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/app/{app_id}/endpoint/{endpoint_id}",
+    tag = "Endpoint",
+    summary = "Get an endpoint",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
+    responses((status = 200, body = EndpointOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn get(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
@@ -264,6 +291,15 @@ async fn change(
     Ok(Json(EndpointOut::from(&e)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/app/{app_id}/endpoint/{endpoint_id}",
+    tag = "Endpoint",
+    summary = "Replace an endpoint",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
+    request_body = EndpointIn,
+    responses((status = 200, body = EndpointOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn put(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
@@ -272,6 +308,15 @@ pub async fn put(
     change(state, app, ep, input, true).await
 }
 
+#[utoipa::path(
+    patch,
+    path = "/app/{app_id}/endpoint/{endpoint_id}",
+    tag = "Endpoint",
+    summary = "Update an endpoint",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
+    request_body = EndpointIn,
+    responses((status = 200, body = EndpointOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn patch(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
@@ -280,6 +325,14 @@ pub async fn patch(
     change(state, app, ep, input, false).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/app/{app_id}/endpoint/{endpoint_id}",
+    tag = "Endpoint",
+    summary = "Delete an endpoint",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
@@ -295,21 +348,38 @@ pub async fn delete(
 }
 
 /// `GET …/secret`: the current signing secret.
+#[utoipa::path(
+    get,
+    path = "/app/{app_id}/endpoint/{endpoint_id}/secret",
+    tag = "Endpoint",
+    summary = "Get the endpoint's signing secret",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
+    responses((status = 200, body = SecretOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn secret(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<SecretOut>, ApiError> {
     let (_, e) = app_and_endpoint(&state, &app, &ep).await?;
     let key = e
         .secrets
         .first()
         .map(|s| s.key.expose().to_string())
         .unwrap_or_default();
-    Ok(Json(json!({ "key": key })))
+    Ok(Json(SecretOut { key }))
 }
 
 /// `POST …/secret/rotate`: a new current secret; the old one keeps signing
 /// for 24 hours so receivers can switch over.
+#[utoipa::path(
+    post,
+    path = "/app/{app_id}/endpoint/{endpoint_id}/secret/rotate",
+    tag = "Endpoint",
+    summary = "Rotate the signing secret (the old one signs for 24 h more)",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
+    request_body = RotateIn,
+    responses((status = 204, description = "Rotated"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn rotate(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
@@ -349,12 +419,23 @@ pub async fn rotate(
 }
 
 /// `GET …/headers`.
+#[utoipa::path(
+    get,
+    path = "/app/{app_id}/endpoint/{endpoint_id}/headers",
+    tag = "Endpoint",
+    summary = "Get the extra headers sent with each delivery",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
+    responses((status = 200, body = HeadersOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn headers(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<HeadersOut>, ApiError> {
     let (_, e) = app_and_endpoint(&state, &app, &ep).await?;
-    Ok(Json(json!({ "headers": e.headers, "sensitive": [] })))
+    Ok(Json(HeadersOut {
+        headers: e.headers,
+        sensitive: Vec::new(),
+    }))
 }
 
 async fn set_headers(
@@ -389,6 +470,15 @@ async fn set_headers(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    put,
+    path = "/app/{app_id}/endpoint/{endpoint_id}/headers",
+    tag = "Endpoint",
+    summary = "Replace the extra headers",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
+    request_body = HeadersIn,
+    responses((status = 204, description = "Saved"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn put_headers(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
@@ -397,6 +487,15 @@ pub async fn put_headers(
     set_headers(state, app, ep, input, true).await
 }
 
+#[utoipa::path(
+    patch,
+    path = "/app/{app_id}/endpoint/{endpoint_id}/headers",
+    tag = "Endpoint",
+    summary = "Add or change extra headers",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
+    request_body = HeadersIn,
+    responses((status = 204, description = "Saved"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn patch_headers(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,

@@ -14,23 +14,25 @@ use super::apps::ListQuery;
 use super::model::{rfc3339, ListResponse};
 use super::send_model::check_token;
 use super::ApiJson;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventTypeIn {
     pub name: Option<String>,
     pub description: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub schemas: Option<Map<String, Value>>,
     pub archived: Option<bool>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventTypeOut {
     pub name: String,
     pub description: String,
+    #[schema(value_type = Option<Object>)]
     pub schemas: Option<Map<String, Value>>,
     pub archived: bool,
     pub deprecated: bool,
@@ -113,6 +115,14 @@ async fn event_type_of(state: &AppState, name: &str) -> Result<EventType, ApiErr
         .ok_or_else(|| ApiError::not_found(format!("no event type `{name}`")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/event-type",
+    tag = "Event Type",
+    summary = "List event types",
+    params(ListQuery),
+    responses((status = 200, body = ListResponse<EventTypeOut>), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -128,6 +138,14 @@ pub async fn list(
     })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/event-type",
+    tag = "Event Type",
+    summary = "Create an event type",
+    request_body = EventTypeIn,
+    responses((status = 201, body = EventTypeOut), (status = 409, description = "The name is taken", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<EventTypeIn>,
@@ -154,6 +172,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(EventTypeOut::from(&t))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/event-type/{event_type_name}",
+    tag = "Event Type",
+    summary = "Get an event type",
+    params(("event_type_name" = String, Path, description = "The event type's name")),
+    responses((status = 200, body = EventTypeOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn get(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -189,6 +215,15 @@ async fn change(
     Ok(Json(EventTypeOut::from(&t)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/event-type/{event_type_name}",
+    tag = "Event Type",
+    summary = "Replace an event type",
+    params(("event_type_name" = String, Path, description = "The event type's name")),
+    request_body = EventTypeIn,
+    responses((status = 200, body = EventTypeOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn put(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -197,6 +232,15 @@ pub async fn put(
     change(state, name, input, true).await
 }
 
+#[utoipa::path(
+    patch,
+    path = "/event-type/{event_type_name}",
+    tag = "Event Type",
+    summary = "Update an event type",
+    params(("event_type_name" = String, Path, description = "The event type's name")),
+    request_body = EventTypeIn,
+    responses((status = 200, body = EventTypeOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn patch(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -205,13 +249,21 @@ pub async fn patch(
     change(state, name, input, false).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 pub struct DeleteQuery {
     /// Delete for good instead of archiving (Svix's `expunge`).
     pub expunge: Option<bool>,
 }
 
 /// Archives (Svix's default) or, with `?expunge=true`, deletes.
+#[utoipa::path(
+    delete,
+    path = "/event-type/{event_type_name}",
+    tag = "Event Type",
+    summary = "Archive (or with expunge=true delete) an event type",
+    params(("event_type_name" = String, Path, description = "The event type's name"), DeleteQuery),
+    responses((status = 204, description = "Archived or deleted"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path(name): Path<String>,

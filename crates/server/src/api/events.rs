@@ -14,9 +14,17 @@ use super::model::{
     parse_time, EventOut, EventQuery, ListResponse, ReplayIn, ReplayMode, ReplayOut,
 };
 use super::ApiJson;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/source/{source}/event",
+    tag = "Inbox",
+    summary = "List a source's received events, newest first",
+    params(("source" = String, Path, description = "The source's name"), EventQuery),
+    responses((status = 200, body = ListResponse<EventOut>), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn list(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -64,6 +72,14 @@ async fn find(state: &AppState, name: &str, id: &str) -> Result<InboundEvent, Ap
         .ok_or_else(|| ApiError::not_found(format!("no event {id} in source `{name}`")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/source/{source}/event/{event_id}",
+    tag = "Inbox",
+    summary = "Get one received event with its exact bytes",
+    params(("source" = String, Path, description = "The source's name"), ("event_id" = String, Path, description = "The inbound event's id (evt_…)")),
+    responses((status = 200, body = EventOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn get(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, String)>,
@@ -147,6 +163,15 @@ fn replay_headers(event: &InboundEvent, input: &ReplayIn) -> Result<HeaderMap, A
     Ok(out)
 }
 
+#[utoipa::path(
+    post,
+    path = "/source/{source}/event/{event_id}/replay",
+    tag = "Inbox",
+    summary = "Replay a received event to a URL",
+    params(("source" = String, Path, description = "The source's name"), ("event_id" = String, Path, description = "The inbound event's id (evt_…)")),
+    request_body = ReplayIn,
+    responses((status = 200, body = ReplayOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn replay(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, String)>,

@@ -12,7 +12,7 @@ use super::endpoints::endpoint_of;
 use super::model::ListResponse;
 use super::send_model::{check_token, EventExampleIn, MessageIn, MessageOut};
 use super::ApiJson;
-use crate::error::{ApiError, Shape};
+use crate::error::{ApiError, ErrorBody, Shape};
 use crate::state::AppState;
 
 pub(super) fn message_id(s: &str) -> Result<MessageId, ApiError> {
@@ -21,6 +21,15 @@ pub(super) fn message_id(s: &str) -> Result<MessageId, ApiError> {
 }
 
 /// `POST …/msg`: stores the message with its deliveries, wakes the engine, `202`.
+#[utoipa::path(
+    post,
+    path = "/app/{app_id}/msg",
+    tag = "Message",
+    summary = "Publish a message to every matching endpoint",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid")),
+    request_body = MessageIn,
+    responses((status = 202, body = MessageOut), (status = 409, description = "The eventId was used", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn create(
     State(state): State<AppState>,
     Path(app): Path<String>,
@@ -88,6 +97,15 @@ async fn publish(
 /// `POST …/endpoint/{ep}/send-example`: a message built from the event
 /// type's schema example (`svix.ping` sends `{"success": true}`), delivered to
 /// this endpoint only.
+#[utoipa::path(
+    post,
+    path = "/app/{app_id}/endpoint/{endpoint_id}/send-example",
+    tag = "Endpoint",
+    summary = "Send an example message of an event type to this endpoint",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
+    request_body = EventExampleIn,
+    responses((status = 202, body = MessageOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn send_example(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
@@ -138,6 +156,14 @@ fn example_of(t: &hookline_core::EventType) -> Option<serde_json::Value> {
         .cloned()
 }
 
+#[utoipa::path(
+    get,
+    path = "/app/{app_id}/msg",
+    tag = "Message",
+    summary = "List messages, newest first",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ListQuery),
+    responses((status = 200, body = ListResponse<MessageOut>), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn list(
     State(state): State<AppState>,
     Path(app): Path<String>,
@@ -154,6 +180,14 @@ pub async fn list(
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/app/{app_id}/msg/{msg_id}",
+    tag = "Message",
+    summary = "Get a message",
+    params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("msg_id" = String, Path, description = "The message's id (msg_…)")),
+    responses((status = 200, body = MessageOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn get(
     State(state): State<AppState>,
     Path((app, msg)): Path<(String, String)>,
@@ -169,6 +203,13 @@ pub async fn get(
 }
 
 /// `GET /api/v1/health`.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "Health",
+    summary = "Check that the server and its store answer",
+    responses((status = 204, description = "Healthy"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn health(State(state): State<AppState>) -> Result<StatusCode, ApiError> {
     state
         .store

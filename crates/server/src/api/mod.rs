@@ -27,98 +27,98 @@ mod sources;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
 use axum::Router;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::require_token;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 pub use idempotency::InFlight;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/source", get(sources::list).post(sources::create))
-        .route(
-            "/source/{name}",
-            get(sources::get)
-                .put(sources::update)
-                .delete(sources::delete),
-        )
-        .route("/source/{name}/event", get(events::list))
-        .route("/source/{name}/event/{id}", get(events::get))
-        .route("/source/{name}/event/{id}/replay", post(events::replay))
-        .route("/health", get(messages::health))
-        .route("/auth/app-portal-access/{app}", post(apps::portal_access))
-        .route(
-            "/event-type",
-            get(event_types::list).post(event_types::create),
-        )
-        .route(
-            "/event-type/{name}",
-            get(event_types::get)
-                .put(event_types::put)
-                .patch(event_types::patch)
-                .delete(event_types::delete),
-        )
-        .route("/app", get(apps::list).post(apps::create))
-        .route(
-            "/app/{app}",
-            get(apps::get)
-                .put(apps::put)
-                .patch(apps::patch)
-                .delete(apps::delete),
-        )
-        .route(
-            "/app/{app}/endpoint",
-            get(endpoints::list).post(endpoints::create),
-        )
-        .route(
-            "/app/{app}/endpoint/{ep}",
-            get(endpoints::get)
-                .put(endpoints::put)
-                .patch(endpoints::patch)
-                .delete(endpoints::delete),
-        )
-        .route("/app/{app}/endpoint/{ep}/secret", get(endpoints::secret))
-        .route(
-            "/app/{app}/endpoint/{ep}/secret/rotate",
-            post(endpoints::rotate),
-        )
-        .route(
-            "/app/{app}/endpoint/{ep}/headers",
-            get(endpoints::headers)
-                .put(endpoints::put_headers)
-                .patch(endpoints::patch_headers),
-        )
-        .route("/app/{app}/msg", get(messages::list).post(messages::create))
-        .route("/app/{app}/msg/{msg}", get(messages::get))
-        .route(
-            "/app/{app}/msg/{msg}/attempt/{attempt}",
-            get(attempts::attempt),
-        )
-        .route("/app/{app}/endpoint/{ep}/stats", get(attempts::stats))
-        .route(
-            "/app/{app}/endpoint/{ep}/send-example",
-            post(messages::send_example),
-        )
-        .route("/app/{app}/msg/{msg}/endpoint", get(attempts::destinations))
-        .route(
-            "/app/{app}/msg/{msg}/endpoint/{ep}/resend",
-            post(attempts::resend),
-        )
-        .route("/app/{app}/endpoint/{ep}/recover", post(attempts::recover))
-        .route(
-            "/app/{app}/attempt/msg/{msg}",
-            get(attempts::attempts_by_message),
-        )
-        .route(
-            "/app/{app}/attempt/endpoint/{ep}",
-            get(attempts::attempts_by_endpoint),
-        )
+/// The API's OpenAPI document: info, auth, shared schemas; the paths come
+/// from the handlers' `#[utoipa::path]` as the router is built.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "hookline API",
+        description = "Receive, send and inspect webhooks. Wire-compatible with Svix's v1 API \
+                       for applications, endpoints, event types, messages and attempts; \
+                       sources and the inbox are hookline's own."
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+/// Every operation takes `Authorization: Bearer <token>`.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "HTTPBearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        doc.security = Some(vec![SecurityRequirement::new(
+            "HTTPBearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+/// The management API, mounted at `/api/v1`, and its OpenAPI document (whose
+/// paths are the routes themselves, so the two cannot drift apart).
+pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(sources::list, sources::create))
+        .routes(routes!(sources::get, sources::update, sources::delete))
+        .routes(routes!(events::list))
+        .routes(routes!(events::get))
+        .routes(routes!(events::replay))
+        .routes(routes!(messages::health))
+        .routes(routes!(apps::portal_access))
+        .routes(routes!(event_types::list, event_types::create))
+        .routes(routes!(
+            event_types::get,
+            event_types::put,
+            event_types::patch,
+            event_types::delete
+        ))
+        .routes(routes!(apps::list, apps::create))
+        .routes(routes!(apps::get, apps::put, apps::patch, apps::delete))
+        .routes(routes!(endpoints::list, endpoints::create))
+        .routes(routes!(
+            endpoints::get,
+            endpoints::put,
+            endpoints::patch,
+            endpoints::delete
+        ))
+        .routes(routes!(endpoints::secret))
+        .routes(routes!(endpoints::rotate))
+        .routes(routes!(
+            endpoints::headers,
+            endpoints::put_headers,
+            endpoints::patch_headers
+        ))
+        .routes(routes!(attempts::stats))
+        .routes(routes!(messages::send_example))
+        .routes(routes!(attempts::recover))
+        .routes(routes!(messages::list, messages::create))
+        .routes(routes!(messages::get))
+        .routes(routes!(attempts::destinations))
+        .routes(routes!(attempts::resend))
+        .routes(routes!(attempts::attempt))
+        .routes(routes!(attempts::attempts_by_message))
+        .routes(routes!(attempts::attempts_by_endpoint))
         // Auth runs first (outermost), so answers are kept per caller.
         .layer(from_fn_with_state(state.clone(), idempotency::idempotent))
-        .layer(from_fn_with_state(state, require_token))
+        .layer(from_fn_with_state(state, require_token));
+    OpenApiRouter::new().nest("/api/v1", api).split_for_parts()
 }
 
 /// `Json<T>` whose rejections are `{code, detail}` with the parser's reason.

@@ -20,7 +20,7 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     Ok(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListResponse<T> {
     pub data: Vec<T>,
@@ -40,7 +40,7 @@ impl<T> ListResponse<T> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceOut {
     pub id: String,
@@ -78,7 +78,7 @@ impl From<&Source> for SourceOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventOut {
     pub id: String,
@@ -88,9 +88,11 @@ pub struct EventOut {
     pub path: String,
     pub query: Option<String>,
     /// Headers in arrival order, as `[name, value]` pairs (names repeat).
+    #[schema(value_type = Vec<Vec<String>>)]
     pub headers: Vec<(String, String)>,
     /// The body as text when it is UTF-8 (omitted in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub body: Option<Value>,
     /// The exact bytes, base64 (omitted in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,7 +138,7 @@ impl EventOut {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct EventQuery {
     pub limit: Option<usize>,
@@ -147,7 +149,7 @@ pub struct EventQuery {
     pub before: Option<String>,
 }
 
-#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReplayMode {
     /// The original bytes with the original headers.
@@ -157,7 +159,7 @@ pub enum ReplayMode {
     Resign,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReplayIn {
     pub url: String,
@@ -169,14 +171,16 @@ pub struct ReplayIn {
     pub timeout: Option<f64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReplayOut {
     pub url: String,
     pub status: u16,
     pub status_text: String,
     pub duration_ms: f64,
+    #[schema(value_type = Vec<Vec<String>>)]
     pub request_headers: Vec<(String, String)>,
+    #[schema(value_type = Vec<Vec<String>>)]
     pub response_headers: Vec<(String, String)>,
     pub response_body: String,
 }

@@ -24,21 +24,23 @@ pub fn check_token(field: &str, v: &str) -> Result<(), ApiError> {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppIn {
     pub name: Option<String>,
     pub uid: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
     pub throttle_rate: Option<u16>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppOut {
     pub id: String,
     pub uid: Option<String>,
     pub name: String,
+    #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
     pub throttle_rate: Option<u16>,
     pub created_at: String,
@@ -59,7 +61,7 @@ impl From<&App> for AppOut {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointIn {
     pub url: Option<String>,
@@ -70,6 +72,7 @@ pub struct EndpointIn {
     pub channels: Option<Vec<String>>,
     pub disabled: Option<bool>,
     pub throttle_rate: Option<u16>,
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
     /// Svix's deprecated name for `throttleRate`.
     pub rate_limit: Option<u16>,
@@ -81,7 +84,7 @@ pub struct EndpointIn {
     pub max_concurrency: Option<u16>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointOut {
     pub id: String,
@@ -92,6 +95,7 @@ pub struct EndpointOut {
     pub channels: Option<Vec<String>>,
     pub disabled: bool,
     pub throttle_rate: Option<u16>,
+    #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
     pub retry_schedule: Option<Vec<f64>>,
     pub timeout: Option<f64>,
@@ -127,13 +131,27 @@ impl From<&Endpoint> for EndpointOut {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HeadersIn {
     pub headers: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize, Default)]
+/// Svix's `EndpointSecretOut`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SecretOut {
+    pub key: String,
+}
+
+/// Svix's `EndpointHeadersOut`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HeadersOut {
+    pub headers: BTreeMap<String, String>,
+    /// Names of headers whose values are hidden (none: hookline shows them all).
+    pub sensitive: Vec<String>,
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RotateIn {
     pub key: Option<String>,
@@ -141,21 +159,23 @@ pub struct RotateIn {
 
 /// Other Svix fields (`payloadRetentionPeriod`, `application`, …) are accepted
 /// and ignored, as unknown fields are everywhere in this API.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageIn {
     pub event_type: String,
+    #[schema(value_type = Object)]
     pub payload: Value,
     pub event_id: Option<String>,
     pub channels: Option<Vec<String>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageOut {
     pub id: String,
     pub event_type: String,
     pub event_id: Option<String>,
+    #[schema(value_type = Object)]
     pub payload: Value,
     pub channels: Option<Vec<String>>,
     pub timestamp: String,
@@ -175,7 +195,7 @@ impl From<&Message> for MessageOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptOut {
     pub id: String,
@@ -210,7 +230,7 @@ impl From<&Attempt> for AttemptOut {
 }
 
 /// A message's delivery to one endpoint (Svix's `MessageEndpointOut`).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DestinationOut {
     #[serde(flatten)]
@@ -232,7 +252,7 @@ impl DestinationOut {
 }
 
 /// Svix's `EndpointStats`: an endpoint's deliveries by status.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointStatsOut {
     pub success: u64,
@@ -256,7 +276,7 @@ impl From<EndpointStats> for EndpointStatsOut {
 }
 
 /// Svix's `EventExampleIn`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventExampleIn {
     pub event_type: String,

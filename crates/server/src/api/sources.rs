@@ -8,13 +8,20 @@ use hookline_core::{SourceSpec, StoreError};
 
 use super::model::{ListResponse, SourceOut};
 use super::ApiJson;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 fn invalid(e: impl std::fmt::Display) -> ApiError {
     ApiError::validation(e.to_string())
 }
 
+#[utoipa::path(
+    get,
+    path = "/source",
+    tag = "Source",
+    summary = "List sources",
+    responses((status = 200, body = ListResponse<SourceOut>), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn list(
     State(state): State<AppState>,
 ) -> Result<Json<ListResponse<SourceOut>>, ApiError> {
@@ -27,6 +34,14 @@ pub async fn list(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/source",
+    tag = "Source",
+    summary = "Create a source",
+    request_body = inline(Object),
+    responses((status = 201, body = SourceOut), (status = 409, description = "The name is taken", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(spec): ApiJson<SourceSpec>,
@@ -41,6 +56,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(SourceOut::from(&source))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/source/{source}",
+    tag = "Source",
+    summary = "Get a source",
+    params(("source" = String, Path, description = "The source's name")),
+    responses((status = 200, body = SourceOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn get(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -56,6 +79,15 @@ pub async fn get(
     }
 }
 
+#[utoipa::path(
+    put,
+    path = "/source/{source}",
+    tag = "Source",
+    summary = "Replace a source",
+    params(("source" = String, Path, description = "The source's name")),
+    request_body = inline(Object),
+    responses((status = 200, body = SourceOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn update(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -85,6 +117,14 @@ pub async fn update(
     Ok(Json(SourceOut::from(&source)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/source/{source}",
+    tag = "Source",
+    summary = "Delete a source",
+    params(("source" = String, Path, description = "The source's name")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
