@@ -7,26 +7,41 @@ use std::time::Duration;
 use anyhow::Context;
 use hookline_core::Store;
 use hookline_engine::{Engine, Operational};
+use hookline_store_postgres::PgStore;
 use hookline_store_sqlite::SqliteStore;
 use tracing_subscriber::EnvFilter;
 
 use crate::exit::{bad_input, Outcome};
 use crate::settings::{Role, ServeFlags, Settings};
 
-/// Opens the store the URL names (its migrations run on open).
-pub fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the store the URL's scheme names (its migrations run on open).
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         let store = SqliteStore::open_url(url).with_context(|| format!("opening {url}"))?;
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(bad_input(
-            "PostgreSQL is not supported by this build yet; use sqlite://PATH (the default)",
-        ));
+        let store = PgStore::connect(url)
+            .await
+            .with_context(|| format!("opening {}", redact(url)))?;
+        return Ok(Arc::new(store));
     }
     Err(bad_input(format!(
-        "database URL `{url}` must start with sqlite:// (e.g. sqlite://hookline.db)"
+        "database URL `{}` must start with sqlite:// (e.g. sqlite://hookline.db) or postgres:// \
+         (e.g. postgres://user@localhost:5432/hookline)",
+        redact(url)
     )))
+}
+
+/// The URL with any password hidden, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
 }
 
 fn init_logs(settings: &Settings) {
@@ -68,7 +83,7 @@ async fn shutdown_signal() {
 pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
     let mut settings = Settings::resolve(&flags)?;
     init_logs(&settings);
-    let store = open_store(&settings.database_url)?;
+    let store = open_store(&settings.database_url).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| {
@@ -117,7 +132,7 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
     let role = format!("{:?}", settings.role).to_lowercase();
     say!(
         "hookline listening on {scheme}://{addr} (database {}, role {role})",
-        settings.database_url
+        redact(&settings.database_url)
     );
     // The server stops first (finishing requests and their commits), then the
     // engine (finishing the sends in flight).
@@ -131,7 +146,7 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
 
 pub async fn migrate(flags: ServeFlags) -> anyhow::Result<Outcome> {
     let settings = Settings::resolve(&flags)?;
-    open_store(&settings.database_url)?;
-    say!("{} is migrated", settings.database_url);
+    open_store(&settings.database_url).await?;
+    say!("{} is migrated", redact(&settings.database_url));
     Ok(Outcome::Success)
 }

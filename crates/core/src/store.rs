@@ -226,6 +226,13 @@ pub trait Store: Send + Sync + 'static {
         page: &PageRequest,
     ) -> Result<Page<Attempt>, StoreError>;
 
+    /// Resolves when another process sharing this store may have published
+    /// (PostgreSQL: `LISTEN/NOTIFY`), so an idle engine looks for work at
+    /// once. A store that only one process uses never resolves it.
+    async fn published_elsewhere(&self) {
+        std::future::pending::<()>().await;
+    }
+
     /// Group-commit counters since start, for metrics.
     fn commit_stats(&self) -> CommitStats {
         CommitStats::default()

@@ -1,6 +1,8 @@
-//! The delivery loop. Publishing wakes it in-process, so an idle engine
-//! delivers within milliseconds; otherwise it sleeps until the next delivery is
-//! due (or `poll`, whichever comes first) and the store stays the source of truth.
+//! The delivery loop. Publishing wakes it in-process (and, on a store shared
+//! by several nodes, a publish on any node wakes it through the store), so an
+//! idle engine delivers within milliseconds; otherwise it sleeps until the next
+//! delivery is due (or `poll`, whichever comes first) and the store stays the
+//! source of truth.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -135,6 +137,7 @@ impl Engine {
                 };
                 tokio::select! {
                     () = self.waker.0.notified() => {},
+                    () = s.store.published_elsewhere() => {},
                     () = tokio::time::sleep(Duration::from_millis(wait.max(1).unsigned_abs())) => {},
                     () = &mut shutdown => break,
                 }

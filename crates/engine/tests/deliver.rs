@@ -1,5 +1,5 @@
-//! The engine against a real SQLite file and a local capturing receiver, with a
-//! fast retry schedule.
+//! The engine against a real database (every test runs on SQLite and on
+//! PostgreSQL) and a local capturing receiver, with a fast retry schedule.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,6 +12,7 @@ use hookline_core::{Delivery, DeliveryStatus, Endpoint, Message, PageRequest, Re
 use hookline_engine::testkit::{Captured, Receiver, Reply};
 use hookline_engine::{Engine, EngineConfig, Waker};
 use hookline_signature::{Scheme, Secret, DEFAULT_TOLERANCE};
+use hookline_testkit::FreshDb;
 use tokio::sync::oneshot;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -21,7 +22,7 @@ struct Harness {
     waker: Waker,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
+    _db: FreshDb,
 }
 
 impl Harness {
@@ -53,9 +54,8 @@ fn fast(schedule_ms: &[u64]) -> EngineConfig {
 }
 
 async fn start(config: EngineConfig) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(hookline_store_sqlite::SqliteStore::open(&dir.path().join("db")).unwrap());
+    let db = FreshDb::new().await;
+    let store = db.open().await;
     let engine = Engine::new(store.clone(), config).unwrap();
     let waker = engine.waker();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -67,7 +67,7 @@ async fn start(config: EngineConfig) -> Harness {
         waker,
         stop: Some(stop),
         task: Some(task),
-        _dir: dir,
+        _db: db,
     }
 }
 
@@ -114,7 +114,6 @@ fn verify(c: &Captured, secrets: &[&str]) {
         .unwrap();
 }
 
-#[tokio::test]
 async fn signed_retried_with_one_id_until_delivered() {
     let rx = Receiver::start_sequence(vec![
         Reply {
@@ -168,7 +167,6 @@ async fn signed_retried_with_one_id_until_delivered() {
     h.stop().await;
 }
 
-#[tokio::test]
 async fn exhausted_retries_end_in_the_failed_state() {
     let rx = Receiver::start(Reply {
         status: 500,
@@ -188,7 +186,6 @@ async fn exhausted_retries_end_in_the_failed_state() {
     h.stop().await;
 }
 
-#[tokio::test]
 async fn gone_disables_the_endpoint_and_3xx_is_a_failure() {
     let rx = Receiver::start(Reply {
         status: 410,
@@ -228,7 +225,6 @@ async fn gone_disables_the_endpoint_and_3xx_is_a_failure() {
     h.stop().await;
 }
 
-#[tokio::test]
 async fn retry_after_is_honoured() {
     let rx = Receiver::start_sequence(vec![
         Reply {
@@ -258,7 +254,6 @@ async fn retry_after_is_honoured() {
     h.stop().await;
 }
 
-#[tokio::test]
 async fn ssrf_guard_refuses_loopback_unless_allowed() {
     let rx = Receiver::start(Reply::default()).await;
     let h = start(EngineConfig {
@@ -294,7 +289,6 @@ async fn ssrf_guard_refuses_loopback_unless_allowed() {
     h.stop().await;
 }
 
-#[tokio::test]
 async fn slow_receivers_time_out() {
     let rx = Receiver::start(Reply {
         delay: Duration::from_secs(5),
@@ -323,12 +317,10 @@ async fn slow_receivers_time_out() {
     h.stop().await;
 }
 
-#[tokio::test]
 async fn a_dead_workers_lease_expires_and_the_delivery_is_retried() {
     let rx = Receiver::start(Reply::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(hookline_store_sqlite::SqliteStore::open(&dir.path().join("db")).unwrap());
+    let db = FreshDb::new().await;
+    let store = db.open().await;
     let a = app("lease", None);
     store.create_app(&a).await.unwrap();
     let e = endpoint(&a.id, &rx.url("/"), None, None);
@@ -358,7 +350,6 @@ async fn a_dead_workers_lease_expires_and_the_delivery_is_retried() {
     task.await.unwrap();
 }
 
-#[tokio::test]
 async fn fan_out_headers_and_rotation() {
     let rx = Receiver::start(Reply::default()).await;
     let h = start(fast(&[])).await;
@@ -404,7 +395,6 @@ async fn fan_out_headers_and_rotation() {
     h.stop().await;
 }
 
-#[tokio::test]
 async fn throttle_rate_is_enforced_at_the_receiver() {
     let rx = Receiver::start(Reply::default()).await;
     let h = start(fast(&[])).await;
@@ -434,7 +424,6 @@ async fn throttle_rate_is_enforced_at_the_receiver() {
     h.stop().await;
 }
 
-#[tokio::test]
 async fn an_overloaded_endpoint_cools_down() {
     let rx = Receiver::start_sequence(vec![
         Reply {
@@ -468,12 +457,10 @@ async fn an_overloaded_endpoint_cools_down() {
     h.stop().await;
 }
 
-#[tokio::test]
 async fn retention_expires_payloads_and_an_expired_delivery_fails_cleanly() {
     let rx = Receiver::start(Reply::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(hookline_store_sqlite::SqliteStore::open(&dir.path().join("db")).unwrap());
+    let db = FreshDb::new().await;
+    let store = db.open().await;
     let a = app("ret", None);
     store.create_app(&a).await.unwrap();
     let e = endpoint(&a.id, &rx.url("/"), None, None);
@@ -535,7 +522,6 @@ async fn retention_expires_payloads_and_an_expired_delivery_fails_cleanly() {
     task.await.unwrap();
 }
 
-#[tokio::test]
 async fn an_endpoint_failing_for_too_long_is_disabled() {
     let rx = Receiver::start(Reply {
         status: 500,
@@ -582,7 +568,6 @@ async fn an_endpoint_failing_for_too_long_is_disabled() {
     h.stop().await;
 }
 
-#[tokio::test]
 async fn operational_webhooks_report_exhaustion_recovery_and_disabling() {
     let ops_rx = Receiver::start(Reply::default()).await;
     let always_failing = Receiver::start(Reply {
@@ -604,9 +589,8 @@ async fn operational_webhooks_report_exhaustion_recovery_and_disabling() {
     })
     .await;
 
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(hookline_store_sqlite::SqliteStore::open(&dir.path().join("db")).unwrap());
+    let db = FreshDb::new().await;
+    let store = db.open().await;
     let engine = Engine::new(store.clone(), fast(&[20, 20])).unwrap();
     let waker = engine.waker();
     let ops = hookline_engine::Operational::setup(
@@ -673,3 +657,20 @@ async fn operational_webhooks_report_exhaustion_recovery_and_disabling() {
     let _ = stop.send(());
     task.await.unwrap();
 }
+
+// Every test above runs twice: on SQLite and on PostgreSQL.
+hookline_testkit::on_both_backends!(
+    signed_retried_with_one_id_until_delivered,
+    exhausted_retries_end_in_the_failed_state,
+    gone_disables_the_endpoint_and_3xx_is_a_failure,
+    retry_after_is_honoured,
+    ssrf_guard_refuses_loopback_unless_allowed,
+    slow_receivers_time_out,
+    a_dead_workers_lease_expires_and_the_delivery_is_retried,
+    fan_out_headers_and_rotation,
+    throttle_rate_is_enforced_at_the_receiver,
+    an_overloaded_endpoint_cools_down,
+    retention_expires_payloads_and_an_expired_delivery_fails_cleanly,
+    an_endpoint_failing_for_too_long_is_disabled,
+    operational_webhooks_report_exhaustion_recovery_and_disabling,
+);

@@ -1,5 +1,6 @@
 //! Test helpers (feature `testkit`): the whole app spawned on `127.0.0.1:0`
-//! over a fresh SQLite file (real sockets, real store), and the engine's
+//! over a fresh database of the test's backend (a SQLite file, or a fresh
+//! PostgreSQL schema; see `hookline_testkit`), real sockets, and the engine's
 //! capturing receiver.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
@@ -34,15 +35,16 @@ pub fn test_engine() -> EngineConfig {
     }
 }
 
-/// The whole server on `127.0.0.1:0` over a fresh SQLite file.
+pub use hookline_testkit::{on_both_backends, Backend, FreshDb};
+
+/// The whole server on `127.0.0.1:0` over a fresh database.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub admin_token: String,
-    pub db_path: std::path::PathBuf,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
-    _dir: tempfile::TempDir,
+    db: Option<FreshDb>,
 }
 
 impl TestApp {
@@ -68,10 +70,8 @@ impl TestApp {
         engine: EngineConfig,
         operational: Option<&str>,
     ) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db_path = dir.path().join("hookline.db");
-        let store: Arc<dyn hookline_core::Store> =
-            Arc::new(hookline_store_sqlite::SqliteStore::open(&db_path).expect("open store"));
+        let db = FreshDb::new().await;
+        let store: Arc<dyn hookline_core::Store> = db.open().await;
         let engine = Engine::new(store.clone(), engine).expect("engine");
         config.waker = engine.waker();
         let engine = match operational {
@@ -122,11 +122,10 @@ impl TestApp {
         TestApp {
             addr,
             admin_token,
-            db_path,
             client,
             stop: Some(stop),
             task: Some(task),
-            _dir: dir,
+            db: Some(db),
         }
     }
 
@@ -196,15 +195,15 @@ impl TestApp {
         }
     }
 
-    /// Asks for a graceful shutdown and waits for it. Returns the directory
-    /// holding the database, so a test can reopen it; dropping it deletes it.
-    pub async fn stop(mut self) -> tempfile::TempDir {
+    /// Asks for a graceful shutdown and waits for it. Returns the database,
+    /// so a test can reopen it; dropping it deletes a SQLite file.
+    pub async fn stop(mut self) -> FreshDb {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        std::mem::replace(&mut self._dir, tempfile::tempdir().expect("temp dir"))
+        self.db.take().expect("the database")
     }
 }

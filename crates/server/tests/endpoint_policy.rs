@@ -46,7 +46,6 @@ async fn publish(app: &TestApp, payload: Value) -> String {
     m["id"].as_str().unwrap().to_string()
 }
 
-#[tokio::test]
 async fn an_endpoint_retry_schedule_overrides_the_default() {
     let rx = Receiver::start(Reply {
         status: 500,
@@ -83,7 +82,6 @@ async fn an_endpoint_retry_schedule_overrides_the_default() {
     assert_eq!(all.len(), 5, "2 before, then 3 tries");
 }
 
-#[tokio::test]
 async fn an_endpoint_timeout_cuts_a_slow_receiver_short() {
     let rx = Receiver::start(Reply {
         delay: Duration::from_secs(3),
@@ -116,7 +114,6 @@ async fn an_endpoint_timeout_cuts_a_slow_receiver_short() {
     assert_eq!(a["msgId"], msg);
 }
 
-#[tokio::test]
 async fn max_concurrency_is_enforced_at_the_receiver() {
     let rx = Receiver::start(Reply {
         delay: Duration::from_millis(150),
@@ -159,7 +156,6 @@ async fn max_concurrency_is_enforced_at_the_receiver() {
     );
 }
 
-#[tokio::test]
 async fn bad_policies_are_refused_with_reasons() {
     let app = TestApp::spawn(Config::default()).await;
     endpoint(&app, "http://127.0.0.1:9/", json!({})).await;
@@ -182,7 +178,6 @@ async fn bad_policies_are_refused_with_reasons() {
     }
 }
 
-#[tokio::test]
 async fn stats_send_example_one_attempt_and_manual_resend() {
     let rx = Receiver::start_sequence(vec![
         Reply {
@@ -323,3 +318,12 @@ async fn stats_send_example_one_attempt_and_manual_resend() {
         .await;
     assert_eq!(s, 404);
 }
+
+// Every test above runs twice: on SQLite and on PostgreSQL.
+hookline_server::testkit::on_both_backends!(
+    an_endpoint_retry_schedule_overrides_the_default,
+    an_endpoint_timeout_cuts_a_slow_receiver_short,
+    max_concurrency_is_enforced_at_the_receiver,
+    bad_policies_are_refused_with_reasons,
+    stats_send_example_one_attempt_and_manual_resend,
+);

@@ -55,7 +55,6 @@ async fn send_github(app: &TestApp, body: &[u8], event: &str, delivery: &str) {
     assert_eq!(r.status(), 200);
 }
 
-#[tokio::test]
 async fn filters_and_pagination() {
     let app = app().await;
     for i in 0..7 {
@@ -148,7 +147,6 @@ async fn filters_and_pagination() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn replay_byte_exact_with_original_headers() {
     let app = app().await;
     let body = b"{\"weird\" :\t[1,2 ,3],\n \"caf\xc3\xa9\": null}";
@@ -198,7 +196,6 @@ async fn replay_byte_exact_with_original_headers() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn replay_resigned_with_a_fresh_timestamp() {
     let app = app().await;
     let body = br#"{"n":1}"#;
@@ -260,3 +257,10 @@ async fn replay_resigned_with_a_fresh_timestamp() {
     assert_eq!(not_url.status(), 422);
     app.stop().await;
 }
+
+// Every test above runs twice: on SQLite and on PostgreSQL.
+hookline_server::testkit::on_both_backends!(
+    filters_and_pagination,
+    replay_byte_exact_with_original_headers,
+    replay_resigned_with_a_fresh_timestamp,
+);

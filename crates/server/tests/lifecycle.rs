@@ -19,7 +19,6 @@ async fn read_all(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-#[tokio::test]
 async fn a_body_that_never_finishes_gets_408() {
     let app = TestApp::spawn(Config {
         request_timeout: Duration::from_millis(300),
@@ -38,7 +37,6 @@ async fn a_body_that_never_finishes_gets_408() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn headers_that_never_finish_close_the_connection() {
     let app = TestApp::spawn(Config {
         request_timeout: Duration::from_millis(300),
@@ -58,7 +56,6 @@ async fn headers_that_never_finish_close_the_connection() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn shutdown_finishes_in_flight_requests_and_their_commits() {
     let app = TestApp::spawn(Config::default()).await;
     let mut s = TcpStream::connect(app.addr).await.unwrap();
@@ -67,7 +64,7 @@ async fn shutdown_finishes_in_flight_requests_and_their_commits() {
     s.write_all(&body[..9]).await.unwrap();
     // Let the server start reading the request, then ask it to stop.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let (addr, db) = (app.addr, app.db_path.clone());
+    let addr = app.addr;
     let stopping = tokio::spawn(app.stop());
     tokio::time::sleep(Duration::from_millis(100)).await;
     s.write_all(&body[9..]).await.unwrap();
@@ -77,22 +74,25 @@ async fn shutdown_finishes_in_flight_requests_and_their_commits() {
         answer.contains(r#""receivedData":{"in":"flight"}"#),
         "{answer}"
     );
-    let _dir = stopping.await.unwrap();
+    let db = stopping.await.unwrap();
     assert!(
         TcpStream::connect(addr).await.is_err(),
         "no longer listening"
     );
 
-    // The acknowledged event is in the file.
-    let store = hookline_store_sqlite::SqliteStore::open(&db).unwrap();
-    let page = hookline_core::Store::list_events(
-        &store,
-        "default",
-        &Default::default(),
-        &Default::default(),
-    )
-    .await
-    .unwrap();
+    // The acknowledged event is in the database.
+    let store = db.open().await;
+    let page = store
+        .list_events("default", &Default::default(), &Default::default())
+        .await
+        .unwrap();
     assert_eq!(page.data.len(), 1);
     assert_eq!(page.data[0].body, body.to_vec(), "byte-exact");
 }
+
+// Every test above runs twice: on SQLite and on PostgreSQL.
+hookline_server::testkit::on_both_backends!(
+    a_body_that_never_finishes_gets_408,
+    headers_that_never_finish_close_the_connection,
+    shutdown_finishes_in_flight_requests_and_their_commits,
+);

@@ -20,7 +20,6 @@ fn svix_paths() -> Vec<(Method, String)> {
         .collect()
 }
 
-#[tokio::test]
 async fn every_svix_path_is_documented_and_answers() {
     let app = TestApp::spawn(Config::default()).await;
     // Open to all: the document holds no data.
@@ -113,3 +112,6 @@ async fn every_svix_path_is_documented_and_answers() {
     }
     let _ = app.call(Method::GET, "/health", None).await;
 }
+
+// Every test above runs twice: on SQLite and on PostgreSQL.
+hookline_server::testkit::on_both_backends!(every_svix_path_is_documented_and_answers,);

@@ -15,7 +15,6 @@ fn now() -> i64 {
     hookline_core::clock::now_ms() / 1000
 }
 
-#[tokio::test]
 async fn publish_and_deliver_end_to_end() {
     let rx = Receiver::start(Reply::default()).await;
     let app = TestApp::spawn(Config::default()).await;
@@ -151,7 +150,6 @@ async fn publish_and_deliver_end_to_end() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn retries_and_filters_show_in_attempts_and_destinations() {
     let flaky = Receiver::start_sequence(vec![
         Reply {
@@ -214,7 +212,6 @@ async fn retries_and_filters_show_in_attempts_and_destinations() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn rotation_signs_with_both_secrets_during_the_grace_period() {
     let rx = Receiver::start(Reply::default()).await;
     let app = TestApp::spawn(Config::default()).await;
@@ -267,7 +264,6 @@ async fn rotation_signs_with_both_secrets_during_the_grace_period() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn apps_endpoints_headers_crud() {
     let rx = Receiver::start(Reply::default()).await;
     let app = TestApp::spawn(Config::default()).await;
@@ -372,7 +368,6 @@ async fn apps_endpoints_headers_crud() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn invalid_input_is_a_clear_422_or_404() {
     let app = TestApp::spawn(Config::default()).await;
     app.call(Method::POST, "/app", Some(json!({"name": "v", "uid": "v"})))
@@ -470,7 +465,6 @@ async fn invalid_input_is_a_clear_422_or_404() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn failed_deliveries_can_be_resent_and_recovered() {
     // Fails three times (the test schedule: 1 try + 2 retries), then succeeds.
     let failing = |n| {
@@ -618,7 +612,6 @@ async fn failed_deliveries_can_be_resent_and_recovered() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn app_scoped_tokens_see_only_their_app() {
     let app = TestApp::spawn(Config::default()).await;
     app.call(Method::POST, "/app", Some(json!({"name": "A", "uid": "a"})))
@@ -703,7 +696,6 @@ async fn app_scoped_tokens_see_only_their_app() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn idempotency_keys_replay_the_first_answer() {
     let rx = Receiver::start(Reply::default()).await;
     let app = TestApp::spawn(Config::default()).await;
@@ -767,7 +759,6 @@ async fn idempotency_keys_replay_the_first_answer() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn payloads_are_validated_against_their_event_type_schema() {
     let app = TestApp::spawn(Config::default()).await;
     let schema = json!({
@@ -882,7 +873,6 @@ async fn payloads_are_validated_against_their_event_type_schema() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn delivery_metrics_count_outcomes_and_the_queue() {
     let rx = Receiver::start_sequence(vec![
         Reply {
@@ -934,7 +924,6 @@ async fn delivery_metrics_count_outcomes_and_the_queue() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn endpoint_changes_are_reported_as_operational_webhooks() {
     let ops = Receiver::start(Reply::default()).await;
     let app = TestApp::spawn_with_operational(Config::default(), &ops.url("/ops")).await;
@@ -979,3 +968,18 @@ async fn endpoint_changes_are_reported_as_operational_webhooks() {
     );
     app.stop().await;
 }
+
+// Every test above runs twice: on SQLite and on PostgreSQL.
+hookline_server::testkit::on_both_backends!(
+    publish_and_deliver_end_to_end,
+    retries_and_filters_show_in_attempts_and_destinations,
+    rotation_signs_with_both_secrets_during_the_grace_period,
+    apps_endpoints_headers_crud,
+    invalid_input_is_a_clear_422_or_404,
+    failed_deliveries_can_be_resent_and_recovered,
+    app_scoped_tokens_see_only_their_app,
+    idempotency_keys_replay_the_first_answer,
+    payloads_are_validated_against_their_event_type_schema,
+    delivery_metrics_count_outcomes_and_the_queue,
+    endpoint_changes_are_reported_as_operational_webhooks,
+);

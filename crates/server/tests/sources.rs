@@ -86,7 +86,6 @@ async fn app_with(specs: Vec<SourceSpec>) -> TestApp {
     .await
 }
 
-#[tokio::test]
 async fn every_scheme_accepts_valid_and_rejects_each_tamper() {
     let specs = Scheme::ALL
         .iter()
@@ -209,7 +208,6 @@ async fn every_scheme_accepts_valid_and_rejects_each_tamper() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn provider_event_types_are_recorded() {
     let app = app_with(vec![
         spec("gh", Scheme::Github, vec!["k".into()]),
@@ -240,7 +238,6 @@ async fn provider_event_types_are_recorded() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn duplicates_answer_200_and_are_not_stored_twice() {
     let mut by_header = spec("hdr", Scheme::HmacSha256, vec![]);
     by_header.dedup = Some("header:x-request-id".into());
@@ -330,7 +327,6 @@ async fn duplicates_answer_200_and_are_not_stored_twice() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn slack_url_verification_challenge() {
     let secret = "8f742231b10e8888abcd99yyyzzz85a5";
     let app = app_with(vec![spec("slack", Scheme::Slack, vec![secret.into()])]).await;
@@ -352,7 +348,6 @@ async fn slack_url_verification_challenge() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn allow_lists_and_rate_limits() {
     let mut closed = spec("closed", Scheme::Hex, vec![]);
     closed.allow_ips = vec!["10.0.0.0/8".into()];
@@ -394,7 +389,6 @@ async fn allow_lists_and_rate_limits() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn source_api_crud_and_auth() {
     let app = TestApp::spawn(Config::default()).await;
     let no_token = app
@@ -541,3 +535,13 @@ async fn source_api_crud_and_auth() {
     );
     app.stop().await;
 }
+
+// Every test above runs twice: on SQLite and on PostgreSQL.
+hookline_server::testkit::on_both_backends!(
+    every_scheme_accepts_valid_and_rejects_each_tamper,
+    provider_event_types_are_recorded,
+    duplicates_answer_200_and_are_not_stored_twice,
+    slack_url_verification_challenge,
+    allow_lists_and_rate_limits,
+    source_api_crud_and_auth,
+);

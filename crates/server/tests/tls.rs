@@ -88,7 +88,6 @@ async fn spawn(pki: &Pki, dir: &Path, mutual: bool) -> TestApp {
     .await
 }
 
-#[tokio::test]
 async fn https_serves_every_route() {
     let (pki, dir) = (pki(), tempfile::tempdir().unwrap());
     let app = spawn(&pki, dir.path(), false).await;
@@ -110,7 +109,6 @@ async fn https_serves_every_route() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn mutual_tls_guards_the_ingress_routes() {
     let (pki, dir) = (pki(), tempfile::tempdir().unwrap());
     let app = spawn(&pki, dir.path(), true).await;
@@ -164,7 +162,6 @@ async fn mutual_tls_guards_the_ingress_routes() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn bad_tls_files_are_reported_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let tls = TlsConfig {
@@ -187,3 +184,10 @@ async fn bad_tls_files_are_reported_at_start() {
     .unwrap_err();
     assert!(err.to_string().contains("empty.pem"), "{err}");
 }
+
+// Every test above runs twice: on SQLite and on PostgreSQL.
+hookline_server::testkit::on_both_backends!(
+    https_serves_every_route,
+    mutual_tls_guards_the_ingress_routes,
+    bad_tls_files_are_reported_at_start,
+);

@@ -35,7 +35,6 @@ async fn json_of(r: reqwest::Response) -> (StatusCode, Value) {
     (status, serde_json::from_str(&body).unwrap())
 }
 
-#[tokio::test]
 async fn index_health_ready() {
     let app = TestApp::spawn(Config::default()).await;
     let (s, v) = json_of(app.client.get(app.url("/")).send().await.unwrap()).await;
@@ -51,7 +50,6 @@ async fn index_health_ready() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn webhook_without_secret_echoes_the_tutorial_answer() {
     let app = TestApp::spawn(Config::default()).await;
     let r = app
@@ -87,7 +85,6 @@ async fn webhook_without_secret_echoes_the_tutorial_answer() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn webhook_secret_is_checked_over_the_raw_body() {
     let app = TestApp::spawn(Config {
         webhook_secret: Some("s3cr3t".into()),
@@ -138,7 +135,6 @@ async fn webhook_secret_is_checked_over_the_raw_body() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn urlencoded_bodies() {
     let app = TestApp::spawn(Config::default()).await;
     let r = app
@@ -158,7 +154,6 @@ async fn urlencoded_bodies() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn bad_input_gets_clear_json_errors() {
     let app = TestApp::spawn(Config {
         body_limit: 1024,
@@ -232,7 +227,6 @@ async fn bad_input_gets_clear_json_errors() {
     app.stop().await;
 }
 
-#[tokio::test]
 async fn every_request_is_stored_byte_exact_before_the_answer() {
     let app = TestApp::spawn(Config {
         webhook_secret: Some("k".into()),
@@ -295,3 +289,13 @@ async fn every_request_is_stored_byte_exact_before_the_answer() {
         .starts_with("127.0.0.1:"));
     app.stop().await;
 }
+
+// Every test above runs twice: on SQLite and on PostgreSQL.
+hookline_server::testkit::on_both_backends!(
+    index_health_ready,
+    webhook_without_secret_echoes_the_tutorial_answer,
+    webhook_secret_is_checked_over_the_raw_body,
+    urlencoded_bodies,
+    bad_input_gets_clear_json_errors,
+    every_request_is_stored_byte_exact_before_the_answer,
+);
