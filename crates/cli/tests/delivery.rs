@@ -8,44 +8,21 @@
 
 mod support;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hookline_server::testkit::{Receiver, Reply};
+use hookline_testkit::FreshDb;
 use serde_json::{json, Value};
-use support::{start, TOKEN};
+use support::{api, app_with_endpoint, received_all, start, TOKEN};
 
 const ENV: &[(&str, &str)] = &[
     ("HOOKLINE_ALLOWED_SUBNETS", "127.0.0.0/8"),
     ("HOOKLINE_DELIVERY_TIMEOUT", "1"),
 ];
-
-fn api(addr: SocketAddr, path: &str) -> String {
-    format!("http://{addr}/api/v1{path}")
-}
-
-/// Creates an app `a` with one endpoint at `url`.
-async fn app_with_endpoint(client: &reqwest::Client, addr: SocketAddr, url: &str) {
-    let r = client
-        .post(api(addr, "/app"))
-        .bearer_auth(TOKEN)
-        .json(&json!({"name": "a", "uid": "a"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let r = client
-        .post(api(addr, "/app/a/endpoint"))
-        .bearer_auth(TOKEN)
-        .json(&json!({"url": url}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-}
 
 /// Every message id stored for app `a`.
 async fn stored_messages(client: &reqwest::Client, addr: SocketAddr) -> HashSet<String> {
@@ -78,37 +55,15 @@ async fn stored_messages(client: &reqwest::Client, addr: SocketAddr) -> HashSet<
     }
 }
 
-/// Waits (bounded) until the receiver has seen every id in `want`; returns
-/// how often each `webhook-id` arrived.
-async fn received_all(
-    rx: &Receiver,
-    want: &HashSet<String>,
-    limit: Duration,
-) -> HashMap<String, usize> {
-    let deadline = Instant::now() + limit;
-    loop {
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for c in rx.captured() {
-            *seen
-                .entry(c.headers["webhook-id"].to_str().unwrap().to_string())
-                .or_default() += 1;
-        }
-        if want.iter().all(|id| seen.contains_key(id)) || Instant::now() > deadline {
-            return seen;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_delivery_loses_no_message() {
     let dir = tempfile::tempdir().unwrap();
+    let db = FreshDb::new().await;
     let slow = Receiver::start(Reply {
         delay: Duration::from_secs(1),
         ..Reply::default()
     })
     .await;
-    let mut server = start(dir.path(), &[], ENV).await;
+    let mut server = start(dir.path(), &db.url, &[], ENV).await;
     let client = reqwest::Client::new();
     app_with_endpoint(&client, server.addr, &slow.url("/slow")).await;
 
@@ -166,7 +121,7 @@ async fn sigkill_mid_delivery_loses_no_message() {
         accepted.len()
     );
 
-    let server = start(dir.path(), &[], ENV).await;
+    let server = start(dir.path(), &db.url, &[], ENV).await;
     let seen = received_all(&slow, &accepted, Duration::from_secs(60)).await;
     let missing: Vec<_> = accepted
         .iter()
@@ -186,11 +141,11 @@ async fn sigkill_mid_delivery_loses_no_message() {
     drop(server);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_that_hang_up_leave_no_orphaned_message() {
     let dir = tempfile::tempdir().unwrap();
+    let db = FreshDb::new().await;
     let rx = Receiver::start(Reply::default()).await;
-    let server = start(dir.path(), &[], ENV).await;
+    let server = start(dir.path(), &db.url, &[], ENV).await;
     let client = reqwest::Client::new();
     app_with_endpoint(&client, server.addr, &rx.url("/")).await;
 
@@ -258,3 +213,9 @@ async fn clients_that_hang_up_leave_no_orphaned_message() {
         orphans.len()
     );
 }
+
+// The tests above without an attribute run twice: on SQLite and on PostgreSQL.
+hookline_testkit::on_both_backends!(
+    sigkill_mid_delivery_loses_no_message,
+    clients_that_hang_up_leave_no_orphaned_message,
+);

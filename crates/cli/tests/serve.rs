@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hookline_signature::{Scheme, Secret, SignInput};
+use hookline_testkit::FreshDb;
 use serde_json::Value;
-use support::{hookline, start, stderr, TOKEN};
+use support::{hookline, sqlite_in, start, stderr, TOKEN};
 
 fn signed_headers(secret: &str, body: &[u8]) -> reqwest::header::HeaderMap {
     let input = SignInput {
@@ -68,11 +69,11 @@ async fn all_bodies(client: &reqwest::Client, addr: SocketAddr, source: &str) ->
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_under_load_loses_no_acknowledged_webhook() {
     let dir = tempfile::tempdir().unwrap();
+    let db = FreshDb::new().await;
     let secret = "crash-secret";
-    let mut server = start(dir.path(), &[], &[("WEBHOOK_SECRET", secret)]).await;
+    let mut server = start(dir.path(), &db.url, &[], &[("WEBHOOK_SECRET", secret)]).await;
     let client = reqwest::Client::new();
     let url = format!("http://{}/webhook/crash", server.addr);
 
@@ -144,7 +145,7 @@ async fn sigkill_under_load_loses_no_acknowledged_webhook() {
         "requests were in flight when the server died"
     );
 
-    let server = start(dir.path(), &[], &[("WEBHOOK_SECRET", secret)]).await;
+    let server = start(dir.path(), &db.url, &[], &[("WEBHOOK_SECRET", secret)]).await;
     let stored: HashSet<Vec<u8>> = all_bodies(&client, server.addr, "default")
         .await
         .into_iter()
@@ -187,7 +188,7 @@ dedup = "auto"
 "#,
     )
     .unwrap();
-    let server = start(dir.path(), &[], &[]).await;
+    let server = start(dir.path(), &sqlite_in(dir.path()), &[], &[]).await;
     let url = format!("http://{}/in/gh", server.addr);
     let ok = hookline(
         &["send", &url, "--scheme", "github", "--secret", "old-secret"],
@@ -278,11 +279,11 @@ async fn start_up_errors_say_what_to_fix() {
     );
 }
 
-#[tokio::test]
 async fn roles_split_the_api_from_the_workers() {
     let dir = tempfile::tempdir().unwrap();
+    let db = FreshDb::new().await;
     let client = reqwest::Client::new();
-    let api = start(dir.path(), &["--role", "api"], &[]).await;
+    let api = start(dir.path(), &db.url, &["--role", "api"], &[]).await;
     let r = client
         .get(format!("http://{}/api/v1/app", api.addr))
         .bearer_auth(TOKEN)
@@ -291,7 +292,7 @@ async fn roles_split_the_api_from_the_workers() {
         .unwrap();
     assert_eq!(r.status(), 200, "api nodes serve the API");
     drop(api);
-    let worker = start(dir.path(), &["--role", "worker"], &[]).await;
+    let worker = start(dir.path(), &db.url, &["--role", "worker"], &[]).await;
     for (path, status) in [
         ("/health", 200),
         ("/ready", 200),
@@ -308,3 +309,9 @@ async fn roles_split_the_api_from_the_workers() {
         assert_eq!(r.status(), status, "worker {path}");
     }
 }
+
+// The tests above without an attribute run twice: on SQLite and on PostgreSQL.
+hookline_testkit::on_both_backends!(
+    sigkill_under_load_loses_no_acknowledged_webhook,
+    roles_split_the_api_from_the_workers,
+);

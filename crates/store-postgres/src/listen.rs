@@ -1,7 +1,8 @@
 //! Wake-ups across nodes: one connection `LISTEN`s on the store's channel;
 //! every publish anywhere `NOTIFY`s it, and each notification wakes this
-//! node's engine. If the connection drops it reconnects (and wakes once, in
-//! case a notification was missed); the engine's polling covers the gap.
+//! node's engine. Each time it starts listening it wakes the engine once (a
+//! notification may have been missed); if the connection drops it reconnects,
+//! and the engine's polling covers the gap.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +23,6 @@ pub(crate) fn start(config: Config, channel: String, notify: Arc<Notify>) {
                     backoff = (backoff * 2).min(Duration::from_secs(10));
                 }
             }
-            notify.notify_one();
             tokio::time::sleep(backoff).await;
         }
     });
@@ -46,6 +46,8 @@ async fn listen(
             r = &mut listening, if !listened => {
                 r?;
                 listened = true;
+                // Anything published while we were not listening is due now.
+                notify.notify_one();
             }
             m = messages.next() => match m {
                 Some(Ok(AsyncMessage::Notification(_))) => notify.notify_one(),

@@ -4,11 +4,13 @@
 #![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Output;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -52,9 +54,14 @@ pub struct Server {
     pub addr: SocketAddr,
 }
 
-/// Starts `hookline serve` on 127.0.0.1:0 and reads its address from stdout.
-pub async fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
-    let db = format!("sqlite://{}", dir.join("hookline.db").display());
+/// A SQLite database in `dir`.
+pub fn sqlite_in(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("hookline.db").display())
+}
+
+/// Starts `hookline serve` on 127.0.0.1:0 over the database `db` (a URL),
+/// in `dir`, and reads its address from stdout.
+pub async fn start(dir: &Path, db: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookline"));
     cmd.args([
         "serve",
@@ -63,7 +70,7 @@ pub async fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         "--port",
         "0",
         "--database-url",
-        &db,
+        db,
     ])
     .args(args)
     .current_dir(dir)
@@ -88,4 +95,51 @@ pub async fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         .parse()
         .unwrap();
     Server { child, addr }
+}
+
+/// `/api/v1{path}` on the server at `addr`.
+pub fn api(addr: SocketAddr, path: &str) -> String {
+    format!("http://{addr}/api/v1{path}")
+}
+
+/// Creates an app `a` with one endpoint at `url`.
+pub async fn app_with_endpoint(client: &reqwest::Client, addr: SocketAddr, url: &str) {
+    let r = client
+        .post(api(addr, "/app"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"name": "a", "uid": "a"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = client
+        .post(api(addr, "/app/a/endpoint"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"url": url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+}
+
+/// Waits (bounded) until the receiver has seen every id in `want`; returns
+/// how often each `webhook-id` arrived.
+pub async fn received_all(
+    rx: &Receiver,
+    want: &HashSet<String>,
+    limit: Duration,
+) -> HashMap<String, usize> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for c in rx.captured() {
+            *seen
+                .entry(c.headers["webhook-id"].to_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+        if want.iter().all(|id| seen.contains_key(id)) || Instant::now() > deadline {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
