@@ -4,6 +4,7 @@
 //!
 //! Modules:
 //! - `bare`: the baseline server (this binary with `bare`).
+//! - `db`: the database of a run: a SQLite file or a fresh PostgreSQL schema.
 //! - `counter`: a receiver that counts deliveries and their publish-to-delivery latency.
 //! - `publish`: apps, endpoints and timed messages through hookline's API.
 //! - `procs`: building and starting processes, reading their address and peak RSS.
@@ -12,6 +13,7 @@
 
 pub mod bare;
 pub mod counter;
+pub mod db;
 pub mod load;
 pub mod procs;
 pub mod publish;

@@ -54,3 +54,35 @@ pub async fn run(
         p99_ms: v["latencyMs"]["p99"].as_f64().unwrap_or(0.0),
     })
 }
+
+/// The same load split evenly over several servers at once (`count` and
+/// `concurrency` are the totals): requests/s add up; the latency
+/// percentiles are the worst of the servers' (a conservative merge).
+pub async fn run_split(
+    hookline: &Path,
+    urls: &[String],
+    payload: &Path,
+    secret: &str,
+    count: u64,
+    concurrency: usize,
+) -> anyhow::Result<Measured> {
+    let n = urls.len().max(1);
+    let runs = urls.iter().map(|u| {
+        run(
+            hookline,
+            u,
+            payload,
+            secret,
+            count / n as u64,
+            (concurrency / n).max(1),
+        )
+    });
+    let all = futures_util::future::try_join_all(runs).await?;
+    Ok(Measured {
+        requests: all.iter().map(|m| m.requests).sum(),
+        ok: all.iter().map(|m| m.ok).sum(),
+        rps: all.iter().map(|m| m.rps).sum(),
+        p50_ms: all.iter().map(|m| m.p50_ms).fold(0.0, f64::max),
+        p99_ms: all.iter().map(|m| m.p99_ms).fold(0.0, f64::max),
+    })
+}

@@ -28,8 +28,9 @@ pub fn build_hookline() -> anyhow::Result<PathBuf> {
     Ok(root().join("target/release/hookline"))
 }
 
-/// `hookline serve` on 127.0.0.1:0 with its database `db` in `dir`, the bench
-/// admin token, loopback deliveries allowed and quiet logs; `extra` args follow.
+/// `hookline serve` on 127.0.0.1:0 over the database `db` (a URL), in `dir`,
+/// with the bench admin token, loopback deliveries allowed and quiet logs;
+/// `extra` args follow.
 pub fn hookline_serve(hookline: &Path, dir: &Path, db: &str, extra: &[&str]) -> Command {
     let mut c = Command::new(hookline);
     c.args([
@@ -39,7 +40,7 @@ pub fn hookline_serve(hookline: &Path, dir: &Path, db: &str, extra: &[&str]) -> 
         "--port",
         "0",
         "--database-url",
-        &format!("sqlite://{db}"),
+        db,
     ])
     .args(extra)
     .current_dir(dir)
@@ -92,6 +93,11 @@ impl Proc {
             .parse()
             .ok()?;
         Some(kb / 1024.0)
+    }
+
+    /// Peak resident memory of several processes, added up.
+    pub fn peak_rss_sum(procs: &[Proc]) -> Option<f64> {
+        procs.iter().map(Proc::peak_rss_mib).sum()
     }
 
     pub async fn stop(mut self) {

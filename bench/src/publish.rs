@@ -109,3 +109,22 @@ pub async fn messages(
         latencies_ms,
     })
 }
+
+/// [`messages`] spread over several nodes' APIs at once (`count` and
+/// `concurrency` are the totals); the wall time is the longest node's.
+pub async fn messages_split(
+    client: &reqwest::Client,
+    apis: &[String],
+    count: u64,
+    concurrency: usize,
+) -> anyhow::Result<Published> {
+    let n = apis.len().max(1);
+    let each = apis
+        .iter()
+        .map(|api| messages(client, api, count / n as u64, (concurrency / n).max(1)));
+    let all = futures_util::future::try_join_all(each).await?;
+    let wall = all.iter().map(|p| p.wall).max().unwrap_or_default();
+    let mut latencies_ms: Vec<f64> = all.into_iter().flat_map(|p| p.latencies_ms).collect();
+    latencies_ms.sort_by(f64::total_cmp);
+    Ok(Published { wall, latencies_ms })
+}

@@ -36,7 +36,7 @@ async fn main() -> anyhow::Result<()> {
     let api = Proc::start(procs::hookline_serve(
         &hookline,
         dir.path(),
-        "backlog.db",
+        &hookline_bench::db::sqlite(dir.path()),
         &["--role", "api"],
     ))
     .await?;
@@ -53,7 +53,7 @@ async fn main() -> anyhow::Result<()> {
     let worker = Proc::start(procs::hookline_serve(
         &hookline,
         dir.path(),
-        "backlog.db",
+        &hookline_bench::db::sqlite(dir.path()),
         &["--role", "worker"],
     ))
     .await?;

@@ -1,11 +1,13 @@
 //! Dispatch benchmark: messages published through the API and delivered to a
-//! local receiver, to 1 and to 10 endpoints, beside a bare hyper server.
+//! local receiver, to 1 and to 10 endpoints, on SQLite, on PostgreSQL with
+//! one node and with two nodes, beside a bare hyper server.
 //!
 //! `cargo run --release -p hookline-bench --bin dispatch [-- COUNT CONCURRENCY]`
 
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
+use hookline_bench::db::{self, Postgres};
 use hookline_bench::load::{self, Measured};
 use hookline_bench::procs::{self, Proc};
 use hookline_bench::publish;
@@ -70,68 +72,93 @@ async fn main() -> anyhow::Result<()> {
     });
     bare.stop().await;
 
-    for endpoints in [1usize, 10] {
-        let recv = Proc::start({
-            let mut c = Command::new(&me);
-            c.arg("counter");
-            c
-        })
-        .await?;
-        let work = tempfile::tempdir()?;
-        let server = Proc::start(procs::hookline_serve(
-            &hookline,
-            work.path(),
-            "bench.db",
-            &[],
-        ))
-        .await?;
-        publish::setup(&client, &server.url, &recv.url, endpoints).await?;
-        eprintln!(
-            "publishing {count} messages to {endpoints} endpoint(s), {concurrency} in flight…"
-        );
-        let started = Instant::now();
-        let published = publish::messages(&client, &server.url, count, concurrency).await?;
-        let want = count * endpoints as u64;
-        let deadline = started + Duration::from_secs(600);
-        let stats = loop {
-            let s = counter::stats(&client, &recv.url).await?;
-            if s["count"].as_u64() >= Some(want) {
-                break s;
+    // Each store and node count, to 1 and to 10 endpoints.
+    let stores: [(&str, usize); 3] = [("sqlite", 1), ("postgres", 1), ("postgres", 2)];
+    for (store, nodes) in stores {
+        for endpoints in [1usize, 10] {
+            let work = tempfile::tempdir()?;
+            let pg = match store {
+                "postgres" => match Postgres::fresh().await? {
+                    Some(pg) => Some(pg),
+                    None => continue,
+                },
+                _ => None,
+            };
+            let url = pg
+                .as_ref()
+                .map_or_else(|| db::sqlite(work.path()), |p| p.url.clone());
+            let recv = Proc::start({
+                let mut c = Command::new(&me);
+                c.arg("counter");
+                c
+            })
+            .await?;
+            let mut servers = Vec::new();
+            for _ in 0..nodes {
+                servers.push(
+                    Proc::start(procs::hookline_serve(&hookline, work.path(), &url, &[])).await?,
+                );
             }
-            if Instant::now() > deadline {
-                bail!("only {} of {want} delivered within 10 minutes", s["count"]);
+            publish::setup(&client, &servers[0].url, &recv.url, endpoints).await?;
+            let label = if nodes == 1 {
+                format!("{store}, {endpoints} ep")
+            } else {
+                format!("{store} x{nodes}, {endpoints} ep")
+            };
+            eprintln!("{label}: publishing {count} messages, {concurrency} in flight…");
+            let started = Instant::now();
+            let apis: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
+            let published = publish::messages_split(&client, &apis, count, concurrency).await?;
+            let want = count * endpoints as u64;
+            let deadline = started + Duration::from_secs(600);
+            let stats = loop {
+                let s = counter::stats(&client, &recv.url).await?;
+                if s["count"].as_u64() >= Some(want) {
+                    break s;
+                }
+                if Instant::now() > deadline {
+                    bail!(
+                        "{label}: only {} of {want} delivered within 10 minutes",
+                        s["count"]
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
+            let delivered_in = started.elapsed();
+            let rss = Proc::peak_rss_sum(&servers);
+            rows.push(Row {
+                name: format!("publish ({label}): accepted"),
+                measured: Measured {
+                    requests: count,
+                    ok: count,
+                    rps: count as f64 / published.wall.as_secs_f64(),
+                    p50_ms: published.pct(0.5),
+                    p99_ms: published.pct(0.99),
+                },
+                peak_rss_mib: rss,
+            });
+            rows.push(Row {
+                name: format!("deliver ({label}): e2e"),
+                measured: Measured {
+                    requests: want,
+                    ok: stats["count"].as_u64().unwrap_or(0),
+                    rps: want as f64 / delivered_in.as_secs_f64(),
+                    p50_ms: stats["p50Ms"].as_f64().unwrap_or(0.0),
+                    p99_ms: stats["p99Ms"].as_f64().unwrap_or(0.0),
+                },
+                peak_rss_mib: rss,
+            });
+            for s in servers {
+                s.stop().await;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        let delivered_in = started.elapsed();
-        let rss = server.peak_rss_mib();
-        rows.push(Row {
-            name: format!("hookline publish ({endpoints} ep): accepted"),
-            measured: Measured {
-                requests: count,
-                ok: count,
-                rps: count as f64 / published.wall.as_secs_f64(),
-                p50_ms: published.pct(0.5),
-                p99_ms: published.pct(0.99),
-            },
-            peak_rss_mib: rss,
-        });
-        rows.push(Row {
-            name: format!("hookline deliver ({endpoints} ep): e2e"),
-            measured: Measured {
-                requests: want,
-                ok: stats["count"].as_u64().unwrap_or(0),
-                rps: want as f64 / delivered_in.as_secs_f64(),
-                p50_ms: stats["p50Ms"].as_f64().unwrap_or(0.0),
-                p99_ms: stats["p99Ms"].as_f64().unwrap_or(0.0),
-            },
-            peak_rss_mib: rss,
-        });
-        server.stop().await;
-        recv.stop().await;
+            recv.stop().await;
+            if let Some(pg) = pg {
+                pg.drop_schema().await;
+            }
+        }
     }
     let setup = json!({
-        "count": count, "concurrency": concurrency, "payloadBytes": 1024, "store": "sqlite WAL synchronous=FULL",
+        "count": count, "concurrency": concurrency, "payloadBytes": 1024, "stores": "sqlite WAL synchronous=FULL; postgres synchronous_commit=on (x2: two nodes, publishes split between them)",
         "note": "accepted = publish requests/s through the API; e2e = deliveries/s from the first publish to the last arrival; e2e latency = publish to arrival",
         "cpus": std::thread::available_parallelism()?.get(),
     });

@@ -1,10 +1,13 @@
 //! Receive benchmark: durable, verified, de-duplicated receiving against a
-//! bare hyper server, same signed 1 KiB JSON webhooks, same concurrency.
+//! bare hyper server, same signed 1 KiB JSON webhooks, same concurrency, on
+//! SQLite, on PostgreSQL with one node, and on PostgreSQL with two nodes
+//! sharing the load.
 //!
 //! `cargo run --release -p hookline-bench --bin receive [-- COUNT CONCURRENCY]`
 
 use std::time::Duration;
 
+use hookline_bench::db::{self, Postgres};
 use hookline_bench::load::{self, Measured};
 use hookline_bench::procs::{self, Proc};
 use hookline_bench::report::{self, Row};
@@ -13,6 +16,22 @@ use tokio::process::Command;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ROUNDS: usize = 3;
+
+/// A system under test: its name, its processes, the path loaded on each.
+struct System {
+    name: &'static str,
+    procs: Vec<Proc>,
+    path: &'static str,
+}
+
+impl System {
+    fn urls(&self) -> Vec<String> {
+        self.procs
+            .iter()
+            .map(|p| format!("{}{}", p.url, self.path))
+            .collect()
+    }
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -34,64 +53,84 @@ async fn main() -> anyhow::Result<()> {
         dir.path().join("hookline.toml"),
         format!("[[source]]\nname = \"bench\"\nscheme = \"standard\"\nsecret = \"{SECRET}\"\ndedup = \"auto\"\n"),
     )?;
+    let serve = |db: &str| Proc::start(procs::hookline_serve(&hookline, dir.path(), db, &[]));
 
     let bare = {
         let mut cmd = Command::new(std::env::current_exe()?);
         cmd.arg("bare");
         Proc::start(cmd).await?
     };
-    let server = Proc::start(procs::hookline_serve(
-        &hookline,
-        dir.path(),
-        "bench.db",
-        &[],
-    ))
-    .await?;
-    let systems = [
-        ("bare hyper (answers 200)", &bare, "/"),
-        ("hookline /in (sqlite, verify, dedup)", &server, "/in/bench"),
+    let mut systems = vec![
+        System {
+            name: "bare hyper (answers 200)",
+            procs: vec![bare],
+            path: "/",
+        },
+        System {
+            name: "hookline /in (sqlite, verify, dedup)",
+            procs: vec![serve(&db::sqlite(dir.path())).await?],
+            path: "/in/bench",
+        },
     ];
-    // Interleaved rounds, so a slow phase of the machine hits both alike;
-    // each system's row is its median round.
+    let (pg1, pg2) = (Postgres::fresh().await?, Postgres::fresh().await?);
+    if let (Some(one), Some(two)) = (&pg1, &pg2) {
+        systems.push(System {
+            name: "hookline /in (postgres, 1 node)",
+            procs: vec![serve(&one.url).await?],
+            path: "/in/bench",
+        });
+        systems.push(System {
+            name: "hookline /in (postgres, 2 nodes)",
+            procs: vec![serve(&two.url).await?, serve(&two.url).await?],
+            path: "/in/bench",
+        });
+    }
+    // Interleaved rounds, so a slow phase of the machine hits every system
+    // alike; each system's row is its median round.
     let mut runs: Vec<Vec<Measured>> = vec![Vec::new(); systems.len()];
-    for (name, proc, path) in &systems {
-        eprintln!("warming up {name}…");
-        load::run(
-            &hookline,
-            &format!("{}{path}", proc.url),
-            &payload,
-            SECRET,
-            (count / 10).max(100),
-            concurrency,
-        )
-        .await?;
+    for s in &systems {
+        eprintln!("warming up {}…", s.name);
+        let warm = (count / 10).max(100);
+        load::run_split(&hookline, &s.urls(), &payload, SECRET, warm, concurrency).await?;
     }
     for round in 1..=ROUNDS {
-        for (i, (name, proc, path)) in systems.iter().enumerate() {
-            eprintln!("round {round}/{ROUNDS}: {name}, {count} requests, {concurrency} in flight…");
+        for (i, s) in systems.iter().enumerate() {
+            eprintln!(
+                "round {round}/{ROUNDS}: {}, {count} requests, {concurrency} in flight…",
+                s.name
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let url = format!("{}{path}", proc.url);
-            runs[i].push(load::run(&hookline, &url, &payload, SECRET, count, concurrency).await?);
+            let m =
+                load::run_split(&hookline, &s.urls(), &payload, SECRET, count, concurrency).await?;
+            runs[i].push(m);
         }
     }
     let rows: Vec<Row> = systems
         .iter()
         .zip(runs)
-        .map(|((name, proc, _), mut measured)| {
+        .map(|(s, mut measured)| {
             measured.sort_by(|a, b| a.rps.total_cmp(&b.rps));
             Row {
-                name: (*name).into(),
+                name: s.name.into(),
                 measured: measured[measured.len() / 2].clone(),
-                peak_rss_mib: proc.peak_rss_mib(),
+                peak_rss_mib: Proc::peak_rss_sum(&s.procs),
             }
         })
         .collect();
-    bare.stop().await;
-    server.stop().await;
+    for s in systems {
+        for p in s.procs {
+            p.stop().await;
+        }
+    }
+    for pg in [pg1, pg2].into_iter().flatten() {
+        pg.drop_schema().await;
+    }
 
     let setup = json!({
         "count": count, "concurrency": concurrency, "payloadBytes": std::fs::metadata(&payload)?.len(),
-        "scheme": "standard", "store": "sqlite WAL synchronous=FULL", "rounds": ROUNDS, "statistic": "median round",
+        "scheme": "standard", "stores": "sqlite WAL synchronous=FULL; postgres synchronous_commit=on",
+        "twoNodes": "the load split evenly over both nodes; req/s summed, latency the worse node's",
+        "rounds": ROUNDS, "statistic": "median round",
         "cpus": std::thread::available_parallelism()?.get(),
     });
     report::emit("receive", setup, &rows)?;
