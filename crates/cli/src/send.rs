@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use hookline_signature::{Scheme, Secret, SignInput};
+use hookline_signature::{title_case, Scheme, Secret, SignError, SignInput};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{json, Value};
 
@@ -111,31 +111,19 @@ impl Prepared {
 
     /// The headers for one request with this id and timestamp.
     pub fn headers(&self, id: &str, timestamp: i64) -> anyhow::Result<HeaderMap> {
-        let mut h = HeaderMap::new();
-        h.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        if let Some(event) = &self.event {
-            let v = HeaderValue::from_str(event)
-                .map_err(|_| bad_input("the event type has characters a header cannot carry"))?;
-            h.insert("x-event-type", v);
-        }
-        if let Some(secret) = &self.secret {
-            let signed = self
-                .scheme
-                .sign(
-                    secret,
-                    &SignInput {
-                        body: &self.body,
-                        id,
-                        timestamp,
-                        event: self.event.as_deref(),
-                    },
-                )
-                .map_err(|e| bad_input(format!("cannot sign with this secret: {e}")))?;
-            h.extend(signed);
-        }
+        let input = SignInput {
+            body: &self.body,
+            id,
+            timestamp,
+            event: self.event.as_deref(),
+        };
+        let mut h = hookline_signature::webhook_headers(self.scheme, self.secret.as_ref(), &input)
+            .map_err(|e| match e {
+                SignError::HeaderValue(_) => {
+                    bad_input("the event type has characters a header cannot carry")
+                }
+                other => bad_input(format!("cannot sign with this secret: {other}")),
+            })?;
         for (k, v) in &self.extra {
             h.insert(k.clone(), v.clone());
         }
@@ -298,17 +286,4 @@ fn headers_json(h: &HeaderMap) -> Value {
         );
     }
     Value::Object(m)
-}
-
-/// `x-event-type` → `X-Event-Type`, as people write headers.
-fn title_case(name: &str) -> String {
-    name.split('-')
-        .map(|part| {
-            let mut c = part.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join("-")
 }

@@ -288,7 +288,7 @@ impl Settings {
             operational,
             role,
             engine: EngineConfig {
-                allowed_subnets,
+                allowed_subnets: allowed_subnets.clone(),
                 https_only,
                 timeout: delivery_timeout,
                 // A claim outlives any attempt: twice the timeout, plus time to record it.
@@ -315,6 +315,12 @@ impl Settings {
                 sources,
                 tls,
                 serve_api: role != Role::Worker,
+                allowed_subnets,
+                role: match role {
+                    Role::Api => "api",
+                    Role::Worker => "worker",
+                    Role::All => "all",
+                },
                 ..Config::default()
             },
         })

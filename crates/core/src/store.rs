@@ -202,6 +202,9 @@ pub trait Store: Send + Sync + 'static {
     async fn queue_depth(&self, now: i64) -> Result<QueueDepth, StoreError>;
     /// When the earliest pending delivery is due (ms), if any.
     async fn next_due(&self) -> Result<Option<i64>, StoreError>;
+    /// Endpoints whose attempts have all failed since some time, longest
+    /// failing first, with that time (ms).
+    async fn failing_endpoints(&self, limit: usize) -> Result<Vec<(Endpoint, i64)>, StoreError>;
     /// An endpoint's deliveries by status, of messages created in `[since, until)` (ms).
     async fn endpoint_stats(
         &self,

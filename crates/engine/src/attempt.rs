@@ -110,12 +110,7 @@ pub(crate) async fn send(
         );
     }
     // Names are checked when resolved; literal addresses never are, so check them here.
-    let literal = match url.host() {
-        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
-        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
-        _ => None,
-    };
-    if let Some(Err(blocked)) = literal.map(|ip| guard.check(ip)) {
+    if let Err(blocked) = guard.check_url(&url) {
         return Outcome::failed(started, blocked.to_string());
     }
     let headers = match headers(c, now_ms) {

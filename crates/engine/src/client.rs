@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
@@ -46,12 +47,23 @@ impl Resolve for GuardedResolver {
 }
 
 pub(crate) fn build(config: &EngineConfig, guard: Arc<Guard>) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout)
-        .redirect(reqwest::redirect::Policy::none())
+    guarded(guard, config.timeout)
         .pool_max_idle_per_host(config.concurrency.max(1))
+        .build()
+}
+
+fn guarded(guard: Arc<Guard>, timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(Arc::new(GuardedResolver { guard }))
         .user_agent(concat!("hookline/", env!("CARGO_PKG_VERSION")))
-        .build()
+}
+
+/// A client for requests a person asks hookline to make (the web UI's Send
+/// page): no redirects, and every resolved address passes `guard`. Check
+/// literal-IP URLs with [`Guard::check_url`] before sending.
+pub fn outbound_client(guard: Arc<Guard>, timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    guarded(guard, timeout).build()
 }

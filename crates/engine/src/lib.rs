@@ -6,7 +6,9 @@
 //! Modules:
 //! - [`config`]: [`EngineConfig`]: concurrency, timeout, retry schedule, lease, SSRF allow-list.
 //! - [`ssrf`]: which addresses may be called, enforced at DNS resolution and on literal IPs.
-//! - `client`: the HTTP client: no redirects, the SSRF-guarded resolver.
+//! - `client`: the HTTP client: no redirects, the SSRF-guarded resolver
+//!   ([`outbound_client`] gives one to the server for requests people ask for).
+//! - [`activity`]: per-minute counts of the last hour, for the web UI's charts.
 //! - `attempt`: one signed HTTP try and what came of it.
 //! - [`retention`]: the background cleaner of old payloads, inbox events and dedup keys.
 //! - `retry`: the next step after a try: done, retry when (jitter, `Retry-After`), or failed.
@@ -16,6 +18,7 @@
 //! - [`metrics`]: attempts by outcome, attempt latency, postponements (Prometheus).
 //! - [`testkit`] (feature `testkit`): a capturing HTTP receiver for tests.
 
+pub mod activity;
 mod attempt;
 mod client;
 pub mod config;
@@ -29,6 +32,8 @@ pub mod ssrf;
 pub mod testkit;
 mod throttle;
 
+pub use activity::Activity;
+pub use client::outbound_client;
 pub use config::EngineConfig;
 pub use dispatcher::{Engine, EngineError, Waker};
 pub use metrics::EngineMetrics;

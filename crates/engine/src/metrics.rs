@@ -6,6 +6,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::activity::Activity;
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Outcome {
     outcome: &'static str,
@@ -23,6 +25,7 @@ pub struct EngineMetrics {
     attempts: Family<Outcome, Counter>,
     latency: Histogram,
     postponed: Counter,
+    activity: Activity,
 }
 
 impl Default for EngineMetrics {
@@ -31,6 +34,7 @@ impl Default for EngineMetrics {
             attempts: Family::default(),
             latency: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             postponed: Counter::default(),
+            activity: Activity::default(),
         }
     }
 }
@@ -58,6 +62,16 @@ impl EngineMetrics {
     pub(crate) fn attempt(&self, outcome: &'static str, seconds: f64) {
         self.attempts.get_or_create(&Outcome { outcome }).inc();
         self.latency.observe(seconds);
+        self.activity.record(
+            hookline_core::clock::now_ms(),
+            outcome == "delivered",
+            seconds * 1e3,
+        );
+    }
+
+    /// Attempts per minute over the last hour (this node's), for the dashboard.
+    pub fn activity(&self) -> Activity {
+        self.activity.clone()
     }
 
     pub(crate) fn postponed(&self) {

@@ -92,6 +92,16 @@ impl Guard {
             _ => Ok(()),
         }
     }
+
+    /// Checks a URL whose host is a literal IP address (names are checked when
+    /// they are resolved, by the outbound client's resolver).
+    pub fn check_url(&self, url: &url::Url) -> Result<(), Blocked> {
+        match url.host() {
+            Some(url::Host::Ipv4(ip)) => self.check(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => self.check(IpAddr::V6(ip)),
+            _ => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]

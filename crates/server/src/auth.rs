@@ -87,7 +87,10 @@ pub async fn issue_app_token(
 }
 
 /// The app an app-scoped token opens, if it is one and has not expired.
-async fn app_of_token(store: &dyn Store, token: &str) -> Result<Option<AppId>, StoreError> {
+pub(crate) async fn app_of_token(
+    store: &dyn Store,
+    token: &str,
+) -> Result<Option<AppId>, StoreError> {
     let Some(grant) = store.get_setting(&app_token_key(token)).await? else {
         return Ok(None);
     };

@@ -30,8 +30,13 @@ pub struct Config {
     /// The delivery engine's metrics, served at `/metrics` beside the server's.
     pub engine_metrics: Option<hookline_engine::EngineMetrics>,
     /// Serve receiving and the management API; off on a `worker` node, which
-    /// answers only `/health`, `/ready` and `/metrics`.
+    /// answers only `/health`, `/ready`, `/metrics` and the UI.
     pub serve_api: bool,
+    /// Networks the UI's Send page may call although private or loopback
+    /// (the delivery engine's `allowed_subnets`).
+    pub allowed_subnets: Vec<ipnet::IpNet>,
+    /// This node's role, as the dashboard shows it.
+    pub role: &'static str,
 }
 
 impl Default for Config {
@@ -48,6 +53,8 @@ impl Default for Config {
             operational: hookline_engine::Operational::disabled(),
             engine_metrics: None,
             serve_api: true,
+            allowed_subnets: Vec::new(),
+            role: "all",
         }
     }
 }

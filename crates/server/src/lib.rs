@@ -15,6 +15,7 @@
 //!   verify → de-duplicate → store pipeline.
 //! - `api`: the management API under `/api/v1` (sources, inbox, replay).
 //! - `routes`: the router, JSON for every error, CORS, panic guard.
+//! - `ui`: the web UI under `/ui`: send, inbox (live), deliveries, dashboard.
 //! - `tls`: rustls server config from PEM files, optional client certificates.
 //! - `serve`: the accept loop, TLS handshakes, graceful shutdown.
 //! - [`testkit`] (feature `testkit`): a capturing receiver and a spawned app, for tests.
@@ -31,6 +32,7 @@ mod state;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod tls;
+mod ui;
 
 pub use config::{Config, TlsConfig};
 pub use error::ApiError;

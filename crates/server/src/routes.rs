@@ -25,7 +25,7 @@ pub fn router(state: AppState) -> Router {
     let all = if state.config.serve_api {
         let (api, doc) = crate::api::router(state.clone());
         let doc = Arc::new(doc.to_pretty_json().unwrap_or_default());
-        ops.route("/", get(tutorial::index))
+        ops.route("/", get(root))
             .route("/webhook/{event}", post(tutorial::webhook))
             .route("/in/{source}", post(source::receive))
             .route("/api/v1/openapi.json", get(move || openapi(doc.clone())))
@@ -33,12 +33,26 @@ pub fn router(state: AppState) -> Router {
     } else {
         ops
     };
-    all.fallback(not_found)
+    all.nest("/ui", crate::ui::router())
+        .fallback(not_found)
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(CatchPanicLayer::custom(|_| internal_error()))
         .layer(CorsLayer::permissive())
         .with_state(state)
+}
+
+/// `GET /`: the tutorial's JSON, or for a browser (it asks for HTML) the UI.
+async fn root(headers: axum::http::HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html {
+        axum::response::Redirect::to("/ui/").into_response()
+    } else {
+        tutorial::index().await.into_response()
+    }
 }
 
 /// `GET /api/v1/openapi.json`, open to all (it holds no data).
@@ -95,12 +109,13 @@ async fn json_errors(req: Request, next: Next) -> Response {
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let resp = next.run(req).await;
     let status = resp.status();
-    let is_json = resp
+    // JSON errors and the UI's own error pages are already what they should be.
+    let formed = resp
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| v.contains("json") || v.contains("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || formed {
         return resp;
     }
     let (parts, body) = resp.into_parts();

@@ -178,7 +178,8 @@ async fn prepare(config: Config, store: Arc<dyn Store>) -> Result<AppState, Serv
         .user_agent(concat!("hookline/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| ServeError::Client(e.to_string()))?;
-    let state = AppState::new(store, config, admin, client);
+    let state = AppState::new(store, config, admin, client)
+        .map_err(|e| ServeError::Client(e.to_string()))?;
     state.reload_sources().await?;
     Ok(state)
 }

@@ -47,6 +47,13 @@ pub struct Inner {
     pub idempotency: crate::api::InFlight,
     /// Sources by name, so the hot path never reads the database to find one.
     sources: RwLock<HashMap<String, Arc<SourceEntry>>>,
+    /// Webhooks received per minute (this node), for the dashboard.
+    pub received: hookline_engine::Activity,
+    /// Every stored inbound event, for the live inbox.
+    pub live: tokio::sync::broadcast::Sender<crate::ui::LiveEvent>,
+    /// The SSRF-guarded client for requests people ask for (the Send page).
+    pub outbound: reqwest::Client,
+    pub guard: Arc<hookline_engine::ssrf::Guard>,
 }
 
 #[derive(Clone)]
@@ -65,10 +72,15 @@ impl AppState {
         config: Config,
         admin: AdminToken,
         client: reqwest::Client,
-    ) -> AppState {
+    ) -> Result<AppState, reqwest::Error> {
         let require_client_cert = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
         let metrics = Metrics::new(config.engine_metrics.as_ref());
-        AppState(Arc::new(Inner {
+        let guard = Arc::new(hookline_engine::ssrf::Guard::new(
+            config.allowed_subnets.clone(),
+        ));
+        let outbound =
+            hookline_engine::outbound_client(guard.clone(), std::time::Duration::from_secs(30))?;
+        Ok(AppState(Arc::new(Inner {
             store,
             config,
             metrics,
@@ -77,7 +89,11 @@ impl AppState {
             require_client_cert,
             idempotency: Default::default(),
             sources: RwLock::new(HashMap::new()),
-        }))
+            received: hookline_engine::Activity::default(),
+            live: tokio::sync::broadcast::channel(256).0,
+            outbound,
+            guard,
+        })))
     }
 
     pub fn source(&self, name: &str) -> Option<Arc<SourceEntry>> {

@@ -90,6 +90,8 @@ impl TestApp {
             None => engine,
         };
         config.engine_metrics = Some(engine.metrics());
+        // The UI's Send page may call loopback, as the test engine may.
+        config.allowed_subnets = test_engine().allowed_subnets;
         let admin_token = config
             .admin_token
             .get_or_insert_with(|| "test-admin-token".into())

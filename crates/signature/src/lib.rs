@@ -13,18 +13,21 @@
 //!   list, prefixed hex/base64), total on arbitrary input.
 //! - `mac`: HMAC-SHA256 and constant-time comparison.
 //! - [`sign`]: [`Scheme::sign`] builds the headers a sender attaches.
+//! - [`request`]: [`webhook_headers`], a whole request's headers as a sender builds them.
 //! - [`verify`]: [`Scheme::verify`] checks a received request against a list of
 //!   secrets (rotation) within a timestamp tolerance.
 
 pub mod error;
 mod mac;
 mod parse;
+pub mod request;
 pub mod scheme;
 pub mod secret;
 pub mod sign;
 pub mod verify;
 
 pub use error::{SignError, VerifyError};
+pub use request::{title_case, webhook_headers};
 pub use scheme::Scheme;
 pub use secret::Secret;
 pub use sign::SignInput;

@@ -371,6 +371,10 @@ impl Store for PgStore {
         outbound::next_due(&self.db().await?).await
     }
 
+    async fn failing_endpoints(&self, limit: usize) -> Result<Vec<(Endpoint, i64)>, StoreError> {
+        outbound::failing_endpoints(&self.db().await?, limit).await
+    }
+
     async fn endpoint_stats(
         &self,
         app: &AppId,

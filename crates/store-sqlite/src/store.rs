@@ -575,6 +575,12 @@ impl Store for SqliteStore {
         self.readers.read(outbound::next_due).await
     }
 
+    async fn failing_endpoints(&self, limit: usize) -> Result<Vec<(Endpoint, i64)>, StoreError> {
+        self.readers
+            .read(move |c| outbound::failing_endpoints(c, limit))
+            .await
+    }
+
     async fn endpoint_stats(
         &self,
         app: &AppId,

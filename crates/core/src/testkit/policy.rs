@@ -96,6 +96,16 @@ pub async fn stats_attempts_and_targeted_publish(store: Arc<dyn Store>) {
     store.record_attempt(&first, Next::Success).await.unwrap();
     let failed = attempt(&bad, &e.id, false, Trigger::Scheduled);
     store.record_attempt(&failed, Next::Failed).await.unwrap();
+    let failing = store.failing_endpoints(10).await.unwrap();
+    assert_eq!(
+        failing.len(),
+        1,
+        "a failure after the success starts a streak"
+    );
+    assert_eq!(
+        (failing[0].0.id.clone(), failing[0].1),
+        (e.id.clone(), failed.created_at)
+    );
     let stats = store
         .endpoint_stats(&a.id, &e.id, 0, i64::MAX)
         .await
@@ -128,6 +138,10 @@ pub async fn stats_attempts_and_targeted_publish(store: Arc<dyn Store>) {
     let d = store.list_deliveries(&a.id, &bad.id).await.unwrap();
     let mine = d.iter().find(|d| d.endpoint_id == e.id).unwrap();
     assert!(!mine.manual);
+    assert!(
+        store.failing_endpoints(10).await.unwrap().is_empty(),
+        "a success ends the streak"
+    );
     assert_eq!(mine.status, DeliveryStatus::Success);
 
     assert_eq!(

@@ -27,7 +27,7 @@ use crate::state::AppState;
 const GRACE: Duration = Duration::from_secs(24 * 3600);
 
 /// A fresh `whsec_` secret: 24 random bytes, base64.
-fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     let mut key = [0u8; 24];
     rand::thread_rng().fill_bytes(&mut key);
     format!(
@@ -52,7 +52,7 @@ fn check_secret(s: &str) -> Result<(), ApiError> {
     }
 }
 
-fn check_url(url: &str) -> Result<(), ApiError> {
+pub(crate) fn check_url(url: &str) -> Result<(), ApiError> {
     match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
         _ => Err(ApiError::validation(format!(
@@ -147,7 +147,7 @@ fn schedule(delays: Vec<f64>) -> Result<RetryPolicy, ApiError> {
 }
 
 /// Tells the operational webhook endpoint about a change to `e`.
-async fn report(state: &AppState, event: &str, e: &Endpoint) {
+pub(crate) async fn report(state: &AppState, event: &str, e: &Endpoint) {
     let data = json!({ "appId": e.app_id, "endpointId": e.id, "endpointUid": e.uid });
     state.config.operational.emit(&e.app_id, event, data).await;
 }
@@ -163,7 +163,7 @@ pub(super) async fn app_and_endpoint(
     Ok((app, e))
 }
 
-pub(super) async fn endpoint_of(
+pub(crate) async fn endpoint_of(
     state: &AppState,
     app: &App,
     key: &str,
@@ -393,14 +393,25 @@ pub async fn rotate(
         }
         None => new_secret(),
     };
-    let now = now_ms();
+    rotate_to(&mut e, key, now_ms());
+    state
+        .store
+        .update_endpoint(&e)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Makes `key` the endpoint's current secret; the others still in use keep
+/// signing until the grace period ends (24 h from now at most).
+pub(crate) fn rotate_to(e: &mut Endpoint, key: String, now: i64) {
     let grace_end = now + i64::try_from(GRACE.as_millis()).unwrap_or(i64::MAX);
     let mut secrets = vec![EndpointSecret {
         key: Secret::new(key),
         expires_at: None,
     }];
     secrets.extend(
-        e.secrets
+        std::mem::take(&mut e.secrets)
             .into_iter()
             .filter(|s| s.expires_at.is_none_or(|t| t > now))
             .map(|s| EndpointSecret {
@@ -410,12 +421,6 @@ pub async fn rotate(
     );
     e.secrets = secrets;
     e.updated_at = now;
-    state
-        .store
-        .update_endpoint(&e)
-        .await
-        .map_err(ApiError::store)?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET …/headers`.

@@ -60,7 +60,7 @@ pub async fn list(
     })))
 }
 
-async fn find(state: &AppState, name: &str, id: &str) -> Result<InboundEvent, ApiError> {
+pub(crate) async fn find(state: &AppState, name: &str, id: &str) -> Result<InboundEvent, ApiError> {
     let id: EventId = id
         .parse()
         .map_err(|e: hookline_core::id::InvalidId| ApiError::not_found(e.to_string()))?;
@@ -178,6 +178,16 @@ pub async fn replay(
     ApiJson(input): ApiJson<ReplayIn>,
 ) -> Result<Json<ReplayOut>, ApiError> {
     let event = find(&state, &name, &id).await?;
+    perform_replay(&state, &event, &input).await.map(Json)
+}
+
+/// Sends a stored event's bytes to `input.url` (with its headers, or signed
+/// afresh) and reports what came back. Shared by the API and the web UI.
+pub(crate) async fn perform_replay(
+    state: &AppState,
+    event: &InboundEvent,
+    input: &ReplayIn,
+) -> Result<ReplayOut, ApiError> {
     let url = url::Url::parse(&input.url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -188,7 +198,7 @@ pub async fn replay(
             "timeout must be between 0 and 300 seconds",
         ));
     }
-    let headers = replay_headers(&event, &input)?;
+    let headers = replay_headers(event, input)?;
     let method = http::Method::from_bytes(event.method.as_bytes()).unwrap_or(http::Method::POST);
     let started = Instant::now();
     let sent = state
@@ -211,7 +221,7 @@ pub async fn replay(
     let response_headers = pairs(resp.headers());
     let body = resp.bytes().await.map_err(failed)?;
     let cap = body.len().min(64 * 1024);
-    Ok(Json(ReplayOut {
+    Ok(ReplayOut {
         url: url.to_string(),
         status: status.as_u16(),
         status_text: status.canonical_reason().unwrap_or("").to_string(),
@@ -219,7 +229,7 @@ pub async fn replay(
         request_headers: pairs(&headers),
         response_headers,
         response_body: String::from_utf8_lossy(&body[..cap]).into_owned(),
-    }))
+    })
 }
 
 fn pairs(h: &HeaderMap) -> Vec<(String, String)> {

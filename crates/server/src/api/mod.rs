@@ -13,15 +13,15 @@
 //! - `send_model`: the sending side's bodies, as Svix's.
 //! - `idempotency`: `Idempotency-Key` on POST, answers kept and replayed for 24 h.
 
-mod apps;
+pub(crate) mod apps;
 mod attempts;
-mod endpoints;
+pub(crate) mod endpoints;
 mod event_types;
-mod events;
+pub(crate) mod events;
 mod idempotency;
 mod messages;
-mod model;
-mod send_model;
+pub(crate) mod model;
+pub(crate) mod send_model;
 mod sources;
 
 use axum::extract::rejection::JsonRejection;

@@ -218,11 +218,21 @@ pub async fn ingest(
         dedup_key,
     };
     let size = body.len();
+    // Only what the live inbox needs, and only if someone is watching.
+    let live = (state.live.receiver_count() > 0).then(|| crate::ui::LiveEvent::of(&event));
     let inserted = state
         .store
         .insert_event(event, source.dedup_window, state.config.rejected_cap)
         .await
         .map_err(|e| ApiError::internal(crate::error::Shape::Ingress, e))?;
+    state.received.record(
+        now,
+        verdict.accepted(),
+        started.elapsed().as_secs_f64() * 1e3,
+    );
+    if let (Some(live), Inserted::Stored(_)) = (live, &inserted) {
+        let _ = state.live.send(live);
+    }
     entry.metrics.body_bytes.observe(size as f64);
 
     let label = match (&inserted, verdict, &parsed) {

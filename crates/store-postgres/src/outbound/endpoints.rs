@@ -105,3 +105,19 @@ pub(crate) async fn list_endpoints(
         e.id.to_string()
     }))
 }
+
+pub(crate) async fn failing_endpoints(
+    c: &Db,
+    n: usize,
+) -> Result<Vec<(Endpoint, i64)>, StoreError> {
+    let sql = format!(
+        "SELECT {ENDPOINT_COLUMNS}, failing_since FROM endpoint WHERE failing_since IS NOT NULL \
+         ORDER BY failing_since LIMIT $1"
+    );
+    let n = i64::try_from(n).unwrap_or(i64::MAX);
+    rows(c, &sql, &[&n])
+        .await?
+        .iter()
+        .map(|r| Ok((codec::endpoint(r)?, codec::get(r, 17)?)))
+        .collect()
+}

@@ -170,3 +170,18 @@ pub(super) fn endpoint_by_id(c: &Connection, ep: &str) -> Result<Option<Endpoint
     .and_then(|mut st| st.query_row([ep], endpoint).optional())
     .map_err(backend)
 }
+
+pub(crate) fn failing_endpoints(
+    c: &Connection,
+    limit: usize,
+) -> Result<Vec<(Endpoint, i64)>, StoreError> {
+    let mut st = c
+        .prepare_cached(&format!(
+            "SELECT {ENDPOINT_COLUMNS}, failing_since FROM endpoint WHERE failing_since IS NOT NULL \
+             ORDER BY failing_since LIMIT ?1"
+        ))
+        .map_err(backend)?;
+    st.query_map([limit as i64], |r| Ok((endpoint(r)?, r.get(17)?)))
+        .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+        .map_err(backend)
+}

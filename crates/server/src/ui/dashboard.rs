@@ -1,0 +1,83 @@
+//! The dashboard: health, what was received and delivered per minute, the
+//! delivery success rate and latency (SVG charts), queue depth, and the
+//! endpoints that are failing.
+
+use axum::extract::State;
+use axum::response::Response;
+use hookline_core::clock::{now_ms, rfc3339};
+use hookline_engine::activity::Minute;
+
+use super::chart;
+use super::session::Session;
+use super::views;
+use crate::state::AppState;
+
+#[derive(serde::Serialize)]
+struct Failing {
+    id: String,
+    app_id: String,
+    url: String,
+    since: String,
+    disabled: bool,
+}
+
+pub async fn page(State(state): State<AppState>, s: Session) -> Result<Response, Response> {
+    s.require_admin()?;
+    let now = now_ms();
+    let healthy = state.store.ping().await.is_ok();
+    let queue =
+        state.store.queue_depth(now).await.ok().map(
+            |q| serde_json::json!({ "due": q.due, "scheduled": q.scheduled, "failed": q.failed }),
+        );
+    let failing: Vec<Failing> = state
+        .store
+        .failing_endpoints(20)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(e, since)| Failing {
+            id: e.id.to_string(),
+            app_id: e.app_id.to_string(),
+            url: e.url,
+            since: rfc3339(since),
+            disabled: e.disabled,
+        })
+        .collect();
+    let received = state.received.last_hour(now);
+    let delivered = state
+        .config
+        .engine_metrics
+        .as_ref()
+        .map(|m| m.activity().last_hour(now))
+        .unwrap_or_else(|| hookline_engine::Activity::default().last_hour(now));
+    let col = |m: &[Minute], f: fn(&Minute) -> u64| m.iter().map(f).collect::<Vec<_>>();
+    let sum = |m: &[Minute], f: fn(&Minute) -> u64| m.iter().map(f).sum::<u64>();
+    let (ok, failed) = (sum(&delivered, |m| m.ok), sum(&delivered, |m| m.failed));
+    let rate: Vec<Option<f64>> = delivered
+        .iter()
+        .map(|m| (m.ok + m.failed > 0).then(|| 100.0 * m.ok as f64 / (m.ok + m.failed) as f64))
+        .collect();
+    let latency: Vec<Option<f64>> = delivered.iter().map(Minute::mean_ms).collect();
+    Ok(views::page(
+        "dashboard.html",
+        minijinja::context! {
+            nav => "dashboard", csrf => s.csrf, admin => true,
+            healthy, queue, failing,
+            role => state.config.role,
+            version => concat!("hookline ", env!("CARGO_PKG_VERSION")),
+            received_total => sum(&received, |m| m.ok + m.failed),
+            rejected_total => sum(&received, |m| m.failed),
+            delivered_total => ok + failed,
+            failed_total => failed,
+            success_rate => if ok + failed > 0 {
+                format!("{:.1}%", 100.0 * ok as f64 / (ok + failed) as f64)
+            } else {
+                "—".to_string()
+            },
+            received_chart => chart::bars(&col(&received, |m| m.ok), &col(&received, |m| m.failed), "#2b8a3e", "webhooks received per minute"),
+            delivered_chart => chart::bars(&col(&delivered, |m| m.ok), &col(&delivered, |m| m.failed), "#3b5bdb", "delivery attempts per minute"),
+            success_chart => chart::line(&rate, "%", Some(100.0), "delivery success rate per minute"),
+            latency_chart => chart::line(&latency, " ms", None, "mean delivery latency per minute"),
+        },
+    ))
+}

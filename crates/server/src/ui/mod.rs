@@ -1,0 +1,95 @@
+//! The web UI under `/ui`: server-rendered pages (minijinja templates with
+//! auto-escaping), a stylesheet and one small script, all embedded in the
+//! binary; no request leaves for any other host.
+//!
+//! - `session`: logging in with a token, the session cookie, CSRF tokens.
+//! - `views`: the templates, rendering, error pages.
+//! - `chart`: bar and line charts drawn as SVG on the server.
+//! - `dashboard`: health, activity charts, queue depth, failing endpoints.
+//! - `send`: the Send page, the classic webhook client in the browser.
+//! - `inbox`: received events, live (Server-Sent Events), one event, replay.
+//! - `deliveries`: applications → endpoints → messages → attempts, and the
+//!   actions on them (create, edit, enable/disable, rotate, resend, recover).
+
+// Handlers answer `Result<Response, Response>`: the error is a rendered page
+// (a redirect to log in, a 403 or 404 page), returned as it is.
+#![allow(clippy::result_large_err)]
+
+mod chart;
+mod dashboard;
+mod deliveries;
+mod inbox;
+mod send;
+mod session;
+mod views;
+
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use inbox::LiveEvent;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/assets/{file}", get(asset))
+        .route("/dashboard", get(dashboard::page))
+        .route("/send", get(send::page).post(send::submit))
+        .route("/inbox", get(inbox::list))
+        .route("/inbox/stream", get(inbox::stream))
+        .route("/inbox/{source}/{id}", get(inbox::event))
+        .route("/inbox/{source}/{id}/replay", post(inbox::replay))
+        .route("/apps", get(deliveries::apps))
+        .route("/apps/{app}", get(deliveries::app))
+        .route("/apps/{app}/endpoints", post(deliveries::create_endpoint))
+        .route("/apps/{app}/endpoints/{ep}", get(deliveries::endpoint))
+        .route("/apps/{app}/endpoints/{ep}/edit", post(deliveries::edit))
+        .route(
+            "/apps/{app}/endpoints/{ep}/toggle",
+            post(deliveries::toggle),
+        )
+        .route(
+            "/apps/{app}/endpoints/{ep}/rotate",
+            post(deliveries::rotate),
+        )
+        .route(
+            "/apps/{app}/endpoints/{ep}/recover",
+            post(deliveries::recover),
+        )
+        .route("/apps/{app}/msg/{msg}", get(deliveries::message))
+        .route(
+            "/apps/{app}/msg/{msg}/resend/{ep}",
+            post(deliveries::resend),
+        )
+}
+
+/// `/ui/`: the dashboard for the admin, an application's page for its token.
+async fn home(s: session::Session) -> Redirect {
+    match s.app() {
+        Some(app) => Redirect::to(&format!("/ui/apps/{app}")),
+        None => Redirect::to("/ui/dashboard"),
+    }
+}
+
+/// The embedded stylesheet and script.
+async fn asset(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "style.css" => (include_str!("../../ui/assets/style.css"), "text/css"),
+        "inbox.js" => (include_str!("../../ui/assets/inbox.js"), "text/javascript"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
