@@ -34,6 +34,11 @@ pub fn router(state: AppState) -> Router {
         ops
     };
     all.nest("/ui", crate::ui::router())
+        // `/ui/` is the UI's home too (a nested root answers only `/ui`).
+        .route(
+            "/ui/",
+            get(|| async { axum::response::Redirect::to("/ui") }),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))

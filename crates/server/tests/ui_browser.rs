@@ -313,6 +313,16 @@ async fn the_ui_in_a_real_browser() {
         "a 5,000-character line wraps instead of widening the page"
     );
     shot(&c, "event").await;
+    // Replay it, byte-exact with its headers, to hookline's own tutorial route:
+    // the signature still matches, so it is accepted again.
+    fill(&c, "#replay-url", &app.url("/webhook/replayed")).await;
+    click_and_load(&c, "#replay-form button").await;
+    let replayed = text(&c, "#replay-result").await;
+    assert!(replayed.contains("200 OK"), "{replayed}");
+    assert!(
+        replayed.contains("Webhook received successfully."),
+        "{replayed}"
+    );
     c.goto(&app.url(&binary_link.expect("the binary event is listed")))
         .await
         .unwrap();
