@@ -9,6 +9,7 @@
 //! Modules:
 //! - `migrate`: the schema migrations in `migrations/`, tracked by `user_version`.
 //! - `writer`: the group-commit writer thread.
+//! - `dedup`: the in-memory index of live dedup keys (the table is in expiry order).
 //! - `checkpoint`: WAL checkpoints on their own thread, off the commit path.
 //! - `readers`: the read connection pool.
 //! - `rows`: mapping between inbox rows and domain types.
@@ -17,6 +18,7 @@
 //! - `store`: [`SqliteStore`], opening and the `Store` implementation.
 
 mod checkpoint;
+mod dedup;
 mod migrate;
 mod outbound;
 mod readers;

@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_retention.sql"),
     include_str!("../migrations/0006_failing_since.sql"),
     include_str!("../migrations/0007_policy.sql"),
+    include_str!("../migrations/0008_dedup_by_expiry.sql"),
 ];
 
 /// Applies every migration newer than the database; returns how many ran.

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,6 +14,7 @@ use hookline_core::{
 };
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
 
+use crate::dedup::DedupIndex;
 use crate::readers::Readers;
 use crate::rows::{self, ms, EVENT_COLUMNS, SOURCE_COLUMNS};
 use crate::writer::{CommitCounters, Writer};
@@ -29,6 +30,8 @@ static INSERT_EVENT: LazyLock<String> = LazyLock::new(|| {
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: Writer,
+    /// Live dedup keys; used only on the writer thread, inside its transactions.
+    dedup: Arc<Mutex<DedupIndex>>,
     readers: Readers,
     counters: Arc<CommitCounters>,
     path: PathBuf,
@@ -62,6 +65,10 @@ impl SqliteStore {
         if ran > 0 {
             tracing::info!(path = %path.display(), migrations = ran, "migrated the SQLite database");
         }
+        let dedup = Arc::new(Mutex::new(DedupIndex::load(
+            &conn,
+            hookline_core::clock::now_ms(),
+        )?));
         let readers = (0..READERS)
             .map(|_| connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY))
             .collect::<Result<Vec<_>, _>>()?;
@@ -75,6 +82,7 @@ impl SqliteStore {
         .map_err(|e| StoreError::Backend(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(SqliteStore {
             writer,
+            dedup,
             readers: Readers::new(readers),
             counters,
             path: path.to_path_buf(),
@@ -97,6 +105,31 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
     )
     .map_err(backend)?;
     Ok(conn)
+}
+
+/// Inserts one inbound event; a rejected one also trims its source's rejected
+/// events to `cap` (oldest first).
+fn insert_inbound(
+    c: &Connection,
+    event: InboundEvent,
+    source: &str,
+    rejected: bool,
+    cap: usize,
+) -> Result<(), StoreError> {
+    let values = rows::event_params(event)?;
+    c.prepare_cached(&INSERT_EVENT)
+        .and_then(|mut st| st.execute(params_from_iter(values)))
+        .map_err(backend)?;
+    if rejected {
+        c.prepare_cached(
+            "DELETE FROM inbound_event WHERE source = ?1 AND verdict = 'rejected' AND id <= \
+             (SELECT id FROM inbound_event WHERE source = ?1 AND verdict = 'rejected' \
+              ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+        )
+        .and_then(|mut st| st.execute(params![source, cap as i64]))
+        .map_err(backend)?;
+    }
+    Ok(())
 }
 
 fn insert_source_sql(verb: &str) -> String {
@@ -211,46 +244,43 @@ impl Store for SqliteStore {
         dedup_window: Duration,
         rejected_cap: usize,
     ) -> Result<Inserted, StoreError> {
+        let dedup = self.dedup.clone();
         self.writer
-            .write(move |c| {
+            .write_with_undo(move |c| {
                 let id = event.id.clone();
                 let source = event.source.clone();
                 let rejected = !event.verdict.accepted();
+                let mut index = dedup
+                    .lock()
+                    .map_err(|_| StoreError::Backend("the dedup index was poisoned".into()))?;
+                // Rejected requests never claim a delivery id.
+                let mut recorded = None;
                 if let (false, Some(key)) = (rejected, &event.dedup_key) {
-                    // One statement in the common case: claim the key unless an
-                    // unexpired claim exists; only a duplicate reads it back.
-                    let expires = event.received_at.saturating_add(ms(dedup_window));
-                    let claimed = c
-                        .prepare_cached(
-                            "INSERT INTO dedup (source, key, event_id, expires_at) VALUES (?1, ?2, ?3, ?4) \
-                             ON CONFLICT(source, key) DO UPDATE SET event_id = excluded.event_id, \
-                             expires_at = excluded.expires_at WHERE dedup.expires_at <= ?5",
-                        )
-                        .and_then(|mut st| st.execute(params![source, key, id.as_str(), expires, event.received_at]))
-                        .map_err(backend)?;
-                    if claimed == 0 {
-                        let seen: String = c
-                            .prepare_cached("SELECT event_id FROM dedup WHERE source = ?1 AND key = ?2")
-                            .and_then(|mut st| st.query_row(params![source, key], |r| r.get(0)))
-                            .map_err(backend)?;
-                        let seen = seen.parse().map_err(|e| StoreError::Backend(format!("{e}")))?;
-                        return Ok(Inserted::Duplicate(seen));
+                    if let Some(seen) = index.find(c, &source, key, event.received_at)? {
+                        let seen = seen
+                            .parse()
+                            .map_err(|e| StoreError::Backend(format!("{e}")))?;
+                        return Ok((Inserted::Duplicate(seen), None));
                     }
+                    let expires = event.received_at.saturating_add(ms(dedup_window));
+                    recorded = Some(index.record(c, &source, key, id.as_str(), expires)?);
                 }
-                let values = rows::event_params(event)?;
-                c.prepare_cached(&INSERT_EVENT)
-                    .and_then(|mut st| st.execute(params_from_iter(values)))
-                    .map_err(backend)?;
-                if rejected {
-                    c.prepare_cached(
-                        "DELETE FROM inbound_event WHERE source = ?1 AND verdict = 'rejected' AND id <= \
-                         (SELECT id FROM inbound_event WHERE source = ?1 AND verdict = 'rejected' \
-                          ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-                    )
-                    .and_then(|mut st| st.execute(params![source, rejected_cap as i64]))
-                    .map_err(backend)?;
+                let stored = insert_inbound(c, event, &source, rejected, rejected_cap);
+                if let Err(e) = stored {
+                    if let Some(r) = &recorded {
+                        index.undo(r);
+                    }
+                    return Err(e);
                 }
-                Ok(Inserted::Stored(id))
+                drop(index);
+                let undo = recorded.map(|r| {
+                    Box::new(move || {
+                        if let Ok(mut index) = dedup.lock() {
+                            index.undo(&r);
+                        }
+                    }) as crate::writer::Undo
+                });
+                Ok((Inserted::Stored(id), undo))
             })
             .await
     }

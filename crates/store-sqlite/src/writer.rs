@@ -71,6 +71,38 @@ impl Writer {
     }
 }
 
+/// Undoes in-memory effects of a write whose transaction did not commit.
+pub(crate) type Undo = Box<dyn FnOnce() + Send>;
+
+impl Writer {
+    /// Like [`Writer::write`], for a write that also changes memory: if the
+    /// group's commit fails, `f`'s undo runs before the error is answered.
+    pub async fn write_with_undo<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<(R, Option<Undo>), StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = in_savepoint(conn, f);
+            Box::new(move |commit_err: Option<&StoreError>| {
+                let _ = reply.send(match (commit_err, result) {
+                    (None, r) => r.map(|(value, _)| value),
+                    (Some(e), Ok((_, undo))) => {
+                        if let Some(undo) = undo {
+                            undo();
+                        }
+                        Err(e.clone())
+                    }
+                    (Some(e), Err(_)) => Err(e.clone()),
+                });
+            })
+        });
+        self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
 /// Runs `sql` through the statement cache (no re-parse per write).
 fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
     conn.prepare_cached(sql)

@@ -18,8 +18,8 @@ pub(crate) fn expire(
         .map_err(backend)?;
     let dedup = c
         .execute(
-            "DELETE FROM dedup WHERE (source, key) IN \
-             (SELECT source, key FROM dedup WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)",
+            "DELETE FROM dedup WHERE (expires_at, source, key) IN \
+             (SELECT expires_at, source, key FROM dedup WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)",
             params![now, limit],
         )
         .map_err(backend)?;
