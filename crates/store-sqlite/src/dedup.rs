@@ -6,7 +6,7 @@
 //!
 //! Only the writer thread uses it, inside its transactions; a key recorded in
 //! a transaction that does not commit is taken out again. At start it is
-//! loaded from the table's live rows. Memory: about 50 bytes per live key.
+//! loaded from the table's live rows. Memory: about 70 bytes per live key.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
