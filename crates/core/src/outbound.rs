@@ -68,6 +68,31 @@ pub struct EndpointPolicy {
 }
 
 impl Endpoint {
+    /// A new, enabled endpoint of `app` at `url`, signing with `secret`, with
+    /// the app's rate limit, no filters and the engine's default policy.
+    pub fn new(app: &App, url: String, secret: Secret, now: i64) -> Endpoint {
+        Endpoint {
+            id: EndpointId::at(now),
+            app_id: app.id.clone(),
+            uid: None,
+            url,
+            description: String::new(),
+            secrets: vec![EndpointSecret {
+                key: secret,
+                expires_at: None,
+            }],
+            event_types: None,
+            channels: None,
+            headers: BTreeMap::new(),
+            disabled: false,
+            throttle_rate: app.throttle_rate,
+            policy: EndpointPolicy::default(),
+            metadata: Map::new(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// Whether a message of `event_type` on `channels` goes to this endpoint.
     pub fn wants(&self, event_type: &str, channels: Option<&[String]>) -> bool {
         if self.disabled {
@@ -227,6 +252,18 @@ pub struct EndpointStats {
     pub pending: u64,
     pub sending: u64,
     pub fail: u64,
+}
+
+impl EndpointStats {
+    /// Counts `n` deliveries in `status`.
+    pub fn add(&mut self, status: DeliveryStatus, n: u64) {
+        match status {
+            DeliveryStatus::Success => self.success += n,
+            DeliveryStatus::Pending => self.pending += n,
+            DeliveryStatus::Sending => self.sending += n,
+            DeliveryStatus::Failed => self.fail += n,
+        }
+    }
 }
 
 /// How many deliveries wait, for metrics.

@@ -9,7 +9,7 @@ use axum::Json;
 use base64::Engine as _;
 use hookline_core::clock::now_ms;
 use hookline_core::outbound::EndpointSecret;
-use hookline_core::{App, Endpoint, EndpointId, RetryPolicy};
+use hookline_core::{App, Endpoint, RetryPolicy};
 use hookline_signature::Secret;
 use rand::RngCore;
 use serde_json::json;
@@ -224,27 +224,7 @@ pub async fn create(
         }
         None => new_secret(),
     };
-    let now = now_ms();
-    let mut e = Endpoint {
-        id: EndpointId::at(now),
-        app_id: app.id.clone(),
-        uid: None,
-        url: String::new(),
-        description: String::new(),
-        secrets: vec![EndpointSecret {
-            key: Secret::new(secret),
-            expires_at: None,
-        }],
-        event_types: None,
-        channels: None,
-        headers: Default::default(),
-        disabled: false,
-        throttle_rate: app.throttle_rate,
-        policy: Default::default(),
-        metadata: Default::default(),
-        created_at: now,
-        updated_at: now,
-    };
+    let mut e = Endpoint::new(&app, String::new(), Secret::new(secret), now_ms());
     apply(&mut e, input, true)?;
     state
         .store

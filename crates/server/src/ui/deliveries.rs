@@ -8,8 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use hookline_core::clock::{now_ms, rfc3339};
-use hookline_core::outbound::EndpointSecret;
-use hookline_core::{App, Attempt, Endpoint, EndpointId, MessageId, PageRequest, Trigger};
+use hookline_core::{App, Attempt, Endpoint, MessageId, PageRequest, Trigger};
 use hookline_signature::Secret;
 use serde::{Deserialize, Serialize};
 
@@ -188,28 +187,10 @@ pub async fn create_endpoint(
     let app = visible_app(&state, &s, &app).await?;
     let url = form.url.trim().to_string();
     check_url(&url).map_err(|e| s.error(StatusCode::UNPROCESSABLE_ENTITY, e.detail))?;
-    let now = now_ms();
     let secret = new_secret();
-    let e = Endpoint {
-        id: EndpointId::at(now),
-        app_id: app.id.clone(),
-        uid: None,
-        url,
-        description: form.description.trim().to_string(),
-        secrets: vec![EndpointSecret {
-            key: Secret::new(secret.clone()),
-            expires_at: None,
-        }],
-        event_types: types(&form.event_types),
-        channels: None,
-        headers: Default::default(),
-        disabled: false,
-        throttle_rate: app.throttle_rate,
-        policy: Default::default(),
-        metadata: Default::default(),
-        created_at: now,
-        updated_at: now,
-    };
+    let mut e = Endpoint::new(&app, url, Secret::new(secret.clone()), now_ms());
+    e.description = form.description.trim().to_string();
+    e.event_types = types(&form.event_types);
     state
         .store
         .create_endpoint(&e)

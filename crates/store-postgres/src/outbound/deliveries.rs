@@ -262,13 +262,9 @@ pub(crate) async fn endpoint_stats(
     for r in &found {
         let (status, n): (i16, i64) = (get(r, 0)?, get(r, 1)?);
         let n = u64::try_from(n).unwrap_or(0);
-        match DeliveryStatus::from_code(i64::from(status)) {
-            Some(DeliveryStatus::Success) => stats.success += n,
-            Some(DeliveryStatus::Pending) => stats.pending += n,
-            Some(DeliveryStatus::Sending) => stats.sending += n,
-            Some(DeliveryStatus::Failed) => stats.fail += n,
-            None => return Err(codec::corrupt("status", status)),
-        }
+        let status = DeliveryStatus::from_code(i64::from(status))
+            .ok_or_else(|| codec::corrupt("status", status))?;
+        stats.add(status, n);
     }
     Ok(stats)
 }

@@ -230,17 +230,9 @@ pub(crate) fn endpoint_stats(
         .map_err(backend)?;
     let mut stats = EndpointStats::default();
     for (status, n) in counts {
-        match DeliveryStatus::from_code(status) {
-            Some(DeliveryStatus::Success) => stats.success += n,
-            Some(DeliveryStatus::Pending) => stats.pending += n,
-            Some(DeliveryStatus::Sending) => stats.sending += n,
-            Some(DeliveryStatus::Failed) => stats.fail += n,
-            None => {
-                return Err(StoreError::Backend(format!(
-                    "unknown delivery status {status}"
-                )))
-            }
-        }
+        let status = DeliveryStatus::from_code(status)
+            .ok_or_else(|| StoreError::Backend(format!("unknown delivery status {status}")))?;
+        stats.add(status, n);
     }
     Ok(stats)
 }
