@@ -259,6 +259,25 @@ async fn start_up_errors_say_what_to_fix() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(expect), "{args:?}: {}", stderr(&out));
     }
+    // A PostgreSQL that does not answer is named, with what to check.
+    let out = run(vec![
+        "serve".into(),
+        "--port".into(),
+        "0".into(),
+        "--database-url".into(),
+        "postgres://hookline:pw@127.0.0.1:1/hookline".into(),
+    ])
+    .await;
+    assert_ne!(out.status.code(), Some(0));
+    let said = stderr(&out);
+    assert!(
+        said.contains("cannot connect to PostgreSQL at 127.0.0.1:1/hookline"),
+        "{said}"
+    );
+    assert!(
+        !said.contains(":pw@"),
+        "the password is not printed: {said}"
+    );
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     let out = run(vec![

@@ -37,16 +37,35 @@ pub struct PgStore {
 
 /// Opens one connection (its driver runs on a task of its own).
 pub(crate) async fn connect(config: &Config) -> Result<Client, StoreError> {
-    let (client, connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL: {e}")))?;
+    let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+        let cause = std::error::Error::source(&e).map_or(String::new(), |c| format!(" ({c})"));
+        StoreError::Backend(format!(
+            "cannot connect to PostgreSQL at {}: {e}{cause}; is it running, and does the URL \
+                 name the right host, port, user and database?",
+            where_(config)
+        ))
+    })?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!(error = %e, "a PostgreSQL connection ended");
         }
     });
     Ok(client)
+}
+
+/// `host:port/db` of a config, for messages (never the password).
+fn where_(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "{host}:{port}/{}",
+        config.get_dbname().unwrap_or("postgres")
+    )
 }
 
 impl PgStore {
@@ -65,15 +84,22 @@ impl PgStore {
         }
         config.connect_timeout(Duration::from_secs(10));
         let mut client = connect(&config).await?;
-        let ran = migrate::run(&mut client).await.map_err(backend)?;
-        if ran > 0 {
-            tracing::info!(migrations = ran, "migrated the PostgreSQL database");
-        }
-        let schema: String = client
+        let schema: Option<String> = client
             .query_one("SELECT current_schema()", &[])
             .await
             .map_err(backend)?
             .get(0);
+        let Some(schema) = schema else {
+            return Err(StoreError::Backend(
+                "the URL's search_path names no schema that exists: create it first \
+                 (CREATE SCHEMA name), or leave options=-csearch_path… out of the URL"
+                    .into(),
+            ));
+        };
+        let ran = migrate::run(&mut client).await.map_err(backend)?;
+        if ran > 0 {
+            tracing::info!(migrations = ran, "migrated the PostgreSQL database");
+        }
         drop(client);
         let channel: String = format!("hookline_{schema}").chars().take(63).collect();
         let manager = Manager::from_config(
