@@ -3,8 +3,9 @@
 //!
 //! Every commit is durable (`synchronous_commit = on`). Inbound events are
 //! group-committed by one writer task (a batch of waiting inserts is pipelined
-//! into one transaction); every other write is its own short transaction on a
-//! pooled connection. Due deliveries are claimed with `FOR UPDATE SKIP
+//! into one transaction), and so are publishes and attempt records (a second
+//! batcher); every other write is its own short transaction on a pooled
+//! connection. Due deliveries are claimed with `FOR UPDATE SKIP
 //! LOCKED`, so nodes never claim the same one, and a publish on any node wakes
 //! every node through `LISTEN/NOTIFY` (polling remains the fallback).
 //!
@@ -12,12 +13,14 @@
 //! - `migrate`: the schema migrations in `migrations/`, run under an advisory lock.
 //! - `codec`: rows to domain types and back (JSON columns, ids, numbers).
 //! - `writer`: the group-commit writer for inbound events.
+//! - `batcher`: group commit for publishing and recording attempts.
 //! - `inbox`: sources and the inbox's reads.
 //! - `outbound`: the sending side's queries (apps, endpoints, event types,
 //!   messages, deliveries, attempts, retention).
 //! - `listen`: the `LISTEN` connection that turns other nodes' publishes into wake-ups.
 //! - `store`: [`PgStore`], connecting and the `Store` implementation.
 
+mod batcher;
 mod codec;
 mod inbox;
 mod listen;

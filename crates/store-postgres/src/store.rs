@@ -15,6 +15,7 @@ use hookline_core::{
 use tokio::sync::Notify;
 use tokio_postgres::{Client, Config, NoTls};
 
+use crate::batcher::Batcher;
 use crate::outbound::{self, rows};
 use crate::writer::{CommitCounters, Writer};
 use crate::{backend, inbox, listen, migrate, pool};
@@ -26,6 +27,8 @@ const POOL_SIZE: usize = 16;
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// Group commit for publishing and recording attempts.
+    batcher: Batcher,
     writer: Writer,
     counters: Arc<CommitCounters>,
     /// Woken when any node publishes (LISTEN/NOTIFY).
@@ -118,6 +121,7 @@ impl PgStore {
         let published = Arc::new(Notify::new());
         listen::start(config, channel.clone(), published.clone());
         Ok(PgStore {
+            batcher: Batcher::start(pool.clone()),
             pool,
             writer,
             counters,
@@ -297,13 +301,13 @@ impl Store for PgStore {
     }
 
     async fn publish(&self, message: &Message) -> Result<usize, StoreError> {
-        in_tx!(self, |tx| outbound::publish(
-            &tx,
-            message,
-            None,
-            &self.channel
-        )
-        .await?)
+        let (m, channel) = (Arc::new(message.clone()), self.channel.clone());
+        self.batcher
+            .write(move |tx| {
+                let (m, channel) = (m.clone(), channel.clone());
+                Box::pin(async move { outbound::publish(tx, &m, None, &channel).await })
+            })
+            .await
     }
 
     async fn publish_to(&self, message: &Message, endpoint: &EndpointId) -> Result<(), StoreError> {
@@ -347,8 +351,13 @@ impl Store for PgStore {
     }
 
     async fn record_attempt(&self, attempt: &Attempt, next: Next) -> Result<(), StoreError> {
-        in_tx!(self, |tx| outbound::record_attempt(&tx, attempt, next)
-            .await?)
+        let a = Arc::new(attempt.clone());
+        self.batcher
+            .write(move |tx| {
+                let a = a.clone();
+                Box::pin(async move { outbound::record_attempt(tx, &a, next).await })
+            })
+            .await
     }
 
     async fn requeue(
