@@ -15,7 +15,10 @@ import tempfile
 import threading
 import time
 
-from svix.api import ApplicationIn, EndpointIn, MessageIn, Svix, SvixOptions
+from datetime import datetime, timedelta, timezone
+
+from svix.api import (ApplicationIn, EndpointIn, EndpointSecretRotateIn, EventExampleIn,
+                      MessageIn, RecoverIn, Svix, SvixOptions)
 from svix.exceptions import HttpError
 from svix.webhooks import Webhook
 
@@ -96,6 +99,23 @@ try:
     check("message_attempt.list_by_msg", len(attempts) == 1 and attempts[0].response_status_code == 204, repr(attempts))
     listed = svix.message.list(app.id)
     check("message.list", len(listed.data) == 1 and listed.done)
+    one = svix.message_attempt.get(app.id, msg.id, attempts[0].id)
+    check("message_attempt.get", one.id == attempts[0].id and one.response_status_code == 204, repr(one))
+    stats = svix.endpoint.get_stats(app.id, ep.id)
+    check("endpoint.get_stats", stats.success == 1 and stats.fail == 0, repr(stats))
+    example = svix.endpoint.send_example(app.id, ep.id, EventExampleIn(event_type="svix.ping"))
+    check("endpoint.send_example (svix.ping)", example.payload == {"success": True}, repr(example))
+    while len(received) < 2 and time.time() < deadline:
+        time.sleep(0.02)
+    check("the example is delivered", len(received) == 2 and received[1][1] == b'{"success":true}')
+    svix.endpoint.rotate_secret(app.id, ep.id, EndpointSecretRotateIn())
+    check("endpoint.rotate_secret", svix.endpoint.get_secret(app.id, ep.id).key != secret)
+    svix.message_attempt.resend(app.id, msg.id, ep.id)
+    while len(received) < 3 and time.time() < deadline + 10:
+        time.sleep(0.02)
+    check("message_attempt.resend delivers again", len(received) == 3 and received[2][0].get("webhook-id") == msg.id)
+    recovered = svix.endpoint.recover(app.id, ep.id, RecoverIn(since=datetime.now(timezone.utc) - timedelta(hours=1)))
+    check("endpoint.recover", recovered.status is not None, repr(recovered))
     svix.endpoint.delete(app.id, ep.id)
     svix.application.delete(app.id)
     try:

@@ -230,19 +230,23 @@ async fn rotation_signs_with_both_secrets_during_the_grace_period() {
         )
         .await;
     assert_eq!(s, 201, "{e}");
-    let (s, _) = app
+    let (s, rotated) = app
         .call(
             Method::POST,
             "/app/rot/endpoint/main/secret/rotate",
             Some(json!({})),
         )
         .await;
-    assert_eq!(s, 204);
+    assert_eq!(
+        s, 200,
+        "the answer carries the new secret, as Svix's clients expect"
+    );
     let (_, new) = app
         .call(Method::GET, "/app/rot/endpoint/main/secret", None)
         .await;
     let new = new["key"].as_str().unwrap().to_string();
     assert_ne!(new, old);
+    assert_eq!(rotated["key"], new.as_str());
     app.call(
         Method::POST,
         "/app/rot/msg",

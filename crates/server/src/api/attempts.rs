@@ -119,12 +119,12 @@ pub async fn attempts_by_endpoint(
     tag = "Message Attempt",
     summary = "Try a message again at an endpoint",
     params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("msg_id" = String, Path, description = "The message's id (msg_…)"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
-    responses((status = 202, description = "Queued"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+    responses((status = 202, description = "Queued (an empty JSON object)"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
 pub async fn resend(
     State(state): State<AppState>,
     Path((app, msg, ep)): Path<(String, String, String)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let app = app_of(&state, &app).await?;
     let endpoint = endpoint_of(&state, &app, &ep).await?;
     let n = state
@@ -136,7 +136,8 @@ pub async fn resend(
         return Err(ApiError::not_found(format!("no message `{msg}`")));
     }
     state.config.waker.wake();
-    Ok(StatusCode::ACCEPTED)
+    // Svix's `EmptyResponse`: its clients parse a JSON body.
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({}))))
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
@@ -147,10 +148,12 @@ pub struct RecoverIn {
 
 /// Svix's `RecoverOut`: the (already finished) background task.
 #[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct RecoverOut {
     id: String,
     status: &'static str,
     task: &'static str,
+    updated_at: String,
 }
 
 /// `POST …/endpoint/{ep}/recover`: every failed delivery since `since`, again.
@@ -188,6 +191,7 @@ pub async fn recover(
             id: task,
             status: "finished",
             task: "endpoint.recover",
+            updated_at: hookline_core::clock::rfc3339(now_ms()),
         }),
     ))
 }

@@ -358,13 +358,13 @@ pub async fn secret(
     summary = "Rotate the signing secret (the old one signs for 24 h more)",
     params(("app_id" = String, Path, description = "The application's id (app_…) or uid"), ("endpoint_id" = String, Path, description = "The endpoint's id (ep_…) or uid")),
     request_body = RotateIn,
-    responses((status = 204, description = "Rotated"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+    responses((status = 200, description = "Rotated: the new secret", body = SecretOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
 pub async fn rotate(
     State(state): State<AppState>,
     Path((app, ep)): Path<(String, String)>,
     ApiJson(input): ApiJson<RotateIn>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<SecretOut>, ApiError> {
     let (_, mut e) = app_and_endpoint(&state, &app, &ep).await?;
     let key = match input.key {
         Some(k) => {
@@ -373,13 +373,15 @@ pub async fn rotate(
         }
         None => new_secret(),
     };
-    rotate_to(&mut e, key, now_ms());
+    rotate_to(&mut e, key.clone(), now_ms());
     state
         .store
         .update_endpoint(&e)
         .await
         .map_err(ApiError::store)?;
-    Ok(StatusCode::NO_CONTENT)
+    // Svix's reference document says 204; its current clients read the new
+    // secret from the answer. A body satisfies both.
+    Ok(Json(SecretOut { key }))
 }
 
 /// Makes `key` the endpoint's current secret; the others still in use keep
