@@ -223,13 +223,19 @@ async fn non_2xx_exits_1_and_shows_raw_text() {
     assert_eq!(v["response"]["body"], "Invalid signature.");
 }
 
+/// A loopback port that refuses connections for as long as the socket lives:
+/// bound (so no other test can take it) but never listening.
+fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
+}
+
 #[tokio::test]
 async fn transport_failures_have_clear_messages() {
-    // Connection refused: bind a port, then free it.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // Connection refused: a port held but never listened on.
+    let (_held, port) = refusing_port();
     let out = hookline(&["send", &format!("http://127.0.0.1:{port}/x")], None).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -371,10 +377,7 @@ async fn count_sends_many_with_fresh_ids_and_a_summary() {
 
 #[tokio::test]
 async fn count_reports_failures_by_kind_and_exits_1() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (_held, port) = refusing_port();
     let url = format!("http://127.0.0.1:{port}/x");
     let out = hookline(&["send", &url, "--count", "5", "--json"], None).await;
     assert_eq!(out.status.code(), Some(1));

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncBufReadExt, BufReader};
+
 use fantoccini::{Client, ClientBuilder, Locator};
 use hookline_server::testkit::{Receiver, Reply, TestApp};
 use hookline_server::Config;
@@ -37,26 +39,30 @@ async fn driver() -> Option<Driver> {
         eprintln!("skipping: {DRIVER} not found (apt-get install chromium chromium-driver)");
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = tokio::process::Command::new(DRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
+    // chromedriver picks its own port and says which: a port chosen here and
+    // handed over could be taken by another test's listener in between.
+    let mut child = tokio::process::Command::new(DRIVER)
+        .arg("--port=0")
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("start chromedriver");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                return rest.trim_end_matches('.').parse::<u16>().ok();
+            }
+        }
+        None
+    };
+    let port = tokio::time::timeout(Duration::from_secs(20), started)
         .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        .expect("chromedriver did not start within 20 s")
+        .expect("chromedriver exited without saying its port");
+    // Keep draining its output so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Some(Driver {
         child,
         url: format!("http://127.0.0.1:{port}"),
