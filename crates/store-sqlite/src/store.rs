@@ -59,7 +59,8 @@ impl SqliteStore {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
         )?;
-        conn.execute_batch("PRAGMA journal_mode = WAL;")
+        // The checkpoint thread folds the WAL back; the writer never does.
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;")
             .map_err(backend)?;
         let ran = migrate::run(&mut conn).map_err(backend)?;
         if ran > 0 {
