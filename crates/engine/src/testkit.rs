@@ -48,6 +48,16 @@ impl Default for Reply {
     }
 }
 
+impl Reply {
+    /// The default reply with another status.
+    pub fn status(status: u16) -> Reply {
+        Reply {
+            status,
+            ..Reply::default()
+        }
+    }
+}
+
 /// A local HTTP server that records every request byte-exact.
 pub struct Receiver {
     pub addr: SocketAddr,
@@ -66,6 +76,12 @@ struct Flights {
 impl Receiver {
     pub async fn start(reply: Reply) -> Receiver {
         Receiver::start_sequence(vec![reply]).await
+    }
+
+    /// Answers the first request with a 500 and every later one with a 200:
+    /// a receiver that recovers, for retries.
+    pub async fn failing_once() -> Receiver {
+        Receiver::start_sequence(vec![Reply::status(500), Reply::default()]).await
     }
 
     /// Answers the n-th request with `replies[n]`, and every later one with the last.

@@ -121,10 +121,7 @@ async fn signed_retried_with_one_id_until_delivered() {
             body: "boom",
             ..Reply::default()
         },
-        Reply {
-            status: 503,
-            ..Reply::default()
-        },
+        Reply::status(503),
         Reply::default(),
     ])
     .await;
@@ -168,11 +165,7 @@ async fn signed_retried_with_one_id_until_delivered() {
 }
 
 async fn exhausted_retries_end_in_the_failed_state() {
-    let rx = Receiver::start(Reply {
-        status: 500,
-        ..Reply::default()
-    })
-    .await;
+    let rx = Receiver::start(Reply::status(500)).await;
     let h = start(fast(&[10, 10])).await;
     let e = endpoint_at(&h, &rx.url("/")).await;
     let m = publish(&h, &e).await;
@@ -187,11 +180,7 @@ async fn exhausted_retries_end_in_the_failed_state() {
 }
 
 async fn gone_disables_the_endpoint_and_3xx_is_a_failure() {
-    let rx = Receiver::start(Reply {
-        status: 410,
-        ..Reply::default()
-    })
-    .await;
+    let rx = Receiver::start(Reply::status(410)).await;
     let h = start(fast(&[10, 10])).await;
     let e = endpoint_at(&h, &rx.url("/")).await;
     let m = publish(&h, &e).await;
@@ -525,11 +514,7 @@ async fn retention_expires_payloads_and_an_expired_delivery_fails_cleanly() {
 }
 
 async fn an_endpoint_failing_for_too_long_is_disabled() {
-    let rx = Receiver::start(Reply {
-        status: 500,
-        ..Reply::default()
-    })
-    .await;
+    let rx = Receiver::start(Reply::status(500)).await;
     let h = start(EngineConfig {
         disable_after: Duration::from_millis(50),
         ..fast(&[100, 100, 100])
@@ -572,24 +557,9 @@ async fn an_endpoint_failing_for_too_long_is_disabled() {
 
 async fn operational_webhooks_report_exhaustion_recovery_and_disabling() {
     let ops_rx = Receiver::start(Reply::default()).await;
-    let always_failing = Receiver::start(Reply {
-        status: 500,
-        ..Reply::default()
-    })
-    .await;
-    let recovering = Receiver::start_sequence(vec![
-        Reply {
-            status: 500,
-            ..Reply::default()
-        },
-        Reply::default(),
-    ])
-    .await;
-    let gone = Receiver::start(Reply {
-        status: 410,
-        ..Reply::default()
-    })
-    .await;
+    let always_failing = Receiver::start(Reply::status(500)).await;
+    let recovering = Receiver::failing_once().await;
+    let gone = Receiver::start(Reply::status(410)).await;
 
     let db = FreshDb::new().await;
     let store = db.open().await;

@@ -47,11 +47,7 @@ async fn publish(app: &TestApp, payload: Value) -> String {
 }
 
 async fn an_endpoint_retry_schedule_overrides_the_default() {
-    let rx = Receiver::start(Reply {
-        status: 500,
-        ..Reply::default()
-    })
-    .await;
+    let rx = Receiver::start(Reply::status(500)).await;
     let app = TestApp::spawn(Config::default()).await;
     // The test engine retries twice (after 50 and 100 ms); this endpoint once.
     let ep = endpoint(&app, &rx.url("/x"), json!({"retrySchedule": [0.05]})).await;
@@ -179,14 +175,7 @@ async fn bad_policies_are_refused_with_reasons() {
 }
 
 async fn stats_send_example_one_attempt_and_manual_resend() {
-    let rx = Receiver::start_sequence(vec![
-        Reply {
-            status: 500,
-            ..Reply::default()
-        },
-        Reply::default(),
-    ])
-    .await;
+    let rx = Receiver::failing_once().await;
     let other = Receiver::start(Reply::default()).await;
     let app = TestApp::spawn(Config::default()).await;
     let ep = endpoint(&app, &rx.url("/e"), json!({"retrySchedule": [3600]})).await;

@@ -151,14 +151,7 @@ async fn publish_and_deliver_end_to_end() {
 }
 
 async fn retries_and_filters_show_in_attempts_and_destinations() {
-    let flaky = Receiver::start_sequence(vec![
-        Reply {
-            status: 500,
-            ..Reply::default()
-        },
-        Reply::default(),
-    ])
-    .await;
+    let flaky = Receiver::failing_once().await;
     let app = TestApp::spawn(Config::default()).await;
     let (_, a) = app
         .call(Method::POST, "/app", Some(json!({"name": "r"})))
@@ -472,13 +465,7 @@ async fn invalid_input_is_a_clear_422_or_404() {
 async fn failed_deliveries_can_be_resent_and_recovered() {
     // Fails three times (the test schedule: 1 try + 2 retries), then succeeds.
     let failing = |n| {
-        let mut v = vec![
-            Reply {
-                status: 500,
-                ..Reply::default()
-            };
-            n
-        ];
+        let mut v = vec![Reply::status(500); n];
         v.push(Reply::default());
         v
     };
@@ -878,14 +865,7 @@ async fn payloads_are_validated_against_their_event_type_schema() {
 }
 
 async fn delivery_metrics_count_outcomes_and_the_queue() {
-    let rx = Receiver::start_sequence(vec![
-        Reply {
-            status: 500,
-            ..Reply::default()
-        },
-        Reply::default(),
-    ])
-    .await;
+    let rx = Receiver::failing_once().await;
     let app = TestApp::spawn(Config::default()).await;
     app.call(Method::POST, "/app", Some(json!({"name": "m", "uid": "m"})))
         .await;
