@@ -10,7 +10,8 @@
 //! - `migrate`: the schema migrations in `migrations/`, tracked by `user_version`.
 //! - `writer`: the group-commit writer thread.
 //! - `dedup`: the in-memory index of live dedup keys (the table is in expiry order).
-//! - `checkpoint`: WAL checkpoints on their own thread, off the commit path.
+//! - `checkpoint`: WAL checkpoints on their own thread, off the commit path,
+//!   and how the WAL is made to start over under writes that never pause.
 //! - `readers`: the read connection pool.
 //! - `rows`: mapping between inbox rows and domain types.
 //! - `outbound`: the sending side's queries (apps, endpoints, messages,

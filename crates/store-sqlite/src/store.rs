@@ -59,9 +59,14 @@ impl SqliteStore {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
         )?;
-        // The checkpoint thread folds the WAL back; the writer never does.
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;")
-            .map_err(backend)?;
+        // The checkpoint thread folds the WAL back; the writer copies only
+        // what it leaves, when it asks (see `checkpoint`).
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; \
+             PRAGMA journal_size_limit = {};",
+            checkpoint::SIZE_LIMIT
+        ))
+        .map_err(backend)?;
         let ran = migrate::run(&mut conn).map_err(backend)?;
         if ran > 0 {
             tracing::info!(path = %path.display(), migrations = ran, "migrated the SQLite database");
@@ -74,11 +79,13 @@ impl SqliteStore {
             .map(|_| connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY))
             .collect::<Result<Vec<_>, _>>()?;
         let counters = Arc::new(CommitCounters::default());
-        let writer = Writer::start(conn, counters.clone())
+        let restart = checkpoint::Restart::default();
+        let writer = Writer::start(conn, counters.clone(), restart.clone())
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
         checkpoint::start(
             connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?,
             writer.alive(),
+            restart,
         )
         .map_err(|e| StoreError::Backend(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(SqliteStore {

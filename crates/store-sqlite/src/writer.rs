@@ -9,6 +9,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backend;
+use crate::checkpoint::{self, Restart};
 
 /// Most writes committed together.
 const MAX_BATCH: usize = 512;
@@ -33,11 +34,16 @@ pub(crate) struct Writer {
 impl Writer {
     /// Starts the writer thread on `conn`. It stops once every `Writer` clone is
     /// dropped and the queue is drained, so pending writes are always committed.
-    pub fn start(conn: Connection, counters: Arc<CommitCounters>) -> std::io::Result<Writer> {
+    /// Between two groups it copies back the rest of the WAL when `restart` asks.
+    pub fn start(
+        conn: Connection,
+        counters: Arc<CommitCounters>,
+        restart: Restart,
+    ) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel::<Job>(8192);
         std::thread::Builder::new()
             .name("hl-sqlite-writer".into())
-            .spawn(move || run(conn, rx, &counters))?;
+            .spawn(move || run(conn, rx, &counters, &restart))?;
         Ok(Writer {
             jobs: tx,
             alive: Arc::new(()),
@@ -126,7 +132,12 @@ fn in_savepoint<R>(
     result
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, counters: &CommitCounters) {
+fn run(
+    conn: Connection,
+    mut rx: mpsc::Receiver<Job>,
+    counters: &CommitCounters,
+    restart: &Restart,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -154,6 +165,13 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, counters: &CommitCounters)
         }
         for finish in finishes {
             finish(committed.as_ref().err());
+        }
+        // No transaction is open and no other writer exists: this copies the
+        // WAL back to its end, so the next group starts it over.
+        if restart.asked() {
+            if let Err(e) = checkpoint::pass(&conn) {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
         }
     }
 }
