@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hookline_signature::{Scheme, Secret, SignInput};
-use hookline_testkit::FreshDb;
+use hookline_testkit::{Backend, FreshDb};
 use serde_json::Value;
 use support::{hookline, sqlite_in, start, stderr, TOKEN};
 
@@ -99,9 +99,11 @@ async fn sigkill_under_load_loses_no_acknowledged_webhook() {
                     if i >= 20_000 {
                         break;
                     }
+                    // ~4 KiB on average, so that SQLite's WAL starts over
+                    // several times before the kill.
                     let body = format!(
                         "{{\"seq\":{i},\"pad\":\"{}\",\"bytes\":\"caf\u{e9}\"}}",
-                        "x".repeat(i % 200)
+                        "x".repeat((i % 16) * 512 + i % 200)
                     )
                     .into_bytes();
                     let sent = client
@@ -123,12 +125,24 @@ async fn sigkill_under_load_loses_no_acknowledged_webhook() {
         })
         .collect();
 
-    // Kill once the load is well under way.
-    while acked.lock().unwrap().len() < 400 && Instant::now() < deadline {
+    // Kill once the load is well under way: past 24 MiB acknowledged.
+    let acked_bytes = || acked.lock().unwrap().iter().map(Vec::len).sum::<usize>();
+    while acked_bytes() < 24 << 20 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     server.child.start_kill().unwrap(); // SIGKILL
     server.child.wait().await.unwrap();
+    if db.backend == Backend::Sqlite {
+        // The kill came after the WAL had started over (the riskiest moment
+        // for recovery is a WAL whose front was rewritten).
+        let wal = format!("{}-wal", db.url.trim_start_matches("sqlite://"));
+        let wal = std::fs::metadata(wal).map_or(0, |m| m.len());
+        assert!(
+            (wal as usize) < acked_bytes() / 2,
+            "the WAL ({wal} bytes) did not start over under {} acknowledged bytes",
+            acked_bytes()
+        );
+    }
     tokio::time::sleep(Duration::from_millis(200)).await;
     stop.store(true, Ordering::Relaxed);
     for w in workers {
