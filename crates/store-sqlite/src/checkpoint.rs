@@ -4,7 +4,7 @@
 //! SQLite starts the WAL over at the front only when a transaction begins with
 //! every frame already copied back. Under writes that never pause, no pass ever
 //! gets there (frames keep arriving while it copies), and the file would grow
-//! with everything ever written. So once the WAL is past [`RESTART_AT`], the
+//! with everything ever written. So once the WAL is past [`RESTART_FRAMES`], the
 //! thread repeats passes until one finds little new to copy, then asks the
 //! writer ([`Restart`]) to copy the last few frames itself between two of its
 //! transactions: nothing can arrive in between, so its next transaction starts
@@ -18,12 +18,12 @@ use rusqlite::Connection;
 
 /// How often the WAL is folded back into the database: often enough that
 /// busy writers (100 MB/s of WAL) start it over before it grows much past
-/// [`RESTART_AT`]. A pass with nothing new to copy costs next to nothing.
+/// [`RESTART_FRAMES`]. A pass with nothing new to copy costs next to nothing.
 const EVERY: Duration = Duration::from_millis(50);
 
-/// WAL size past which the WAL is made to start over (SQLite's own
-/// automatic checkpoint threshold: 1000 pages of 4 KiB).
-const RESTART_AT: u64 = 4 << 20;
+/// WAL frames past which the WAL is made to start over (SQLite's own
+/// automatic checkpoint threshold: 4 MiB with 4 KiB pages).
+const RESTART_FRAMES: i64 = 1000;
 
 /// What SQLite truncates the WAL file back to when it starts over
 /// (`journal_size_limit`), after a burst made it larger.
@@ -57,40 +57,44 @@ impl Restart {
 pub(crate) fn start(conn: Connection, alive: Weak<()>, restart: Restart) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("hl-checkpoint".into())
-        .spawn(move || {
-            let page: u64 = conn
-                .query_row("PRAGMA page_size", [], |r| r.get(0))
-                .unwrap_or(4096);
-            loop {
-                std::thread::sleep(EVERY);
-                let stop = alive.upgrade().is_none();
-                fold_back(&conn, page + 24, &restart);
-                if stop {
-                    return;
-                }
+        .spawn(move || loop {
+            std::thread::sleep(EVERY);
+            let stop = alive.upgrade().is_none();
+            fold_back(&conn, &restart);
+            if stop {
+                return;
             }
         })?;
     Ok(())
 }
 
 /// One PASSIVE pass (copies what it can without blocking the writer or
-/// readers): the frames in the WAL and how many of them are copied back.
-pub(crate) fn pass(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+/// readers): the frames in the WAL and how many of them are copied back, or
+/// `None` (logged) if it failed.
+fn pass(conn: &Connection) -> Option<(i64, i64)> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
         Ok((r.get(1)?, r.get(2)?))
     })
+    .map_err(|e| tracing::warn!(error = %e, "WAL checkpoint failed"))
+    .ok()
 }
 
-/// Copies the WAL back; past [`RESTART_AT`], until little is left, and then
-/// asks the writer for the rest.
-fn fold_back(conn: &Connection, frame_bytes: u64, restart: &Restart) {
+/// The writer's part, when [`Restart::asked`]: with no transaction open and
+/// no other writer, this pass reaches the end of the WAL, so the writer's
+/// next transaction starts it over.
+pub(crate) fn copy_rest(conn: &Connection) {
+    pass(conn);
+}
+
+/// Copies the WAL back; past [`RESTART_FRAMES`], until little is left, and
+/// then asks the writer for the rest.
+fn fold_back(conn: &Connection, restart: &Restart) {
     let mut before: Option<i64> = None;
     for _ in 0..MAX_PASSES {
-        let (frames, copied) = match pass(conn) {
-            Ok(counts) => counts,
-            Err(e) => return tracing::warn!(error = %e, "WAL checkpoint failed"),
+        let Some((frames, copied)) = pass(conn) else {
+            return;
         };
-        if u64::try_from(frames).unwrap_or(0) * frame_bytes < RESTART_AT {
+        if frames < RESTART_FRAMES {
             return;
         }
         // What a pass copies arrived during the one before it.
