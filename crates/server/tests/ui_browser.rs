@@ -440,6 +440,19 @@ async fn the_ui_in_a_real_browser() {
     click_and_load(&c, "#destinations a").await;
     assert!(text(&c, "#attempts").await.contains("500"));
     shot(&c, "endpoint").await;
+    // Each attempt on the endpoint page links to its message.
+    let link = c
+        .find(Locator::Css("#attempts a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        link.contains(&format!("/ui/apps/{app_id}/msg/msg_")),
+        "{link}"
+    );
     click_and_load(&c, "#rotate").await;
     assert!(text(&c, "#new-secret").await.contains("whsec_"));
     click_and_load(&c, "#toggle").await;

@@ -23,6 +23,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("apps.html", include_str!("../../ui/templates/apps.html")),
         ("app.html", include_str!("../../ui/templates/app.html")),
         (
+            "attempts.html",
+            include_str!("../../ui/templates/attempts.html"),
+        ),
+        (
             "endpoint.html",
             include_str!("../../ui/templates/endpoint.html"),
         ),
