@@ -3,7 +3,10 @@
 //! every figure is also a ratio that survives a noisy machine.
 //!
 //! Modules:
-//! - `bare`: the baseline server (this binary with `bare`).
+//! - `bare`: the baseline server (this binary with `bare`), and with `floor`
+//!   the same server syncing each body to disk before it answers.
+//! - `floor`: that sync, done the cheapest durable way (a preallocated ring
+//!   file, one fdatasync per group).
 //! - `db`: the database of a run: a SQLite file or a fresh PostgreSQL schema.
 //! - `counter`: a receiver that counts deliveries and their publish-to-delivery latency.
 //! - `publish`: apps, endpoints and timed messages through hookline's API.
@@ -14,6 +17,7 @@
 pub mod bare;
 pub mod counter;
 pub mod db;
+pub mod floor;
 pub mod load;
 pub mod procs;
 pub mod publish;

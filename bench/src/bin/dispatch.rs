@@ -20,7 +20,7 @@ use tokio::process::Command;
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("bare") => return bare::serve().await,
+        Some("bare") => return bare::serve(None).await,
         Some("counter") => return counter::serve().await,
         _ => {}
     }

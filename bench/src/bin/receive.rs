@@ -1,21 +1,28 @@
 //! Receive benchmark: durable, verified, de-duplicated receiving against a
 //! bare hyper server, same signed 1 KiB JSON webhooks, same concurrency, on
 //! SQLite, on PostgreSQL with one node, and on PostgreSQL with two nodes
-//! sharing the load.
+//! sharing the load. A second baseline, the durable floor, is the bare server
+//! syncing each body to disk (group commit) before it answers: what the disk
+//! alone allows any server that answers only after the data is on disk.
 //!
 //! `cargo run --release -p hookline-bench --bin receive [-- COUNT CONCURRENCY]`
 
 use std::time::Duration;
 
+use std::path::Path;
+
+use anyhow::Context;
 use hookline_bench::db::{self, Postgres};
 use hookline_bench::load::{self, Measured};
 use hookline_bench::procs::{self, Proc};
 use hookline_bench::report::{self, Row};
+use hookline_bench::{bare, floor};
 use serde_json::json;
 use tokio::process::Command;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ROUNDS: usize = 3;
+const FLOOR: &str = "durable floor (bare + fdatasync/group)";
 
 /// A system under test: its name, its processes, the path loaded on each.
 struct System {
@@ -36,8 +43,13 @@ impl System {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("bare") {
-        return hookline_bench::bare::serve().await;
+    match args.first().map(String::as_str) {
+        Some("bare") => return bare::serve(None).await,
+        Some("floor") => {
+            let ring = args.get(1).context("floor needs the ring file's path")?;
+            return bare::serve(Some(floor::Log::start(Path::new(ring))?)).await;
+        }
+        _ => {}
     }
     let count: u64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(20_000);
     let concurrency: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(32);
@@ -55,15 +67,23 @@ async fn main() -> anyhow::Result<()> {
     )?;
     let serve = |db: &str| Proc::start(procs::hookline_serve(&hookline, dir.path(), db, &[]));
 
-    let bare = {
+    let baseline = |args: Vec<std::ffi::OsString>| -> anyhow::Result<Command> {
         let mut cmd = Command::new(std::env::current_exe()?);
-        cmd.arg("bare");
-        Proc::start(cmd).await?
+        cmd.args(args);
+        Ok(cmd)
     };
+    let bare = Proc::start(baseline(vec!["bare".into()])?).await?;
+    let ring = dir.path().join("floor.ring");
+    let floor = Proc::start(baseline(vec!["floor".into(), ring.into()])?).await?;
     let mut systems = vec![
         System {
             name: "bare hyper (answers 200)",
             procs: vec![bare],
+            path: "/",
+        },
+        System {
+            name: FLOOR,
+            procs: vec![floor],
             path: "/",
         },
         System {
@@ -126,13 +146,31 @@ async fn main() -> anyhow::Result<()> {
         pg.drop_schema().await;
     }
 
+    // hookline's rows against the floor: what hookline costs beyond the disk.
+    let floor_rps = rows
+        .iter()
+        .find(|r| r.name == FLOOR)
+        .map_or(f64::NAN, |r| r.measured.rps);
+    let vs_floor: serde_json::Map<String, serde_json::Value> = rows
+        .iter()
+        .filter(|r| r.name.starts_with("hookline"))
+        .map(|r| (r.name.clone(), json!(r.measured.rps / floor_rps)))
+        .collect();
     let setup = json!({
         "count": count, "concurrency": concurrency, "payloadBytes": std::fs::metadata(&payload)?.len(),
         "scheme": "standard", "stores": "sqlite WAL synchronous=FULL; postgres synchronous_commit=on",
         "twoNodes": "the load split evenly over both nodes; req/s summed, latency the worse node's",
         "rounds": ROUNDS, "statistic": "median round",
         "cpus": std::thread::available_parallelism()?.get(),
+        "floor": "bare hyper appending each body to a preallocated ring file, one fdatasync per group before answering",
+        "ratioToFloor": vs_floor,
     });
     report::emit("receive", setup, &rows)?;
+    for (name, ratio) in &vs_floor {
+        println!(
+            "{name}: {:.2} of the durable floor",
+            ratio.as_f64().unwrap_or(f64::NAN)
+        );
+    }
     Ok(())
 }
