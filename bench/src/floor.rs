@@ -74,13 +74,15 @@ fn run(file: &File, mut rx: mpsc::Receiver<Job>) {
         if offset + bytes.len() as u64 > RING {
             offset = 0;
         }
-        // A failed write or sync drops the group's answers: their requests fail.
-        if file.write_all_at(&bytes, offset).is_ok() && file.sync_data().is_ok() {
+        let synced = file.write_all_at(&bytes, offset).is_ok() && file.sync_data().is_ok();
+        if synced {
             offset += bytes.len() as u64;
-            for (_, done) in group.drain(..) {
+        }
+        // A failed write or sync drops the group's answers: their requests fail.
+        for (_, done) in group.drain(..) {
+            if synced {
                 let _ = done.send(());
             }
         }
-        group.clear();
     }
 }

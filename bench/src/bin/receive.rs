@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use std::ffi::OsStr;
 use std::path::Path;
 
 use anyhow::Context;
@@ -67,14 +68,16 @@ async fn main() -> anyhow::Result<()> {
     )?;
     let serve = |db: &str| Proc::start(procs::hookline_serve(&hookline, dir.path(), db, &[]));
 
-    let baseline = |args: Vec<std::ffi::OsString>| -> anyhow::Result<Command> {
-        let mut cmd = Command::new(std::env::current_exe()?);
+    // The baselines are this binary again, with `bare` or `floor RING`.
+    let this = std::env::current_exe()?;
+    let baseline = |args: &[&OsStr]| {
+        let mut cmd = Command::new(&this);
         cmd.args(args);
-        Ok(cmd)
+        cmd
     };
-    let bare = Proc::start(baseline(vec!["bare".into()])?).await?;
+    let bare = Proc::start(baseline(&["bare".as_ref()])).await?;
     let ring = dir.path().join("floor.ring");
-    let floor = Proc::start(baseline(vec!["floor".into(), ring.into()])?).await?;
+    let floor = Proc::start(baseline(&["floor".as_ref(), ring.as_os_str()])).await?;
     let mut systems = vec![
         System {
             name: "bare hyper (answers 200)",
