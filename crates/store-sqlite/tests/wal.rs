@@ -13,26 +13,50 @@ use hookline_core::{Store, Verdict};
 use hookline_store_sqlite::SqliteStore;
 
 const BURST: usize = 2_000;
+/// Each write's body: large, so the WAL's growth shows.
+const BODY: usize = 2048;
+
+/// A store on a fresh file, and that file's path.
+struct Db {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    store: Arc<SqliteStore>,
+}
+
+impl Db {
+    fn open() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hookline.db");
+        let store = Arc::new(SqliteStore::open(&path).unwrap());
+        Db {
+            _dir: dir,
+            path,
+            store,
+        }
+    }
+
+    /// The `-wal` file's size now (0 if there is none).
+    fn wal_size(&self) -> u64 {
+        let wal = self.path.with_extension("db-wal");
+        std::fs::metadata(wal).map_or(0, |m| m.len())
+    }
+}
+
+/// One accepted event with the de-duplication key `key`, committed.
+async fn insert(store: &SqliteStore, at: i64, key: &str) {
+    let e = event("wal", at, &[b'x'; BODY], Verdict::Verified, Some(key));
+    store
+        .insert_event(e, Duration::from_secs(3600), 100)
+        .await
+        .unwrap();
+}
 
 async fn burst(store: &Arc<SqliteStore>, round: usize) {
-    let body = vec![b'x'; 2048];
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..BURST {
-        let (store, body) = (store.clone(), body.clone());
-        tasks.spawn(async move {
-            let key = format!("r{round}-{i}");
-            let e = event(
-                "wal",
-                1_000 + i as i64,
-                &body,
-                Verdict::Verified,
-                Some(&key),
-            );
-            store
-                .insert_event(e, Duration::from_secs(3600), 100)
-                .await
-                .unwrap();
-        });
+        let store = store.clone();
+        tasks
+            .spawn(async move { insert(&store, 1_000 + i as i64, &format!("r{round}-{i}")).await });
     }
     while let Some(done) = tasks.join_next().await {
         done.unwrap();
@@ -41,30 +65,25 @@ async fn burst(store: &Arc<SqliteStore>, round: usize) {
 
 #[tokio::test]
 async fn the_wal_is_checkpointed_and_reused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hookline.db");
-    let wal = dir.path().join("hookline.db-wal");
-    let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
-
-    burst(&store, 1).await;
+    let db = Db::open();
+    burst(&db.store, 1).await;
     // A few checkpoint periods, so the first burst is folded back.
     tokio::time::sleep(Duration::from_millis(1_000)).await;
-    let first = size();
-    burst(&store, 2).await;
+    let first = db.wal_size();
+    burst(&db.store, 2).await;
     tokio::time::sleep(Duration::from_millis(1_000)).await;
-    let second = size();
-    let written = (2 * BURST * 2048) as u64;
+    let second = db.wal_size();
+    let written = (2 * BURST * BODY) as u64;
     assert!(first > 0, "the burst went through the WAL");
     assert!(
         second < first + written / 4,
         "the second burst reused the WAL: {first} bytes after the first, {second} after the second"
     );
     // Everything is still there, once.
-    let db = std::fs::metadata(&path).unwrap().len();
+    let file = std::fs::metadata(&db.path).unwrap().len();
     assert!(
-        db >= written,
-        "checkpointed into the database file: {db} bytes"
+        file >= written,
+        "checkpointed into the database file: {file} bytes"
     );
 }
 
@@ -73,38 +92,27 @@ async fn the_wal_is_checkpointed_and_reused() {
 /// start the WAL over and the file would grow with everything ever written.
 #[tokio::test]
 async fn the_wal_starts_over_under_writes_that_never_pause() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hookline.db");
-    let wal = dir.path().join("hookline.db-wal");
-    let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let size = move || std::fs::metadata(&wal).map_or(0, |m| m.len());
-
+    let db = Db::open();
     const WRITES: usize = 24_000;
     const IN_FLIGHT: usize = 64;
-    let body = Arc::new(vec![b'x'; 2048]);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..IN_FLIGHT {
-        let (store, body, next) = (store.clone(), body.clone(), next.clone());
+        let (store, next) = (db.store.clone(), next.clone());
         tasks.spawn(async move {
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if i >= WRITES {
                     return;
                 }
-                let key = format!("k{i}");
-                let e = event("wal", i as i64, &body, Verdict::Verified, Some(&key));
-                store
-                    .insert_event(e, Duration::from_secs(3600), 100)
-                    .await
-                    .unwrap();
+                insert(&store, i as i64, &format!("k{i}")).await;
             }
         });
     }
     let mut largest = 0;
     let watch = async {
         loop {
-            largest = largest.max(size());
+            largest = largest.max(db.wal_size());
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
@@ -112,12 +120,12 @@ async fn the_wal_starts_over_under_writes_that_never_pause() {
         () = watch => unreachable!(),
         () = async { while let Some(done) = tasks.join_next().await { done.unwrap(); } } => {}
     }
-    let written = (WRITES * 2048) as u64;
+    let written = (WRITES * BODY) as u64;
     assert!(
         largest < written / 2,
         "the WAL grew to {largest} bytes while {written} bytes of bodies went through it"
     );
-    let rows: u64 = rusqlite::Connection::open(&path)
+    let rows: u64 = rusqlite::Connection::open(&db.path)
         .unwrap()
         .query_row("SELECT count(*) FROM inbound_event", [], |r| r.get(0))
         .unwrap();
