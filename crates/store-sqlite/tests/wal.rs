@@ -35,10 +35,20 @@ impl Db {
         }
     }
 
+    fn wal_path(&self) -> std::path::PathBuf {
+        self.path.with_extension("db-wal")
+    }
+
     /// The `-wal` file's size now (0 if there is none).
     fn wal_size(&self) -> u64 {
-        let wal = self.path.with_extension("db-wal");
-        std::fs::metadata(wal).map_or(0, |m| m.len())
+        std::fs::metadata(self.wal_path()).map_or(0, |m| m.len())
+    }
+
+    /// The checkpoint sequence number in the WAL header (big-endian, bytes
+    /// 12..16): SQLite adds one each time the WAL starts over at the front.
+    fn wal_restarts(&self) -> u32 {
+        let header = std::fs::read(self.wal_path()).unwrap();
+        u32::from_be_bytes(header[12..16].try_into().unwrap())
     }
 }
 
@@ -70,13 +80,24 @@ async fn the_wal_is_checkpointed_and_reused() {
     // A few checkpoint periods, so the first burst is folded back.
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     let first = db.wal_size();
+    assert!(first > 0, "the burst went through the WAL");
+    // The next commit starts the WAL over at the front: proof that the whole
+    // burst was copied back, independent of how fast this disk is.
+    let restarts = db.wal_restarts();
+    insert(&db.store, 999, "after-first-burst").await;
+    assert!(
+        db.wal_restarts() > restarts,
+        "the commit after a folded-back burst starts the WAL over"
+    );
     burst(&db.store, 2).await;
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     let second = db.wal_size();
     let written = (2 * BURST * BODY) as u64;
-    assert!(first > 0, "the burst went through the WAL");
+    // Reused, not appended to: appending would add about `first` again. How
+    // far a burst's peak goes past the last one depends on the disk's speed
+    // against the checkpoint passes, so the bound is loose.
     assert!(
-        second < first + written / 4,
+        second < first + written / 2,
         "the second burst reused the WAL: {first} bytes after the first, {second} after the second"
     );
     // Everything is still there, once.
