@@ -47,8 +47,13 @@ impl Db {
     /// The checkpoint sequence number in the WAL header (big-endian, bytes
     /// 12..16): SQLite adds one each time the WAL starts over at the front.
     fn wal_restarts(&self) -> u32 {
-        let header = std::fs::read(self.wal_path()).unwrap();
-        u32::from_be_bytes(header[12..16].try_into().unwrap())
+        use std::io::Read;
+        let mut header = [0u8; 16];
+        std::fs::File::open(self.wal_path())
+            .unwrap()
+            .read_exact(&mut header)
+            .unwrap();
+        u32::from_be_bytes([header[12], header[13], header[14], header[15]])
     }
 }
 
