@@ -106,8 +106,9 @@ impl SqliteStore {
 fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
-    // FULL: a commit is fsynced before it returns, so an acknowledged write
-    // survives power loss, not only a crash.
+    // FULL: a commit is synced before it returns, so an acknowledged write
+    // survives power loss, not only a crash. (The sync is fdatasync: see
+    // LIBSQLITE3_FLAGS in .cargo/config.toml.)
     conn.execute_batch(
         "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
     )
