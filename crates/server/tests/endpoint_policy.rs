@@ -183,8 +183,12 @@ async fn stats_send_example_one_attempt_and_manual_resend() {
 
     // The first attempt fails (500) and waits an hour for its retry.
     let msg = publish(&app, json!({"id": 1})).await;
+    app.until(&format!("/app/acme/attempt/msg/{msg}"), |v| {
+        v["data"].as_array().unwrap().len() == 1
+    })
+    .await;
     let stats_path = format!("/app/acme/endpoint/{ep}/stats");
-    let stats = app.until(&stats_path, |v| v["pending"] == 1).await;
+    let stats = app.get_json(&stats_path).await;
     assert_eq!(
         stats,
         json!({"success": 0, "pending": 1, "sending": 0, "fail": 0, "canceled": 0})

@@ -756,6 +756,53 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
             .unwrap(),
         0
     );
+
+    // A resend while a scheduled try is in flight: that try's outcome (retry
+    // in an hour) must not replace the resend, which is due now.
+    let busy = message(&a.id, "t", None, None);
+    store.publish(&busy).await.unwrap();
+    let t = now_ms() + 1000;
+    let claimed = store
+        .claim_due(t, 100, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(claimed.iter().any(|c| c.message.id == busy.id));
+    store
+        .requeue(&a.id, &e.id, Some(&busy.id), 0, t + 1)
+        .await
+        .unwrap();
+    let in_flight = Attempt {
+        id: AttemptId::at(t + 2),
+        message_id: busy.id.clone(),
+        endpoint_id: e.id.clone(),
+        app_id: a.id.clone(),
+        url: e.url.clone(),
+        status: DeliveryStatus::Failed,
+        response_status_code: 500,
+        response: String::new(),
+        duration_ms: 1,
+        trigger: Trigger::Scheduled,
+        created_at: t + 2,
+    };
+    store
+        .record_attempt(&in_flight, Next::RetryAt(t + 3_600_000))
+        .await
+        .unwrap();
+    let d = store
+        .list_deliveries(&a.id, &busy.id)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (d.status, d.attempts, d.next_attempt_at, d.manual),
+        (DeliveryStatus::Pending, 0, Some(t + 1), true),
+        "the resend still happens"
+    );
+    let attempts = store
+        .list_attempts(&a.id, Some(&busy.id), None, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(attempts.data, vec![in_flight], "the try is recorded");
 }
 
 pub async fn event_types(store: Arc<dyn Store>) {

@@ -130,11 +130,21 @@ pub(crate) async fn record_attempt(tx: &Tx<'_>, a: &Attempt, next: Next) -> Resu
         Next::RetryAt(t) => (DeliveryStatus::Pending, Some(t)),
         Next::Failed => (DeliveryStatus::Failed, None),
     };
+    // A scheduled try's outcome leaves alone a resend or recover queued while
+    // it was in flight (pending and marked manual): that try still happens.
     tx_exec(
         tx,
         "UPDATE delivery SET status = $3, attempts = attempts + 1, next_attempt_at = $4, manual = FALSE \
-         WHERE message_id = $1 AND endpoint_id = $2",
-        &[&a.message_id.as_str(), &a.endpoint_id.as_str(), &code(status), &due],
+         WHERE message_id = $1 AND endpoint_id = $2 \
+         AND NOT ($5::smallint = 0 AND manual AND status = $6)",
+        &[
+            &a.message_id.as_str(),
+            &a.endpoint_id.as_str(),
+            &code(status),
+            &due,
+            &(a.trigger as i16),
+            &code(DeliveryStatus::Pending),
+        ],
     )
     .await?;
     // The endpoint's failure streak: a success ends it, a failure starts it.

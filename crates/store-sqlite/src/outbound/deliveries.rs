@@ -104,16 +104,21 @@ pub(crate) fn record_attempt(c: &Connection, a: &Attempt, next: Next) -> Result<
         Next::RetryAt(t) => (DeliveryStatus::Pending, Some(t)),
         Next::Failed => (DeliveryStatus::Failed, None),
     };
+    // A scheduled try's outcome leaves alone a resend or recover queued while
+    // it was in flight (pending and marked manual): that try still happens.
     c.prepare_cached(
         "UPDATE delivery SET status = ?3, attempts = attempts + 1, next_attempt_at = ?4, manual = 0 \
-         WHERE message_id = ?1 AND endpoint_id = ?2",
+         WHERE message_id = ?1 AND endpoint_id = ?2 \
+         AND NOT (?5 = 0 AND manual = 1 AND status = ?6)",
     )
     .and_then(|mut st| {
         st.execute(params![
             a.message_id.as_str(),
             a.endpoint_id.as_str(),
             status.code(),
-            due
+            due,
+            a.trigger as u8,
+            DeliveryStatus::Pending.code()
         ])
     })
     .map_err(backend)?;
