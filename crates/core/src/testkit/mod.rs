@@ -393,6 +393,28 @@ pub fn message(
     }
 }
 
+/// A try of `m` at `e`, now: a 200 when `ok`, else a 500.
+pub fn attempt(m: &Message, e: &EndpointId, ok: bool, trigger: Trigger) -> Attempt {
+    let t = now_ms();
+    Attempt {
+        id: AttemptId::at(t),
+        message_id: m.id.clone(),
+        endpoint_id: e.clone(),
+        app_id: m.app_id.clone(),
+        url: "http://s".into(),
+        status: if ok {
+            DeliveryStatus::Success
+        } else {
+            DeliveryStatus::Failed
+        },
+        response_status_code: if ok { 200 } else { 500 },
+        response: "r".into(),
+        duration_ms: 3,
+        trigger,
+        created_at: t,
+    }
+}
+
 pub async fn apps_and_endpoints(store: Arc<dyn Store>) {
     let mut a = app("Acme", Some("acme"));
     a.metadata.insert("plan".into(), "pro".into());
@@ -683,20 +705,7 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
     store.publish(&recent).await.unwrap();
     // Both fail for good.
     for m in [&old, &recent] {
-        let t = now_ms();
-        let failed = Attempt {
-            id: AttemptId::at(t),
-            message_id: m.id.clone(),
-            endpoint_id: e.id.clone(),
-            app_id: a.id.clone(),
-            url: e.url.clone(),
-            status: DeliveryStatus::Failed,
-            response_status_code: 500,
-            response: String::new(),
-            duration_ms: 1,
-            trigger: Trigger::Scheduled,
-            created_at: t,
-        };
+        let failed = attempt(m, &e.id, false, Trigger::Scheduled);
         store.record_attempt(&failed, Next::Failed).await.unwrap();
     }
     let later = now_ms() + 100;
@@ -771,19 +780,7 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
         .requeue(&a.id, &e.id, Some(&busy.id), 0, t + 1)
         .await
         .unwrap();
-    let in_flight = Attempt {
-        id: AttemptId::at(t + 2),
-        message_id: busy.id.clone(),
-        endpoint_id: e.id.clone(),
-        app_id: a.id.clone(),
-        url: e.url.clone(),
-        status: DeliveryStatus::Failed,
-        response_status_code: 500,
-        response: String::new(),
-        duration_ms: 1,
-        trigger: Trigger::Scheduled,
-        created_at: t + 2,
-    };
+    let in_flight = attempt(&busy, &e.id, false, Trigger::Scheduled);
     store
         .record_attempt(&in_flight, Next::RetryAt(t + 3_600_000))
         .await

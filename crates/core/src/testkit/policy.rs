@@ -4,12 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{app, endpoint, message};
+use super::{app, attempt, endpoint, message};
 use crate::clock::now_ms;
-use crate::id::{AttemptId, EndpointId};
-use crate::outbound::{
-    Attempt, DeliveryStatus, EndpointPolicy, EndpointStats, Next, RetryPolicy, Trigger,
-};
+use crate::id::EndpointId;
+use crate::outbound::{DeliveryStatus, EndpointPolicy, EndpointStats, Next, RetryPolicy, Trigger};
 use crate::page::PageRequest;
 use crate::store::{Store, StoreError};
 
@@ -38,27 +36,6 @@ pub async fn endpoint_policy_round_trips(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(listed.data, vec![e]);
-}
-
-fn attempt(m: &crate::Message, e: &EndpointId, ok: bool, trigger: Trigger) -> Attempt {
-    let t = now_ms();
-    Attempt {
-        id: AttemptId::at(t),
-        message_id: m.id.clone(),
-        endpoint_id: e.clone(),
-        app_id: m.app_id.clone(),
-        url: "http://s".into(),
-        status: if ok {
-            DeliveryStatus::Success
-        } else {
-            DeliveryStatus::Failed
-        },
-        response_status_code: if ok { 200 } else { 500 },
-        response: "r".into(),
-        duration_ms: 3,
-        trigger,
-        created_at: t,
-    }
 }
 
 pub async fn stats_attempts_and_targeted_publish(store: Arc<dyn Store>) {
