@@ -209,6 +209,11 @@ pub struct Delivery {
     pub next_attempt_at: Option<i64>,
     /// The next attempt was asked for by hand (resend, recover).
     pub manual: bool,
+    /// Bumped by every claim and every resend or recover. A try's outcome is
+    /// applied only if the delivery is still at the version it was claimed
+    /// at, so a try that outlived its lease, or was overtaken by a resend,
+    /// cannot overwrite what came after it.
+    pub version: i64,
 }
 
 /// What started an attempt; the numbers are Svix's `MessageAttemptTriggerType`.

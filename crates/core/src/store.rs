@@ -158,17 +158,26 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Delivery>, StoreError>;
 
     /// Claims up to `limit` deliveries due at `now` (ms): each becomes
-    /// `Sending` and is due again at `now + lease`, so if its worker dies it is
-    /// simply claimed again after the lease. Oldest due first.
+    /// `Sending`, moves to a new version, and is due again at `now + lease`,
+    /// so if its worker dies it is simply claimed again after the lease.
+    /// Oldest due first.
     async fn claim_due(
         &self,
         now: i64,
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<Claimed>, StoreError>;
-    /// Records one attempt and moves its delivery on: delivered, due again,
-    /// or failed. Also keeps the endpoint's failure streak: a success ends it.
-    async fn record_attempt(&self, attempt: &Attempt, next: Next) -> Result<(), StoreError>;
+    /// Records one attempt and, if its delivery is still at `version` (the
+    /// one it was claimed at), moves the delivery on: delivered, due again, or
+    /// failed. A stale try (its lease ran out and the delivery was claimed
+    /// again, or it was resent meanwhile) is recorded but moves nothing. Also
+    /// keeps the endpoint's failure streak: a success ends it.
+    async fn record_attempt(
+        &self,
+        attempt: &Attempt,
+        version: i64,
+        next: Next,
+    ) -> Result<(), StoreError>;
     /// Makes deliveries due again at `now`, with a fresh retry schedule: the
     /// one of `message` to `endpoint` (resend; made if the endpoint was not a
     /// destination), or, without a message, every failed delivery to
@@ -190,11 +199,13 @@ pub trait Store: Send + Sync + 'static {
         before: i64,
     ) -> Result<bool, StoreError>;
     /// Puts a claimed delivery back, due at `until`, without counting an
-    /// attempt (e.g. its endpoint's rate limit is used up).
+    /// attempt (e.g. its endpoint's rate limit is used up); nothing if it is
+    /// no longer at `version` (resent meanwhile).
     async fn postpone(
         &self,
         message: &MessageId,
         endpoint: &EndpointId,
+        version: i64,
         until: i64,
     ) -> Result<(), StoreError>;
     /// Deliveries due at `now`, scheduled later, and failed (for metrics; off

@@ -151,7 +151,11 @@ impl Engine {
                     Err(wait) => {
                         s.metrics.postponed();
                         let until = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(0).max(1);
-                        if let Err(e) = s.store.postpone(&c.message.id, &c.endpoint.id, until).await
+                        let d = &c.delivery;
+                        if let Err(e) = s
+                            .store
+                            .postpone(&d.message_id, &d.endpoint_id, d.version, until)
+                            .await
                         {
                             tracing::warn!(error = %e, "cannot postpone a throttled delivery; its lease will expire");
                         }
@@ -232,7 +236,11 @@ async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit, admi
             tracing::warn!(endpoint = %gone.id, error = %e, "cannot disable the endpoint");
         }
     }
-    if let Err(e) = s.store.record_attempt(&attempt, next).await {
+    if let Err(e) = s
+        .store
+        .record_attempt(&attempt, c.delivery.version, next)
+        .await
+    {
         tracing::warn!(error = %e, "cannot record the attempt; the delivery is retried after its lease");
     }
     let mut disabled_now = false;

@@ -29,7 +29,7 @@ pub(crate) const EVENT_TYPE_COLUMNS: &str =
 pub(crate) const MESSAGE_COLUMNS: &str =
     "id, app_id, event_type, event_id, payload, channels, created_at";
 pub(crate) const DELIVERY_COLUMNS: &str =
-    "message_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual";
+    "message_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual, version";
 pub(crate) const ATTEMPT_COLUMNS: &str = "id, message_id, endpoint_id, app_id, url, status, \
     response_status_code, response, duration_ms, trigger_type, created_at";
 
@@ -246,6 +246,7 @@ pub(crate) fn delivery(r: &Row) -> Result<Delivery, StoreError> {
         attempts: u32::try_from(get::<i32>(r, 4)?).unwrap_or(0),
         next_attempt_at: get(r, 5)?,
         manual: get(r, 6)?,
+        version: get(r, 7)?,
     })
 }
 

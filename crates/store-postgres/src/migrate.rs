@@ -3,7 +3,10 @@
 
 use tokio_postgres::Client;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_schema.sql"),
+    include_str!("../migrations/0002_delivery_version.sql"),
+];
 
 /// Any number, the same on every node: the lock that serialises migrations.
 const LOCK: i64 = 0x686f_6f6b_6c69_6e65;

@@ -350,12 +350,17 @@ impl Store for PgStore {
             .await?)
     }
 
-    async fn record_attempt(&self, attempt: &Attempt, next: Next) -> Result<(), StoreError> {
+    async fn record_attempt(
+        &self,
+        attempt: &Attempt,
+        version: i64,
+        next: Next,
+    ) -> Result<(), StoreError> {
         let a = Arc::new(attempt.clone());
         self.batcher
             .write(move |tx| {
                 let a = a.clone();
-                Box::pin(async move { outbound::record_attempt(tx, &a, next).await })
+                Box::pin(async move { outbound::record_attempt(tx, &a, version, next).await })
             })
             .await
     }
@@ -393,9 +398,10 @@ impl Store for PgStore {
         &self,
         message: &MessageId,
         endpoint: &EndpointId,
+        version: i64,
         until: i64,
     ) -> Result<(), StoreError> {
-        outbound::postpone(&self.db().await?, message, endpoint, until).await
+        outbound::postpone(&self.db().await?, message, endpoint, version, until).await
     }
 
     async fn queue_depth(&self, now: i64) -> Result<QueueDepth, StoreError> {

@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_failing_since.sql"),
     include_str!("../migrations/0007_policy.sql"),
     include_str!("../migrations/0008_dedup_by_expiry.sql"),
+    include_str!("../migrations/0009_delivery_version.sql"),
 ];
 
 /// Applies every migration newer than the database; returns how many ran.

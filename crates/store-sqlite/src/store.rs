@@ -560,10 +560,15 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn record_attempt(&self, attempt: &Attempt, next: Next) -> Result<(), StoreError> {
+    async fn record_attempt(
+        &self,
+        attempt: &Attempt,
+        version: i64,
+        next: Next,
+    ) -> Result<(), StoreError> {
         let a = attempt.clone();
         self.writer
-            .write(move |c| outbound::record_attempt(c, &a, next))
+            .write(move |c| outbound::record_attempt(c, &a, version, next))
             .await
     }
 
@@ -596,11 +601,12 @@ impl Store for SqliteStore {
         &self,
         message: &MessageId,
         endpoint: &EndpointId,
+        version: i64,
         until: i64,
     ) -> Result<(), StoreError> {
         let (msg, ep) = (message.clone(), endpoint.clone());
         self.writer
-            .write(move |c| outbound::postpone(c, &msg, &ep, until))
+            .write(move |c| outbound::postpone(c, &msg, &ep, version, until))
             .await
     }
 

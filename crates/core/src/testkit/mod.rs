@@ -415,6 +415,19 @@ pub fn attempt(m: &Message, e: &EndpointId, ok: bool, trigger: Trigger) -> Attem
     }
 }
 
+/// The current version of `m`'s delivery to `e`, for recording an attempt
+/// the way a claim would.
+pub async fn version(store: &dyn Store, m: &Message, e: &EndpointId) -> i64 {
+    store
+        .list_deliveries(&m.app_id, &m.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| &d.endpoint_id == e)
+        .expect("a delivery to this endpoint")
+        .version
+}
+
 pub async fn apps_and_endpoints(store: Arc<dyn Store>) {
     let mut a = app("Acme", Some("acme"));
     a.metadata.insert("plan".into(), "pro".into());
@@ -580,6 +593,7 @@ pub async fn claims_lease_and_attempts(store: Arc<dyn Store>) {
         1,
         "a lease that runs out makes the delivery due again"
     );
+    assert!(again[0].delivery.version > got[0].delivery.version);
 
     let attempt = |status, code, at| Attempt {
         id: AttemptId::at(at),
@@ -594,9 +608,26 @@ pub async fn claims_lease_and_attempts(store: Arc<dyn Store>) {
         trigger: Trigger::Scheduled,
         created_at: at,
     };
+    // The first claim's try, back after its lease ran out: recorded, but the
+    // delivery belongs to the second claim now.
     store
         .record_attempt(
             &attempt(DeliveryStatus::Failed, 500, now),
+            got[0].delivery.version,
+            Next::RetryAt(now + 3_600_000),
+        )
+        .await
+        .unwrap();
+    let d = &store.list_deliveries(&a.id, &m.id).await.unwrap()[0];
+    assert_eq!(
+        (d.status, d.attempts, d.next_attempt_at),
+        (DeliveryStatus::Sending, 0, Some(now + 30_001 + 30_000)),
+        "a stale try moves nothing"
+    );
+    store
+        .record_attempt(
+            &attempt(DeliveryStatus::Failed, 500, now),
+            again[0].delivery.version,
             Next::RetryAt(now + 5000),
         )
         .await
@@ -611,13 +642,33 @@ pub async fn claims_lease_and_attempts(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .is_empty());
+    // Postponed (its endpoint is throttled), then claimed again.
+    let throttled = store.claim_due(now + 5000, 10, lease).await.unwrap();
+    assert_eq!(throttled.len(), 1);
+    let d = &throttled[0].delivery;
+    for (stale, until) in [(false, now + 5500), (true, now + 9000)] {
+        let v = if stale {
+            again[0].delivery.version
+        } else {
+            d.version
+        };
+        store
+            .postpone(&d.message_id, &d.endpoint_id, v, until)
+            .await
+            .unwrap();
+    }
+    let d = &store.list_deliveries(&a.id, &m.id).await.unwrap()[0];
     assert_eq!(
-        store.claim_due(now + 5000, 10, lease).await.unwrap().len(),
-        1
+        (d.status, d.attempts, d.next_attempt_at),
+        (DeliveryStatus::Pending, 1, Some(now + 5500)),
+        "postponed by its claim only, without counting an attempt"
     );
+    let retry = store.claim_due(now + 5500, 10, lease).await.unwrap();
+    assert_eq!(retry.len(), 1);
     store
         .record_attempt(
             &attempt(DeliveryStatus::Success, 200, now + 5001),
+            retry[0].delivery.version,
             Next::Success,
         )
         .await
@@ -638,7 +689,7 @@ pub async fn claims_lease_and_attempts(store: Arc<dyn Store>) {
         .list_attempts(&a.id, Some(&m.id), None, &PageRequest::default())
         .await
         .unwrap();
-    assert_eq!(by_msg.data.len(), 2);
+    assert_eq!(by_msg.data.len(), 3, "the stale try is recorded too");
     assert_eq!(by_msg.data[0].response_status_code, 200, "newest first");
     let by_ep = store
         .list_attempts(&a.id, None, Some(&e.id), &PageRequest::default())
@@ -653,6 +704,7 @@ pub async fn claims_lease_and_attempts(store: Arc<dyn Store>) {
     store
         .record_attempt(
             &attempt(DeliveryStatus::Failed, 500, now + 6000),
+            version(&*store, &m, &e.id).await,
             Next::Failed,
         )
         .await
@@ -706,7 +758,11 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
     // Both fail for good.
     for m in [&old, &recent] {
         let failed = attempt(m, &e.id, false, Trigger::Scheduled);
-        store.record_attempt(&failed, Next::Failed).await.unwrap();
+        let v = version(&*store, m, &e.id).await;
+        store
+            .record_attempt(&failed, v, Next::Failed)
+            .await
+            .unwrap();
     }
     let later = now_ms() + 100;
     let depth = store.queue_depth(later).await.unwrap();
@@ -775,14 +831,21 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
         .claim_due(t, 100, Duration::from_secs(30))
         .await
         .unwrap();
-    assert!(claimed.iter().any(|c| c.message.id == busy.id));
+    let scheduled = claimed
+        .iter()
+        .find(|c| c.message.id == busy.id)
+        .expect("claimed");
     store
         .requeue(&a.id, &e.id, Some(&busy.id), 0, t + 1)
         .await
         .unwrap();
     let in_flight = attempt(&busy, &e.id, false, Trigger::Scheduled);
     store
-        .record_attempt(&in_flight, Next::RetryAt(t + 3_600_000))
+        .record_attempt(
+            &in_flight,
+            scheduled.delivery.version,
+            Next::RetryAt(t + 3_600_000),
+        )
         .await
         .unwrap();
     let d = store
@@ -800,6 +863,36 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(attempts.data, vec![in_flight], "the try is recorded");
+
+    // And a second resend while the first one's (manual) try is in flight:
+    // that try's outcome must not replace it either.
+    let manual = store
+        .claim_due(t + 1, 100, Duration::from_secs(30))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.message.id == busy.id)
+        .expect("the resend is claimed");
+    assert!(manual.delivery.manual);
+    store
+        .requeue(&a.id, &e.id, Some(&busy.id), 0, t + 2)
+        .await
+        .unwrap();
+    let first_resend = attempt(&busy, &e.id, false, Trigger::Manual);
+    store
+        .record_attempt(&first_resend, manual.delivery.version, Next::Failed)
+        .await
+        .unwrap();
+    let d = store
+        .list_deliveries(&a.id, &busy.id)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (d.status, d.attempts, d.next_attempt_at, d.manual),
+        (DeliveryStatus::Pending, 0, Some(t + 2), true),
+        "the second resend still happens"
+    );
 }
 
 pub async fn event_types(store: Arc<dyn Store>) {

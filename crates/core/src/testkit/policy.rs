@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{app, attempt, endpoint, message};
+use super::{app, attempt, endpoint, message, version};
 use crate::clock::now_ms;
 use crate::id::EndpointId;
 use crate::outbound::{DeliveryStatus, EndpointPolicy, EndpointStats, Next, RetryPolicy, Trigger};
@@ -70,9 +70,17 @@ pub async fn stats_attempts_and_targeted_publish(store: Arc<dyn Store>) {
         store.publish(m).await.unwrap();
     }
     let first = attempt(&ok, &e.id, true, Trigger::Scheduled);
-    store.record_attempt(&first, Next::Success).await.unwrap();
+    let v = version(&*store, &ok, &e.id).await;
+    store
+        .record_attempt(&first, v, Next::Success)
+        .await
+        .unwrap();
     let failed = attempt(&bad, &e.id, false, Trigger::Scheduled);
-    store.record_attempt(&failed, Next::Failed).await.unwrap();
+    let v = version(&*store, &bad, &e.id).await;
+    store
+        .record_attempt(&failed, v, Next::Failed)
+        .await
+        .unwrap();
     let failing = store.failing_endpoints(10).await.unwrap();
     assert_eq!(
         failing.len(),
@@ -111,7 +119,10 @@ pub async fn stats_attempts_and_targeted_publish(store: Arc<dyn Store>) {
     let mine = d.iter().find(|d| d.endpoint_id == e.id).unwrap();
     assert!(mine.manual);
     let manual = attempt(&bad, &e.id, true, Trigger::Manual);
-    store.record_attempt(&manual, Next::Success).await.unwrap();
+    store
+        .record_attempt(&manual, mine.version, Next::Success)
+        .await
+        .unwrap();
     let d = store.list_deliveries(&a.id, &bad.id).await.unwrap();
     let mine = d.iter().find(|d| d.endpoint_id == e.id).unwrap();
     assert!(!mine.manual);

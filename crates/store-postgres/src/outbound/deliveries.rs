@@ -48,7 +48,7 @@ pub(crate) async fn claim_due(
     let sql = format!(
         "WITH due AS (SELECT message_id, endpoint_id FROM delivery WHERE next_attempt_at <= $1 \
                       ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
-         UPDATE delivery d SET status = $3, next_attempt_at = $4 FROM due \
+         UPDATE delivery d SET status = $3, next_attempt_at = $4, version = d.version + 1 FROM due \
          WHERE d.message_id = due.message_id AND d.endpoint_id = due.endpoint_id RETURNING {cols}"
     );
     let n = i64::try_from(n).unwrap_or(i64::MAX);
@@ -104,7 +104,12 @@ pub(crate) async fn claim_due(
         .collect())
 }
 
-pub(crate) async fn record_attempt(tx: &Tx<'_>, a: &Attempt, next: Next) -> Result<(), StoreError> {
+pub(crate) async fn record_attempt(
+    tx: &Tx<'_>,
+    a: &Attempt,
+    version: i64,
+    next: Next,
+) -> Result<(), StoreError> {
     tx_exec(
         tx,
         &format!(
@@ -130,20 +135,18 @@ pub(crate) async fn record_attempt(tx: &Tx<'_>, a: &Attempt, next: Next) -> Resu
         Next::RetryAt(t) => (DeliveryStatus::Pending, Some(t)),
         Next::Failed => (DeliveryStatus::Failed, None),
     };
-    // A scheduled try's outcome leaves alone a resend or recover queued while
-    // it was in flight (pending and marked manual): that try still happens.
+    // Only the current claim moves the delivery: a resend, recover or new
+    // claim made while this try was in flight bumped the version.
     tx_exec(
         tx,
         "UPDATE delivery SET status = $3, attempts = attempts + 1, next_attempt_at = $4, manual = FALSE \
-         WHERE message_id = $1 AND endpoint_id = $2 \
-         AND NOT ($5::smallint = 0 AND manual AND status = $6)",
+         WHERE message_id = $1 AND endpoint_id = $2 AND version = $5",
         &[
             &a.message_id.as_str(),
             &a.endpoint_id.as_str(),
             &code(status),
             &due,
-            &(a.trigger as i16),
-            &code(DeliveryStatus::Pending),
+            &version,
         ],
     )
     .await?;
@@ -189,7 +192,7 @@ pub(crate) async fn requeue(
                  SELECT m.id, e.id, m.app_id, $4, 0, $5, TRUE FROM message m JOIN endpoint e ON e.app_id = m.app_id \
                  WHERE m.id = $1 AND e.id = $2 AND m.app_id = $3 \
                  ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = $4, attempts = 0, \
-                 next_attempt_at = $5, manual = TRUE",
+                 next_attempt_at = $5, manual = TRUE, version = delivery.version + 1",
                 &[&m.as_str(), &ep.as_str(), &app.as_str(), &pending, &now],
             )
             .await?
@@ -197,8 +200,8 @@ pub(crate) async fn requeue(
         None => {
             exec(
                 c,
-                "UPDATE delivery SET status = $4, attempts = 0, next_attempt_at = $5, manual = TRUE \
-                 WHERE endpoint_id = $1 AND app_id = $2 AND status = $6 \
+                "UPDATE delivery SET status = $4, attempts = 0, next_attempt_at = $5, manual = TRUE, \
+                 version = version + 1 WHERE endpoint_id = $1 AND app_id = $2 AND status = $6 \
                  AND message_id IN (SELECT id FROM message WHERE app_id = $2 AND created_at >= $3)",
                 &[&ep.as_str(), &app.as_str(), &since, &pending, &now, &code(DeliveryStatus::Failed)],
             )
@@ -212,12 +215,20 @@ pub(crate) async fn postpone(
     c: &Db,
     msg: &MessageId,
     ep: &EndpointId,
+    version: i64,
     until: i64,
 ) -> Result<(), StoreError> {
     exec(
         c,
-        "UPDATE delivery SET status = $3, next_attempt_at = $4 WHERE message_id = $1 AND endpoint_id = $2",
-        &[&msg.as_str(), &ep.as_str(), &code(DeliveryStatus::Pending), &until],
+        "UPDATE delivery SET status = $3, next_attempt_at = $4 \
+         WHERE message_id = $1 AND endpoint_id = $2 AND version = $5",
+        &[
+            &msg.as_str(),
+            &ep.as_str(),
+            &code(DeliveryStatus::Pending),
+            &until,
+            &version,
+        ],
     )
     .await
     .map(|_| ())

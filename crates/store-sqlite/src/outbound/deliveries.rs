@@ -12,11 +12,12 @@ pub(super) fn delivery(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         attempts: r.get(4)?,
         next_attempt_at: r.get(5)?,
         manual: r.get(6)?,
+        version: r.get(7)?,
     })
 }
 
 pub(super) const DELIVERY_COLUMNS: &str =
-    "message_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual";
+    "message_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual, version";
 
 pub(crate) fn list_deliveries(
     c: &Connection,
@@ -42,7 +43,8 @@ pub(crate) fn claim_due(
     let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
     let mut st = c
         .prepare_cached(&format!(
-            "UPDATE delivery SET status = ?3, next_attempt_at = ?4 WHERE (message_id, endpoint_id) IN \
+            "UPDATE delivery SET status = ?3, next_attempt_at = ?4, version = version + 1 \
+             WHERE (message_id, endpoint_id) IN \
              (SELECT message_id, endpoint_id FROM delivery WHERE next_attempt_at <= ?1 \
               ORDER BY next_attempt_at LIMIT ?2) RETURNING {DELIVERY_COLUMNS}"
         ))
@@ -78,7 +80,12 @@ pub(crate) fn claim_due(
     Ok(out)
 }
 
-pub(crate) fn record_attempt(c: &Connection, a: &Attempt, next: Next) -> Result<(), StoreError> {
+pub(crate) fn record_attempt(
+    c: &Connection,
+    a: &Attempt,
+    version: i64,
+    next: Next,
+) -> Result<(), StoreError> {
     c.prepare_cached(
         "INSERT INTO attempt (id, message_id, endpoint_id, app_id, url, status, response_status_code, response, \
          duration_ms, trigger_type, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -104,12 +111,11 @@ pub(crate) fn record_attempt(c: &Connection, a: &Attempt, next: Next) -> Result<
         Next::RetryAt(t) => (DeliveryStatus::Pending, Some(t)),
         Next::Failed => (DeliveryStatus::Failed, None),
     };
-    // A scheduled try's outcome leaves alone a resend or recover queued while
-    // it was in flight (pending and marked manual): that try still happens.
+    // Only the current claim moves the delivery: a resend, recover or new
+    // claim made while this try was in flight bumped the version.
     c.prepare_cached(
         "UPDATE delivery SET status = ?3, attempts = attempts + 1, next_attempt_at = ?4, manual = 0 \
-         WHERE message_id = ?1 AND endpoint_id = ?2 \
-         AND NOT (?5 = 0 AND manual = 1 AND status = ?6)",
+         WHERE message_id = ?1 AND endpoint_id = ?2 AND version = ?5",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -117,8 +123,7 @@ pub(crate) fn record_attempt(c: &Connection, a: &Attempt, next: Next) -> Result<
             a.endpoint_id.as_str(),
             status.code(),
             due,
-            a.trigger as u8,
-            DeliveryStatus::Pending.code()
+            version
         ])
     })
     .map_err(backend)?;
@@ -162,11 +167,12 @@ pub(crate) fn requeue(
             "INSERT INTO delivery (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual) \
              SELECT m.id, e.id, m.app_id, ?4, 0, ?5, 1 FROM message m JOIN endpoint e ON e.app_id = m.app_id \
              WHERE m.id = ?1 AND e.id = ?2 AND m.app_id = ?3 \
-             ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = ?4, attempts = 0, next_attempt_at = ?5, manual = 1",
+             ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = ?4, attempts = 0, next_attempt_at = ?5, \
+             manual = 1, version = version + 1",
             params![m.as_str(), ep.as_str(), app.as_str(), pending, now],
         ),
         None => c.execute(
-            "UPDATE delivery SET status = ?4, attempts = 0, next_attempt_at = ?5, manual = 1 \
+            "UPDATE delivery SET status = ?4, attempts = 0, next_attempt_at = ?5, manual = 1, version = version + 1 \
              WHERE endpoint_id = ?1 AND app_id = ?2 AND status = ?6 \
              AND message_id IN (SELECT id FROM message WHERE app_id = ?2 AND created_at >= ?3)",
             params![ep.as_str(), app.as_str(), since, pending, now, DeliveryStatus::Failed.code()],
@@ -179,12 +185,24 @@ pub(crate) fn postpone(
     c: &Connection,
     msg: &MessageId,
     ep: &EndpointId,
+    version: i64,
     until: i64,
 ) -> Result<(), StoreError> {
-    c.prepare_cached("UPDATE delivery SET status = ?3, next_attempt_at = ?4 WHERE message_id = ?1 AND endpoint_id = ?2")
-        .and_then(|mut st| st.execute(params![msg.as_str(), ep.as_str(), DeliveryStatus::Pending.code(), until]))
-        .map(|_| ())
-        .map_err(backend)
+    c.prepare_cached(
+        "UPDATE delivery SET status = ?3, next_attempt_at = ?4 \
+         WHERE message_id = ?1 AND endpoint_id = ?2 AND version = ?5",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            msg.as_str(),
+            ep.as_str(),
+            DeliveryStatus::Pending.code(),
+            until,
+            version
+        ])
+    })
+    .map(|_| ())
+    .map_err(backend)
 }
 
 pub(crate) fn queue_depth(c: &Connection, now: i64) -> Result<QueueDepth, StoreError> {
