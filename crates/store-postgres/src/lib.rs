@@ -19,6 +19,7 @@
 //!   messages, deliveries, attempts, retention).
 //! - `listen`: the `LISTEN` connection that turns other nodes' publishes into wake-ups.
 //! - `store`: [`PgStore`], connecting and the `Store` implementation.
+//! - `tls`: TLS to the server, by the URL's `sslmode` and `sslrootcert` as libpq.
 
 mod batcher;
 mod codec;
@@ -27,6 +28,7 @@ mod listen;
 mod migrate;
 mod outbound;
 mod store;
+mod tls;
 mod writer;
 
 pub use store::PgStore;

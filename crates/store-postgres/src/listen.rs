@@ -9,14 +9,16 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::Notify;
-use tokio_postgres::{AsyncMessage, Config, NoTls};
+use tokio_postgres::AsyncMessage;
+
+use crate::store::Target;
 
 /// Starts the listener task; it runs until the runtime ends.
-pub(crate) fn start(config: Config, channel: String, notify: Arc<Notify>) {
+pub(crate) fn start(target: Target, channel: String, notify: Arc<Notify>) {
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
         loop {
-            match listen(&config, &channel, &notify).await {
+            match listen(&target, &channel, &notify).await {
                 Ok(()) => backoff = Duration::from_millis(100),
                 Err(e) => {
                     tracing::warn!(error = %e, "LISTEN connection failed; other nodes' publishes are picked up by polling until it is back");
@@ -30,11 +32,11 @@ pub(crate) fn start(config: Config, channel: String, notify: Arc<Notify>) {
 
 /// Listens until the connection ends.
 async fn listen(
-    config: &Config,
+    target: &Target,
     channel: &str,
     notify: &Notify,
 ) -> Result<(), tokio_postgres::Error> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+    let (client, mut connection) = target.config.connect(target.tls.clone()).await?;
     let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
     let sql = format!("LISTEN \"{channel}\"");
     let listening = client.batch_execute(&sql);

@@ -13,12 +13,12 @@ use hookline_core::{
     PageRequest, QueueDepth, Source, Store, StoreError,
 };
 use tokio::sync::Notify;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
 
 use crate::batcher::Batcher;
 use crate::outbound::{self, rows};
 use crate::writer::{CommitCounters, Writer};
-use crate::{backend, inbox, listen, migrate, pool};
+use crate::{backend, inbox, listen, migrate, pool, tls};
 
 /// Pooled connections for everything but inbound inserts.
 const POOL_SIZE: usize = 16;
@@ -38,16 +38,32 @@ pub struct PgStore {
     channel: String,
 }
 
+/// Where the database is and how to reach it: every connection is made from this.
+#[derive(Clone)]
+pub(crate) struct Target {
+    pub config: Config,
+    pub tls: tls::Connector,
+}
+
 /// Opens one connection (its driver runs on a task of its own).
-pub(crate) async fn connect(config: &Config) -> Result<Client, StoreError> {
-    let (client, connection) = config.connect(NoTls).await.map_err(|e| {
-        let cause = std::error::Error::source(&e).map_or(String::new(), |c| format!(" ({c})"));
-        StoreError::Backend(format!(
-            "cannot connect to PostgreSQL at {}: {e}{cause}; is it running, and does the URL \
-                 name the right host, port, user and database?",
-            where_(config)
-        ))
-    })?;
+pub(crate) async fn connect(target: &Target) -> Result<Client, StoreError> {
+    let (client, connection) = target
+        .config
+        .connect(target.tls.clone())
+        .await
+        .map_err(|e| {
+            let cause = std::error::Error::source(&e).map_or(String::new(), |c| format!(" ({c})"));
+            let hint = if e.to_string().contains("TLS") {
+                "does the server's certificate match the URL's sslmode and sslrootcert \
+                 (verify-full also checks the host name)?"
+            } else {
+                "is it running, and does the URL name the right host, port, user and database?"
+            };
+            StoreError::Backend(format!(
+                "cannot connect to PostgreSQL at {}: {e}{cause}; {hint}",
+                where_(&target.config)
+            ))
+        })?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!(error = %e, "a PostgreSQL connection ended");
@@ -74,8 +90,11 @@ fn where_(config: &Config) -> String {
 impl PgStore {
     /// Connects to the database a `postgres://` URL names and runs pending
     /// migrations. Commits are durable: `synchronous_commit` is forced on.
+    /// TLS follows the URL's `sslmode` (default `prefer`) and `sslrootcert`, as
+    /// libpq's does.
     pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
-        let mut config: Config = url.parse().map_err(|e| {
+        let (rest, ssl_mode, tls) = tls::from_url(url)?;
+        let mut config: Config = rest.parse().map_err(|e| {
             StoreError::Backend(format!(
                 "`{url}` is not a PostgreSQL URL like postgres://user@host:5432/db: {e}"
             ))
@@ -86,7 +105,9 @@ impl PgStore {
             config.application_name("hookline");
         }
         config.connect_timeout(Duration::from_secs(10));
-        let mut client = connect(&config).await?;
+        config.ssl_mode(ssl_mode);
+        let target = Target { config, tls };
+        let mut client = connect(&target).await?;
         let schema: Option<String> = client
             .query_one("SELECT current_schema()", &[])
             .await
@@ -106,8 +127,8 @@ impl PgStore {
         drop(client);
         let channel: String = format!("hookline_{schema}").chars().take(63).collect();
         let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
+            target.config.clone(),
+            target.tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -117,9 +138,9 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot build the connection pool: {e}")))?;
         let counters = Arc::new(CommitCounters::default());
-        let writer = Writer::start(config.clone(), counters.clone()).await?;
+        let writer = Writer::start(target.clone(), counters.clone()).await?;
         let published = Arc::new(Notify::new());
-        listen::start(config, channel.clone(), published.clone());
+        listen::start(target, channel.clone(), published.clone());
         Ok(PgStore {
             batcher: Batcher::start(pool.clone()),
             pool,

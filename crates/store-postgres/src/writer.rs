@@ -10,10 +10,11 @@ use std::time::Duration;
 use futures_util::future::try_join_all;
 use hookline_core::{InboundEvent, Inserted, StoreError};
 use tokio::sync::{mpsc, oneshot};
-use tokio_postgres::{Client, Config, Statement};
+use tokio_postgres::{Client, Statement};
 
 use crate::backend;
 use crate::codec::{ms, to_json, EVENT_COLUMNS};
+use crate::store::Target;
 
 /// Most inserts committed together.
 const MAX_BATCH: usize = 256;
@@ -50,12 +51,12 @@ impl Writer {
     /// clone is dropped and the queue is drained, so accepted inserts are
     /// always committed.
     pub async fn start(
-        config: Config,
+        target: Target,
         counters: Arc<CommitCounters>,
     ) -> Result<Writer, StoreError> {
-        let conn = Connection::open(&config).await?;
+        let conn = Connection::open(&target).await?;
         let (tx, rx) = mpsc::channel(8192);
-        tokio::spawn(run(config, conn, rx, counters));
+        tokio::spawn(run(target, conn, rx, counters));
         Ok(Writer { jobs: tx })
     }
 
@@ -85,8 +86,8 @@ struct Connection {
 }
 
 impl Connection {
-    async fn open(config: &Config) -> Result<Connection, StoreError> {
-        let client = crate::store::connect(config).await?;
+    async fn open(target: &Target) -> Result<Connection, StoreError> {
+        let client = crate::store::connect(target).await?;
         let insert_sql = format!(
             "INSERT INTO inbound_event ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         );
@@ -123,7 +124,7 @@ impl Connection {
 }
 
 async fn run(
-    config: Config,
+    target: Target,
     mut conn: Connection,
     mut rx: mpsc::Receiver<Job>,
     counters: Arc<CommitCounters>,
@@ -138,7 +139,7 @@ async fn run(
             }
         }
         if conn.client.is_closed() {
-            match Connection::open(&config).await {
+            match Connection::open(&target).await {
                 Ok(c) => conn = c,
                 Err(e) => {
                     tracing::error!(error = %e, "the inbox writer cannot reconnect");
