@@ -292,6 +292,31 @@ async fn start_up_errors_say_what_to_fix() {
         !said.contains(":pw@"),
         "the password is not printed: {said}"
     );
+    // So are a URL tokio-postgres cannot read and a root certificate file
+    // that is not there, before any connection is tried.
+    for (query, expect) in [
+        (
+            "?sslmode=verify-full&sslrootcert=/no/such/ca.pem",
+            "cannot read sslrootcert /no/such/ca.pem",
+        ),
+        (
+            "?sslmode=on",
+            "sslmode=on in the PostgreSQL URL is not one of",
+        ),
+        ("?bogus=1", "unknown option `bogus`"),
+    ] {
+        let out = run(vec![
+            "serve".into(),
+            "--port".into(),
+            "0".into(),
+            "--database-url".into(),
+            format!("postgres://hookline:pw@127.0.0.1:1/hookline{query}"),
+        ])
+        .await;
+        assert_ne!(out.status.code(), Some(0));
+        let said = stderr(&out);
+        assert!(said.contains(expect) && !said.contains(":pw@"), "{said}");
+    }
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     let out = run(vec![

@@ -52,7 +52,6 @@ pub(crate) async fn connect(target: &Target) -> Result<Client, StoreError> {
         .connect(target.tls.clone())
         .await
         .map_err(|e| {
-            let cause = std::error::Error::source(&e).map_or(String::new(), |c| format!(" ({c})"));
             let hint = if e.to_string().contains("TLS") {
                 "does the server's certificate match the URL's sslmode and sslrootcert \
                  (verify-full also checks the host name)?"
@@ -60,8 +59,9 @@ pub(crate) async fn connect(target: &Target) -> Result<Client, StoreError> {
                 "is it running, and does the URL name the right host, port, user and database?"
             };
             StoreError::Backend(format!(
-                "cannot connect to PostgreSQL at {}: {e}{cause}; {hint}",
-                where_(&target.config)
+                "cannot connect to PostgreSQL at {}: {e}{}; {hint}",
+                where_(&target.config),
+                cause(&e)
             ))
         })?;
     tokio::spawn(async move {
@@ -70,6 +70,11 @@ pub(crate) async fn connect(target: &Target) -> Result<Client, StoreError> {
         }
     });
     Ok(client)
+}
+
+/// What tokio-postgres's error wraps (its own message omits it), in brackets.
+fn cause(e: &tokio_postgres::Error) -> String {
+    std::error::Error::source(e).map_or(String::new(), |c| format!(" ({c})"))
 }
 
 /// `host:port/db` of a config, for messages (never the password).
@@ -96,7 +101,8 @@ impl PgStore {
         let (rest, ssl_mode, tls) = tls::from_url(url)?;
         let mut config: Config = rest.parse().map_err(|e| {
             StoreError::Backend(format!(
-                "`{url}` is not a PostgreSQL URL like postgres://user@host:5432/db: {e}"
+                "not a PostgreSQL URL like postgres://user@host:5432/db: {e}{}",
+                cause(&e)
             ))
         })?;
         let options = config.get_options().unwrap_or_default().to_string();
