@@ -62,7 +62,8 @@ pub struct ServeFlags {
     /// Address to listen on [default: 0.0.0.0; env HOOKLINE_HOST].
     #[arg(long)]
     pub host: Option<String>,
-    /// sqlite://PATH or postgres://… [default: sqlite://hookline.db; env HOOKLINE_DATABASE_URL].
+    /// sqlite://PATH or postgres://… (TLS as libpq: ?sslmode=verify-full&sslrootcert=ca.pem)
+    /// [default: sqlite://hookline.db; env HOOKLINE_DATABASE_URL].
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     /// Log format: text or json [env HOOKLINE_LOG_FORMAT].
