@@ -1,4 +1,6 @@
-//! Load through hookline's own load tool, `hookline send --count --concurrency --json`.
+//! Load through hookline's own load tool, `hookline send --count --concurrency
+//! [--rate] --json`: closed loop (each request as soon as one of C is free) or
+//! open loop (a fixed rate of arrivals).
 
 use std::path::Path;
 
@@ -13,6 +15,9 @@ pub struct Measured {
     pub rps: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// Open loop: requests that started after they were due (C in flight);
+    /// their latency counts from when they were due.
+    pub late: u64,
 }
 
 /// Sends `count` signed webhooks with `concurrency` in flight; bounded by the
@@ -25,21 +30,36 @@ pub async fn run(
     count: u64,
     concurrency: usize,
 ) -> anyhow::Result<Measured> {
-    let out = tokio::process::Command::new(hookline)
-        .args([
-            "send", url, "--scheme", "standard", "--secret", secret, "--json",
-        ])
-        .arg("--data")
-        .arg(format!("@{}", payload.display()))
-        .args([
-            "--count",
-            &count.to_string(),
-            "--concurrency",
-            &concurrency.to_string(),
-        ])
-        .output()
-        .await
-        .context("running hookline send")?;
+    run_at(hookline, url, payload, secret, count, concurrency, None).await
+}
+
+/// [`run`], or with `rate`, an open loop: `rate` requests start each second
+/// (at most `concurrency` in flight).
+pub async fn run_at(
+    hookline: &Path,
+    url: &str,
+    payload: &Path,
+    secret: &str,
+    count: u64,
+    concurrency: usize,
+    rate: Option<f64>,
+) -> anyhow::Result<Measured> {
+    let mut cmd = tokio::process::Command::new(hookline);
+    cmd.args([
+        "send", url, "--scheme", "standard", "--secret", secret, "--json",
+    ])
+    .arg("--data")
+    .arg(format!("@{}", payload.display()))
+    .args([
+        "--count",
+        &count.to_string(),
+        "--concurrency",
+        &concurrency.to_string(),
+    ]);
+    if let Some(r) = rate {
+        cmd.arg("--rate").arg(r.to_string());
+    }
+    let out = cmd.output().await.context("running hookline send")?;
     let v: Value = serde_json::from_slice(&out.stdout)
         .with_context(|| format!("load summary: {}", String::from_utf8_lossy(&out.stderr)))?;
     let ok = v["byStatusClass"]["2xx"].as_u64().unwrap_or(0);
@@ -52,11 +72,12 @@ pub async fn run(
         rps: v["requestsPerSec"].as_f64().unwrap_or(0.0),
         p50_ms: v["latencyMs"]["p50"].as_f64().unwrap_or(0.0),
         p99_ms: v["latencyMs"]["p99"].as_f64().unwrap_or(0.0),
+        late: v["late"].as_u64().unwrap_or(0),
     })
 }
 
-/// The same load split evenly over several servers at once (`count` and
-/// `concurrency` are the totals): requests/s add up; the latency
+/// The same load split evenly over several servers at once (`count`,
+/// `concurrency` and `rate` are the totals): requests/s add up; the latency
 /// percentiles are the worst of the servers' (a conservative merge).
 pub async fn run_split(
     hookline: &Path,
@@ -65,16 +86,18 @@ pub async fn run_split(
     secret: &str,
     count: u64,
     concurrency: usize,
+    rate: Option<f64>,
 ) -> anyhow::Result<Measured> {
     let n = urls.len().max(1);
     let runs = urls.iter().map(|u| {
-        run(
+        run_at(
             hookline,
             u,
             payload,
             secret,
             count / n as u64,
             (concurrency / n).max(1),
+            rate.map(|r| r / n as f64),
         )
     });
     let all = futures_util::future::try_join_all(runs).await?;
@@ -84,5 +107,6 @@ pub async fn run_split(
         rps: all.iter().map(|m| m.rps).sum(),
         p50_ms: all.iter().map(|m| m.p50_ms).fold(0.0, f64::max),
         p99_ms: all.iter().map(|m| m.p99_ms).fold(0.0, f64::max),
+        late: all.iter().map(|m| m.late).sum(),
     })
 }

@@ -134,6 +134,7 @@ async fn main() -> anyhow::Result<()> {
                     rps: count as f64 / published.wall.as_secs_f64(),
                     p50_ms: published.pct(0.5),
                     p99_ms: published.pct(0.99),
+                    late: 0,
                 },
                 peak_rss_mib: rss,
             });
@@ -145,6 +146,7 @@ async fn main() -> anyhow::Result<()> {
                     rps: want as f64 / delivered_in.as_secs_f64(),
                     p50_ms: stats["p50Ms"].as_f64().unwrap_or(0.0),
                     p99_ms: stats["p99Ms"].as_f64().unwrap_or(0.0),
+                    late: 0,
                 },
                 peak_rss_mib: rss,
             });

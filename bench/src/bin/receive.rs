@@ -5,7 +5,10 @@
 //! syncing each body to disk (group commit) before it answers: what the disk
 //! alone allows any server that answers only after the data is on disk.
 //!
-//! `cargo run --release -p hookline-bench --bin receive [-- COUNT CONCURRENCY]`
+//! Then an open loop: every system is offered the same fixed rate of arrivals
+//! (one each can sustain), and the table compares latency instead.
+//!
+//! `cargo run --release -p hookline-bench --bin receive [-- COUNT CONCURRENCY RATE]`
 
 use std::time::Duration;
 
@@ -23,6 +26,9 @@ use tokio::process::Command;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ROUNDS: usize = 3;
+/// Open loop: requests in flight at most, and seconds of arrivals per round.
+const OPEN_CONCURRENCY: usize = 256;
+const OPEN_SECS: f64 = 3.0;
 const FLOOR: &str = "durable floor (bare + fdatasync/group)";
 
 /// A system under test: its name, its processes, the path loaded on each.
@@ -54,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let count: u64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(20_000);
     let concurrency: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(32);
+    let rate: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5_000.0);
     let hookline = procs::build_hookline()?;
     let dir = tempfile::tempdir()?;
     let payload = dir.path().join("payload.json");
@@ -114,7 +121,16 @@ async fn main() -> anyhow::Result<()> {
     for s in &systems {
         eprintln!("warming up {}…", s.name);
         let warm = (count / 10).max(100);
-        load::run_split(&hookline, &s.urls(), &payload, SECRET, warm, concurrency).await?;
+        load::run_split(
+            &hookline,
+            &s.urls(),
+            &payload,
+            SECRET,
+            warm,
+            concurrency,
+            None,
+        )
+        .await?;
     }
     for round in 1..=ROUNDS {
         for (i, s) in systems.iter().enumerate() {
@@ -123,23 +139,58 @@ async fn main() -> anyhow::Result<()> {
                 s.name
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let m =
-                load::run_split(&hookline, &s.urls(), &payload, SECRET, count, concurrency).await?;
+            let m = load::run_split(
+                &hookline,
+                &s.urls(),
+                &payload,
+                SECRET,
+                count,
+                concurrency,
+                None,
+            )
+            .await?;
             runs[i].push(m);
         }
     }
-    let rows: Vec<Row> = systems
-        .iter()
-        .zip(runs)
-        .map(|(s, mut measured)| {
-            measured.sort_by(|a, b| a.rps.total_cmp(&b.rps));
-            Row {
-                name: s.name.into(),
-                measured: measured[measured.len() / 2].clone(),
-                peak_rss_mib: Proc::peak_rss_sum(&s.procs),
-            }
-        })
-        .collect();
+    let open_count = (rate * OPEN_SECS) as u64;
+    let mut open_runs: Vec<Vec<Measured>> = vec![Vec::new(); systems.len()];
+    for round in 1..=ROUNDS {
+        for (i, s) in systems.iter().enumerate() {
+            eprintln!(
+                "open loop {round}/{ROUNDS}: {}, {open_count} requests at {rate:.0}/s…",
+                s.name
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let m = load::run_split(
+                &hookline,
+                &s.urls(),
+                &payload,
+                SECRET,
+                open_count,
+                OPEN_CONCURRENCY,
+                Some(rate),
+            )
+            .await?;
+            open_runs[i].push(m);
+        }
+    }
+    // Each system's median round: by req/s closed, by p99 latency open.
+    let median = |runs: Vec<Vec<Measured>>, key: fn(&Measured) -> f64| -> Vec<Row> {
+        systems
+            .iter()
+            .zip(runs)
+            .map(|(s, mut measured)| {
+                measured.sort_by(|a, b| key(a).total_cmp(&key(b)));
+                Row {
+                    name: s.name.into(),
+                    measured: measured[measured.len() / 2].clone(),
+                    peak_rss_mib: Proc::peak_rss_sum(&s.procs),
+                }
+            })
+            .collect()
+    };
+    let rows = median(runs, |m| m.rps);
+    let open_rows = median(open_runs, |m| m.p99_ms);
     for s in systems {
         for p in s.procs {
             p.stop().await;
@@ -169,6 +220,7 @@ async fn main() -> anyhow::Result<()> {
         "ratioToFloor": vs_floor,
     });
     report::emit("receive", setup, &rows)?;
+    report::emit_open_loop("receive", rate, &open_rows)?;
     for (name, ratio) in &vs_floor {
         println!(
             "{name}: {:.2} of the durable floor",

@@ -1,5 +1,7 @@
-//! `hookline send --count N --concurrency C`: many signed webhooks over reused
-//! connections, a progress bar, then a summary with latency percentiles.
+//! `hookline send --count N --concurrency C [--rate R]`: many signed webhooks
+//! over reused connections, each sent as soon as one of C is free (closed
+//! loop) or at R per second (open loop), a progress bar, then a summary with
+//! latency percentiles.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +22,8 @@ struct Tally {
     by_class: BTreeMap<String, u64>,
     errors: BTreeMap<FailureKind, u64>,
     first_error: Option<String>,
+    /// Open loop: requests that started after they were due (C in flight).
+    late: u64,
 }
 
 impl Tally {
@@ -32,6 +36,7 @@ impl Tally {
             *self.errors.entry(k).or_default() += v;
         }
         self.first_error = self.first_error.take().or(other.first_error);
+        self.late += other.late;
     }
 }
 
@@ -39,6 +44,7 @@ pub async fn run(
     p: Prepared,
     count: u64,
     concurrency: usize,
+    rate: Option<f64>,
     json: bool,
 ) -> anyhow::Result<Outcome> {
     let workers = concurrency.min(usize::try_from(count).unwrap_or(usize::MAX));
@@ -61,9 +67,27 @@ pub async fn run(
         let (client, p, next, bar) = (client.clone(), p.clone(), next.clone(), bar.clone());
         tasks.push(tokio::spawn(async move {
             let mut t = Tally::default();
-            while next.fetch_add(1, Ordering::Relaxed) < count {
+            loop {
+                let ticket = next.fetch_add(1, Ordering::Relaxed);
+                if ticket >= count {
+                    break;
+                }
+                // Open loop: wait for this request's turn; if it is overdue
+                // already, its latency runs from when it was due.
+                let begun = match rate {
+                    Some(r) => {
+                        let due = started + Duration::from_secs_f64(ticket as f64 / r);
+                        if Instant::now() > due {
+                            t.late += 1;
+                            due
+                        } else {
+                            tokio::time::sleep_until(due.into()).await;
+                            Instant::now()
+                        }
+                    }
+                    None => Instant::now(),
+                };
                 let headers = p.headers(&new_id(), unix_now())?;
-                let begun = Instant::now();
                 let res = client
                     .post(p.url.clone())
                     .headers(headers)
@@ -102,7 +126,7 @@ pub async fn run(
     let elapsed = started.elapsed();
     bar.finish_and_clear();
     let ok = total.by_class.get("2xx").copied().unwrap_or(0);
-    summarise(&p, count, elapsed, &mut total, json)?;
+    summarise(&p, count, rate, elapsed, &mut total, json)?;
     Ok(if ok == count {
         Outcome::Success
     } else {
@@ -113,6 +137,7 @@ pub async fn run(
 fn summarise(
     p: &Prepared,
     count: u64,
+    offered: Option<f64>,
     elapsed: Duration,
     t: &mut Tally,
     json: bool,
@@ -126,6 +151,8 @@ fn summarise(
             "sent": count,
             "elapsedSecs": elapsed.as_secs_f64(),
             "requestsPerSec": rate,
+            "offeredPerSec": offered,
+            "late": offered.map(|_| t.late),
             "byStatusClass": t.by_class,
             "errors": t.errors.iter().map(|(k, v)| (serde_json::to_value(k).unwrap_or_default().as_str().unwrap_or("other").to_string(), *v)).collect::<BTreeMap<_, _>>(),
             "latencyMs": { "p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "max": pct(1.0) },
@@ -138,6 +165,12 @@ fn summarise(
         p.url,
         elapsed.as_secs_f64()
     );
+    if let Some(r) = offered {
+        say!(
+            "  offered {r:.0}/s; {} started late (all in flight), timed from when they were due",
+            t.late
+        );
+    }
     for (class, n) in &t.by_class {
         say!("  {class}: {n}");
     }

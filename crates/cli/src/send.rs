@@ -15,7 +15,8 @@ const EXAMPLES: &str = "Examples:
   hookline send http://localhost:3000/webhook/user.created
   hookline send http://localhost:3000/webhook/order --secret s3cr3t --data '{\"id\": 7}'
   hookline send https://example.com/hooks --scheme standard --secret whsec_... --data @event.json
-  hookline send http://localhost:3000/webhook/load --secret s3cr3t --count 10000 --concurrency 32";
+  hookline send http://localhost:3000/webhook/load --secret s3cr3t --count 10000 --concurrency 32
+  hookline send http://localhost:3000/webhook/load --count 30000 --rate 5000 --concurrency 256";
 
 /// Send a signed webhook and show what was sent and what came back.
 #[derive(Debug, clap::Args)]
@@ -54,6 +55,11 @@ pub struct SendArgs {
     /// With --count: how many requests are in flight at once.
     #[arg(long, short = 'c', default_value_t = 16, value_name = "C")]
     pub concurrency: usize,
+    /// With --count: start R requests per second, whatever the answers (open
+    /// loop). A request that cannot start on time (C already in flight)
+    /// counts its latency from when it was due, so a stalling receiver shows.
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
 }
 
 /// A validated request, ready to be signed and sent any number of times.
@@ -170,7 +176,15 @@ pub async fn run(args: SendArgs) -> anyhow::Result<Outcome> {
         if count == 0 || args.concurrency == 0 {
             return Err(bad_input("--count and --concurrency must be at least 1"));
         }
-        return load::run(prepared, count, args.concurrency, args.json).await;
+        if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+            return Err(bad_input(
+                "--rate must be a number of requests per second above 0",
+            ));
+        }
+        return load::run(prepared, count, args.concurrency, args.rate, args.json).await;
+    }
+    if args.rate.is_some() {
+        return Err(bad_input("--rate paces a load: give --count too"));
     }
     let client = transport::client(prepared.timeout, 1)?;
     let headers = prepared.headers(&new_id(), unix_now())?;

@@ -307,6 +307,11 @@ async fn bad_input_exits_2_and_sends_nothing() {
         ),
         (vec!["send", &url, "--timeout", "0"], "--timeout"),
         (vec!["send", &url, "--count", "0"], "at least 1"),
+        (
+            vec!["send", &url, "--count", "5", "--rate", "0"],
+            "--rate must be",
+        ),
+        (vec!["send", &url, "--rate", "10"], "give --count too"),
     ];
     for (args, expect) in cases {
         let out = hookline(&args, None).await;
@@ -373,6 +378,42 @@ async fn count_sends_many_with_fresh_ids_and_a_summary() {
     let text = stdout(&out);
     assert!(text.contains("Sent 20 webhooks"), "{text}");
     assert!(text.contains("2xx: 20") && text.contains("p99"), "{text}");
+}
+
+#[tokio::test]
+async fn rate_paces_the_load_open_loop() {
+    let rx = Receiver::start(Reply::default()).await;
+    let out = hookline(
+        &[
+            "send",
+            &rx.url("/paced"),
+            "--count",
+            "40",
+            "--rate",
+            "100",
+            "-c",
+            "4",
+            "--json",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("summary JSON");
+    assert_eq!(v["byStatusClass"]["2xx"], 40);
+    assert_eq!(v["offeredPerSec"], 100.0);
+    assert!(v["late"].is_u64(), "{v}");
+    // The 40th is due 390 ms after the first: paced, not sent at once.
+    assert!(v["elapsedSecs"].as_f64().unwrap() >= 0.38, "{v}");
+    assert_eq!(rx.captured().len(), 40);
+
+    let out = hookline(
+        &["send", &rx.url("/paced"), "--count", "5", "--rate", "50"],
+        None,
+    )
+    .await;
+    let text = stdout(&out);
+    assert!(text.contains("offered 50/s"), "{text}");
 }
 
 #[tokio::test]
