@@ -15,6 +15,10 @@ use crate::exit::Outcome;
 use crate::send::{new_id, unix_now, Prepared};
 use crate::transport::{self, FailureKind};
 
+/// Open loop: how far past its time a request must start to count as late
+/// (tokio's timers wake to the millisecond).
+const LATE: Duration = Duration::from_millis(1);
+
 /// What one worker saw.
 #[derive(Default)]
 struct Tally {
@@ -73,11 +77,12 @@ pub async fn run(
                     break;
                 }
                 // Open loop: wait for this request's turn; if it is overdue
-                // already, its latency runs from when it was due.
+                // already (beyond the timer's own granularity), its latency
+                // runs from when it was due.
                 let begun = match rate {
                     Some(r) => {
                         let due = started + Duration::from_secs_f64(ticket as f64 / r);
-                        if Instant::now() > due {
+                        if Instant::now() > due + LATE {
                             t.late += 1;
                             due
                         } else {
