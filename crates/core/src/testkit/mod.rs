@@ -16,8 +16,8 @@ use crate::clock::now_ms;
 use crate::id::{AppId, AttemptId, EndpointId, EventId, MessageId};
 use crate::inbound::{EventFilter, InboundEvent, Verdict};
 use crate::outbound::{
-    App, Attempt, DeliveryStatus, Endpoint, EndpointSecret, EventType, Message, Next, QueueDepth,
-    Trigger,
+    App, Attempt, Delivery, DeliveryStatus, Endpoint, EndpointSecret, EventType, Message, Next,
+    QueueDepth, Trigger,
 };
 use crate::page::PageRequest;
 use crate::source::{DedupRule, Source};
@@ -415,9 +415,9 @@ pub fn attempt(m: &Message, e: &EndpointId, ok: bool, trigger: Trigger) -> Attem
     }
 }
 
-/// The current version of `m`'s delivery to `e`, for recording an attempt
-/// the way a claim would.
-pub async fn version(store: &dyn Store, m: &Message, e: &EndpointId) -> i64 {
+/// `m`'s delivery to `e` as stored now (its `version` is what a claim would
+/// record an attempt with).
+pub async fn delivery(store: &dyn Store, m: &Message, e: &EndpointId) -> Delivery {
     store
         .list_deliveries(&m.app_id, &m.id)
         .await
@@ -425,7 +425,6 @@ pub async fn version(store: &dyn Store, m: &Message, e: &EndpointId) -> i64 {
         .into_iter()
         .find(|d| &d.endpoint_id == e)
         .expect("a delivery to this endpoint")
-        .version
 }
 
 pub async fn apps_and_endpoints(store: Arc<dyn Store>) {
@@ -646,12 +645,11 @@ pub async fn claims_lease_and_attempts(store: Arc<dyn Store>) {
     let throttled = store.claim_due(now + 5000, 10, lease).await.unwrap();
     assert_eq!(throttled.len(), 1);
     let d = &throttled[0].delivery;
-    for (stale, until) in [(false, now + 5500), (true, now + 9000)] {
-        let v = if stale {
-            again[0].delivery.version
-        } else {
-            d.version
-        };
+    // Its own claim's postpone, then a stale one (the lost lease's).
+    for (v, until) in [
+        (d.version, now + 5500),
+        (again[0].delivery.version, now + 9000),
+    ] {
         store
             .postpone(&d.message_id, &d.endpoint_id, v, until)
             .await
@@ -704,7 +702,7 @@ pub async fn claims_lease_and_attempts(store: Arc<dyn Store>) {
     store
         .record_attempt(
             &attempt(DeliveryStatus::Failed, 500, now + 6000),
-            version(&*store, &m, &e.id).await,
+            delivery(&*store, &m, &e.id).await.version,
             Next::Failed,
         )
         .await
@@ -758,7 +756,7 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
     // Both fail for good.
     for m in [&old, &recent] {
         let failed = attempt(m, &e.id, false, Trigger::Scheduled);
-        let v = version(&*store, m, &e.id).await;
+        let v = delivery(&*store, m, &e.id).await.version;
         store
             .record_attempt(&failed, v, Next::Failed)
             .await
@@ -775,11 +773,7 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
         1,
         "recover only since the cutoff"
     );
-    let d = store
-        .list_deliveries(&a.id, &recent.id)
-        .await
-        .unwrap()
-        .remove(0);
+    let d = delivery(&*store, &recent, &e.id).await;
     assert_eq!(
         (d.status, d.attempts, d.next_attempt_at, d.manual),
         (DeliveryStatus::Pending, 0, Some(later), true),
@@ -848,11 +842,7 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    let d = store
-        .list_deliveries(&a.id, &busy.id)
-        .await
-        .unwrap()
-        .remove(0);
+    let d = delivery(&*store, &busy, &e.id).await;
     assert_eq!(
         (d.status, d.attempts, d.next_attempt_at, d.manual),
         (DeliveryStatus::Pending, 0, Some(t + 1), true),
@@ -883,11 +873,7 @@ pub async fn resend_and_recover(store: Arc<dyn Store>) {
         .record_attempt(&first_resend, manual.delivery.version, Next::Failed)
         .await
         .unwrap();
-    let d = store
-        .list_deliveries(&a.id, &busy.id)
-        .await
-        .unwrap()
-        .remove(0);
+    let d = delivery(&*store, &busy, &e.id).await;
     assert_eq!(
         (d.status, d.attempts, d.next_attempt_at, d.manual),
         (DeliveryStatus::Pending, 0, Some(t + 2), true),

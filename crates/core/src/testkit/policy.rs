@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{app, attempt, endpoint, message, version};
+use super::{app, attempt, delivery, endpoint, message};
 use crate::clock::now_ms;
 use crate::id::EndpointId;
 use crate::outbound::{DeliveryStatus, EndpointPolicy, EndpointStats, Next, RetryPolicy, Trigger};
@@ -70,13 +70,13 @@ pub async fn stats_attempts_and_targeted_publish(store: Arc<dyn Store>) {
         store.publish(m).await.unwrap();
     }
     let first = attempt(&ok, &e.id, true, Trigger::Scheduled);
-    let v = version(&*store, &ok, &e.id).await;
+    let v = delivery(&*store, &ok, &e.id).await.version;
     store
         .record_attempt(&first, v, Next::Success)
         .await
         .unwrap();
     let failed = attempt(&bad, &e.id, false, Trigger::Scheduled);
-    let v = version(&*store, &bad, &e.id).await;
+    let v = delivery(&*store, &bad, &e.id).await.version;
     store
         .record_attempt(&failed, v, Next::Failed)
         .await
