@@ -20,22 +20,11 @@ pub struct Measured {
     pub late: u64,
 }
 
-/// Sends `count` signed webhooks with `concurrency` in flight; bounded by the
-/// count and by each request's 10 s timeout.
+/// Sends `count` signed webhooks with `concurrency` in flight, or with
+/// `rate`, an open loop: `rate` requests start each second (at most
+/// `concurrency` in flight). Bounded by the count and by each request's 10 s
+/// timeout.
 pub async fn run(
-    hookline: &Path,
-    url: &str,
-    payload: &Path,
-    secret: &str,
-    count: u64,
-    concurrency: usize,
-) -> anyhow::Result<Measured> {
-    run_at(hookline, url, payload, secret, count, concurrency, None).await
-}
-
-/// [`run`], or with `rate`, an open loop: `rate` requests start each second
-/// (at most `concurrency` in flight).
-pub async fn run_at(
     hookline: &Path,
     url: &str,
     payload: &Path,
@@ -90,7 +79,7 @@ pub async fn run_split(
 ) -> anyhow::Result<Measured> {
     let n = urls.len().max(1);
     let runs = urls.iter().map(|u| {
-        run_at(
+        run(
             hookline,
             u,
             payload,

@@ -54,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         count / 10,
         concurrency,
+        None,
     )
     .await?;
     let base = load::run(
@@ -63,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         count,
         concurrency,
+        None,
     )
     .await?;
     rows.push(Row {

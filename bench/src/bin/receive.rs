@@ -47,6 +47,43 @@ impl System {
     }
 }
 
+/// Interleaved rounds, so a slow phase of the machine hits every system
+/// alike: each system's measurements, one per round.
+async fn rounds(
+    systems: &[System],
+    hookline: &Path,
+    payload: &Path,
+    count: u64,
+    concurrency: usize,
+    rate: Option<f64>,
+) -> anyhow::Result<Vec<Vec<Measured>>> {
+    let mut runs: Vec<Vec<Measured>> = vec![Vec::new(); systems.len()];
+    for round in 1..=ROUNDS {
+        for (i, s) in systems.iter().enumerate() {
+            let pace = rate.map_or(format!("{concurrency} in flight"), |r| {
+                format!("{r:.0}/s, at most {concurrency} in flight")
+            });
+            eprintln!(
+                "round {round}/{ROUNDS}: {}, {count} requests, {pace}…",
+                s.name
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let m = load::run_split(
+                hookline,
+                &s.urls(),
+                payload,
+                SECRET,
+                count,
+                concurrency,
+                rate,
+            )
+            .await?;
+            runs[i].push(m);
+        }
+    }
+    Ok(runs)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -115,9 +152,6 @@ async fn main() -> anyhow::Result<()> {
             path: "/in/bench",
         });
     }
-    // Interleaved rounds, so a slow phase of the machine hits every system
-    // alike; each system's row is its median round.
-    let mut runs: Vec<Vec<Measured>> = vec![Vec::new(); systems.len()];
     for s in &systems {
         eprintln!("warming up {}…", s.name);
         let warm = (count / 10).max(100);
@@ -132,48 +166,17 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     }
-    for round in 1..=ROUNDS {
-        for (i, s) in systems.iter().enumerate() {
-            eprintln!(
-                "round {round}/{ROUNDS}: {}, {count} requests, {concurrency} in flight…",
-                s.name
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let m = load::run_split(
-                &hookline,
-                &s.urls(),
-                &payload,
-                SECRET,
-                count,
-                concurrency,
-                None,
-            )
-            .await?;
-            runs[i].push(m);
-        }
-    }
+    let runs = rounds(&systems, &hookline, &payload, count, concurrency, None).await?;
     let open_count = (rate * OPEN_SECS) as u64;
-    let mut open_runs: Vec<Vec<Measured>> = vec![Vec::new(); systems.len()];
-    for round in 1..=ROUNDS {
-        for (i, s) in systems.iter().enumerate() {
-            eprintln!(
-                "open loop {round}/{ROUNDS}: {}, {open_count} requests at {rate:.0}/s…",
-                s.name
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let m = load::run_split(
-                &hookline,
-                &s.urls(),
-                &payload,
-                SECRET,
-                open_count,
-                OPEN_CONCURRENCY,
-                Some(rate),
-            )
-            .await?;
-            open_runs[i].push(m);
-        }
-    }
+    let open_runs = rounds(
+        &systems,
+        &hookline,
+        &payload,
+        open_count,
+        OPEN_CONCURRENCY,
+        Some(rate),
+    )
+    .await?;
     // Each system's median round: by req/s closed, by p99 latency open.
     let median = |runs: Vec<Vec<Measured>>, key: fn(&Measured) -> f64| -> Vec<Row> {
         systems
