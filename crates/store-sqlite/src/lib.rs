@@ -2,9 +2,10 @@
 //!
 //! WAL journal with `synchronous=FULL`, so a commit is on disk when it returns.
 //! One writer thread owns the write connection and commits in groups: it takes
-//! every write waiting (up to a cap), runs each in its own savepoint inside one
-//! transaction, commits once, then answers every waiter. Under load batches grow
-//! by themselves; an idle lone write commits at once. Reads use a separate pool.
+//! every write waiting (up to a cap), runs them inside one transaction (over
+//! again with a savepoint each if one fails, so a failure spoils only itself),
+//! commits once, then answers every waiter. Under load batches grow by
+//! themselves; an idle lone write commits at once. Reads use a separate pool.
 //!
 //! Modules:
 //! - `migrate`: the schema migrations in `migrations/`, tracked by `user_version`.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use hookline_core::{DedupRule, InboundEvent, Source, StoreError, Verdict};
 use hookline_signature::{Scheme, Secret};
-use rusqlite::Row;
+use rusqlite::{Row, Statement};
 
 pub(crate) const SOURCE_COLUMNS: &str = "id, name, scheme, secrets, tolerance_ms, dedup, dedup_window_ms, allow_ips, rate_limit, created_at, updated_at";
 pub(crate) const EVENT_COLUMNS: &str = "id, source, event_type, method, path, query, headers, body, remote_addr, received_at, verdict, verdict_reason, dedup_key";
@@ -100,25 +100,26 @@ pub(crate) fn event(r: &Row<'_>) -> rusqlite::Result<InboundEvent> {
     })
 }
 
-/// The values of `EVENT_COLUMNS`, in order.
-pub(crate) fn event_params(e: InboundEvent) -> Result<Vec<rusqlite::types::Value>, StoreError> {
-    use rusqlite::types::Value as V;
-    let opt = |v: Option<String>| v.map_or(V::Null, V::Text);
+/// Inserts `e` through `insert`, a prepared INSERT of `EVENT_COLUMNS` in order.
+pub(crate) fn insert_event(insert: &mut Statement<'_>, e: &InboundEvent) -> Result<(), StoreError> {
     let headers =
         serde_json::to_string(&e.headers).map_err(|x| StoreError::Backend(x.to_string()))?;
-    Ok(vec![
-        V::Text(e.id.to_string()),
-        V::Text(e.source),
-        opt(e.event_type),
-        V::Text(e.method),
-        V::Text(e.path),
-        opt(e.query),
-        V::Text(headers),
-        V::Blob(e.body),
-        opt(e.remote_addr),
-        V::Integer(e.received_at),
-        V::Text(e.verdict.as_str().into()),
-        opt(e.verdict_reason),
-        opt(e.dedup_key),
-    ])
+    insert
+        .execute(rusqlite::params![
+            e.id.as_str(),
+            e.source,
+            e.event_type,
+            e.method,
+            e.path,
+            e.query,
+            headers,
+            e.body,
+            e.remote_addr,
+            e.received_at,
+            e.verdict.as_str(),
+            e.verdict_reason,
+            e.dedup_key,
+        ])
+        .map(|_| ())
+        .map_err(crate::backend)
 }

@@ -120,15 +120,13 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
 /// events to `cap` (oldest first).
 fn insert_inbound(
     c: &Connection,
-    event: InboundEvent,
+    event: &InboundEvent,
     source: &str,
     rejected: bool,
     cap: usize,
 ) -> Result<(), StoreError> {
-    let values = rows::event_params(event)?;
-    c.prepare_cached(&INSERT_EVENT)
-        .and_then(|mut st| st.execute(params_from_iter(values)))
-        .map_err(backend)?;
+    let mut insert = c.prepare_cached(&INSERT_EVENT).map_err(backend)?;
+    rows::insert_event(&mut insert, event)?;
     if rejected {
         c.prepare_cached(
             "DELETE FROM inbound_event WHERE source = ?1 AND verdict = 'rejected' AND id <= \
@@ -158,7 +156,7 @@ impl Store for SqliteStore {
         let name = source.name.clone();
         self.writer
             .write(move |c| {
-                match c.execute(&insert_source_sql("INSERT"), params_from_iter(values)) {
+                match c.execute(&insert_source_sql("INSERT"), params_from_iter(&values)) {
                     Ok(_) => Ok(()),
                     Err(e) => Err(match backend(e) {
                         StoreError::Conflict(_) => {
@@ -179,7 +177,7 @@ impl Store for SqliteStore {
                     "UPDATE source SET scheme = ?3, secrets = ?4, tolerance_ms = ?5, dedup = ?6, \
                            dedup_window_ms = ?7, allow_ips = ?8, rate_limit = ?9, updated_at = ?11 \
                            WHERE name = ?2";
-                match c.execute(sql, params_from_iter(values)).map_err(backend)? {
+                match c.execute(sql, params_from_iter(&values)).map_err(backend)? {
                     0 => Err(StoreError::NotFound),
                     _ => Ok(()),
                 }
@@ -198,7 +196,7 @@ impl Store for SqliteStore {
                      rate_limit = excluded.rate_limit, updated_at = excluded.updated_at",
                     insert_source_sql("INSERT")
                 );
-                c.execute(&sql, params_from_iter(values)).map_err(backend).map(|_| ())
+                c.execute(&sql, params_from_iter(&values)).map_err(backend).map(|_| ())
             })
             .await
     }
@@ -208,7 +206,7 @@ impl Store for SqliteStore {
         self.writer
             .write(move |c| {
                 match c
-                    .execute("DELETE FROM source WHERE name = ?1", [name])
+                    .execute("DELETE FROM source WHERE name = ?1", [&name])
                     .map_err(backend)?
                 {
                     0 => Err(StoreError::NotFound),
@@ -274,7 +272,7 @@ impl Store for SqliteStore {
                     let expires = event.received_at.saturating_add(ms(dedup_window));
                     recorded = Some(index.record(c, &source, key, id.as_str(), expires)?);
                 }
-                let stored = insert_inbound(c, event, &source, rejected, rejected_cap);
+                let stored = insert_inbound(c, &event, &source, rejected, rejected_cap);
                 if let Err(e) = stored {
                     if let Some(r) = &recorded {
                         index.undo(r);
@@ -282,6 +280,7 @@ impl Store for SqliteStore {
                     return Err(e);
                 }
                 drop(index);
+                let dedup = dedup.clone();
                 let undo = recorded.map(|r| {
                     Box::new(move || {
                         if let Ok(mut index) = dedup.lock() {
