@@ -8,6 +8,11 @@
 //! Then an open loop: every system is offered the same fixed rate of arrivals
 //! (one each can sustain), and the table compares latency instead.
 //!
+//! Rounds are interleaved and each round starts with a different system, so
+//! no system always runs just after the same other one; besides the median
+//! round, each hookline row's ratio to the bare server is taken round by round
+//! (the two measured a few seconds apart) and printed with its range.
+//!
 //! `cargo run --release -p hookline-bench --bin receive [-- COUNT CONCURRENCY RATE]`
 
 use std::time::Duration;
@@ -25,7 +30,7 @@ use serde_json::json;
 use tokio::process::Command;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 /// Open loop: requests in flight at most, and seconds of arrivals per round.
 const OPEN_CONCURRENCY: usize = 256;
 const OPEN_SECS: f64 = 3.0;
@@ -59,7 +64,9 @@ async fn rounds(
 ) -> anyhow::Result<Vec<Vec<Measured>>> {
     let mut runs: Vec<Vec<Measured>> = vec![Vec::new(); systems.len()];
     for round in 1..=ROUNDS {
-        for (i, s) in systems.iter().enumerate() {
+        // Each round starts one system further on.
+        for i in (0..systems.len()).map(|k| (k + round - 1) % systems.len()) {
+            let s = &systems[i];
             let pace = rate.map_or(format!("{concurrency} in flight"), |r| {
                 format!("{r:.0}/s, at most {concurrency} in flight")
             });
@@ -82,6 +89,37 @@ async fn rounds(
         }
     }
     Ok(runs)
+}
+
+/// Each hookline system's req/s over the bare server's in the same round
+/// (the first system is the bare server): every round's ratio, their median
+/// and their range.
+fn paired_ratios(
+    systems: &[System],
+    runs: &[Vec<Measured>],
+) -> serde_json::Map<String, serde_json::Value> {
+    let bare = &runs[0];
+    systems
+        .iter()
+        .zip(runs)
+        .filter(|(s, _)| s.name.starts_with("hookline"))
+        .map(|(s, measured)| {
+            let mut ratios: Vec<f64> = measured
+                .iter()
+                .zip(bare)
+                .map(|(m, b)| m.rps / b.rps)
+                .collect();
+            let each = ratios.clone();
+            ratios.sort_by(f64::total_cmp);
+            let v = json!({
+                "median": ratios[ratios.len() / 2],
+                "min": ratios.first(),
+                "max": ratios.last(),
+                "rounds": each,
+            });
+            (s.name.to_string(), v)
+        })
+        .collect()
 }
 
 #[tokio::main]
@@ -192,6 +230,7 @@ async fn main() -> anyhow::Result<()> {
             })
             .collect()
     };
+    let paired = paired_ratios(&systems, &runs);
     let rows = median(runs, |m| m.rps);
     let open_rows = median(open_runs, |m| m.p99_ms);
     for s in systems {
@@ -221,9 +260,18 @@ async fn main() -> anyhow::Result<()> {
         "cpus": std::thread::available_parallelism()?.get(),
         "floor": "bare hyper appending each body to a preallocated ring file, one fdatasync per group before answering",
         "ratioToFloor": vs_floor,
+        "ratioToBarePerRound": paired,
     });
     report::emit("receive", setup, &rows)?;
     report::emit_open_loop("receive", rate, &open_rows)?;
+    for (name, r) in &paired {
+        println!(
+            "{name}: {:.2} of bare, round by round (median; {:.2}–{:.2} over {ROUNDS} rounds)",
+            r["median"].as_f64().unwrap_or(f64::NAN),
+            r["min"].as_f64().unwrap_or(f64::NAN),
+            r["max"].as_f64().unwrap_or(f64::NAN),
+        );
+    }
     for (name, ratio) in &vs_floor {
         println!(
             "{name}: {:.2} of the durable floor",
