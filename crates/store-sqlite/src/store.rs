@@ -675,3 +675,90 @@ impl Store for SqliteStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hookline_core::testkit::event;
+    use hookline_core::Verdict;
+    use hookline_signature::Scheme;
+
+    use super::*;
+    use crate::writer::testing;
+
+    fn fail<T>(e: impl std::fmt::Display) -> T {
+        panic!("{e}")
+    }
+
+    /// One group holds two events with the same delivery id, one with another
+    /// id, and a source create that fails (the name is taken), in that order.
+    /// The failure reruns the group with a savepoint per write; the events
+    /// must come out as if it had not: the keys the first run recorded are
+    /// taken back, so the rerun finds no duplicate of an event in itself.
+    #[tokio::test]
+    async fn a_rerun_group_keeps_its_dedup_keys_right() {
+        let dir = tempfile::tempdir().unwrap_or_else(fail);
+        let path = dir.path().join("hookline.db");
+        let store = SqliteStore::open(&path).unwrap_or_else(fail);
+        let taken = Source::new("gh", Scheme::Github).unwrap_or_else(fail);
+        store.create_source(&taken).await.unwrap_or_else(fail);
+        let window = Duration::from_secs(3600);
+        let now = hookline_core::clock::now_ms();
+        let insert = |store: &SqliteStore, at: i64, key: &str| {
+            let (store, e) = (
+                store.clone(),
+                event("gh", at, b"{}", Verdict::Verified, Some(key)),
+            );
+            tokio::spawn(async move { store.insert_event(e, window, 10).await })
+        };
+
+        let (release, gate) = testing::hold(&store.writer).await;
+        let first = insert(&store, now, "k1");
+        let again = insert(&store, now + 1, "k1");
+        let other = insert(&store, now + 2, "k2");
+        let conflict = tokio::spawn({
+            let (store, taken) = (store.clone(), taken.clone());
+            async move { store.create_source(&taken).await }
+        });
+        testing::until_queued(&store.writer, 4).await;
+        release.send(()).unwrap_or_else(fail);
+        assert!(gate.await.unwrap_or_else(fail).is_ok());
+
+        let first = match first.await.unwrap_or_else(fail) {
+            Ok(Inserted::Stored(id)) => id,
+            other => panic!("the first event: {other:?}"),
+        };
+        match again.await.unwrap_or_else(fail) {
+            Ok(Inserted::Duplicate(id)) => assert_eq!(id, first),
+            other => panic!("the same key again: {other:?}"),
+        }
+        assert!(matches!(
+            other.await.unwrap_or_else(fail),
+            Ok(Inserted::Stored(_))
+        ));
+        assert!(matches!(
+            conflict.await.unwrap_or_else(fail),
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(store.commit_stats().commits, 3, "create, held, one group");
+
+        // What committed is what a restart finds.
+        drop(store);
+        let store = SqliteStore::open(&path).unwrap_or_else(fail);
+        let page = store
+            .list_events("gh", &EventFilter::default(), &PageRequest::default())
+            .await
+            .unwrap_or_else(fail);
+        assert_eq!(page.data.len(), 2, "two events stored");
+        match store
+            .insert_event(
+                event("gh", now + 3, b"{}", Verdict::Verified, Some("k1")),
+                window,
+                10,
+            )
+            .await
+        {
+            Ok(Inserted::Duplicate(id)) => assert_eq!(id, first),
+            other => panic!("k1 after a restart: {other:?}"),
+        }
+    }
+}

@@ -265,27 +265,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_write_spoils_only_itself() {
         let (_dir, w) = writer();
-        // Hold the writer inside a first group until the three are queued.
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let (entered, inside) = std::sync::mpsc::channel::<()>();
-        let (held, entered) = (std::sync::Mutex::new(held), std::sync::Mutex::new(entered));
-        let gate = tokio::spawn({
-            let w = w.clone();
-            async move {
-                w.write(move |_| {
-                    let _ = entered.lock().map(|e| e.send(()));
-                    let _ = held.lock().map(|h| h.recv());
-                    Ok(())
-                })
-                .await
-            }
-        });
-        for _ in 0..500 {
-            if inside.try_recv().is_ok() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-        }
+        let (release, gate) = testing::hold(&w).await;
         let memory = Arc::new(AtomicI64::new(0));
         let runs = Arc::new(AtomicI64::new(0));
         let a = tokio::spawn({
@@ -318,14 +298,7 @@ mod tests {
             let w = w.clone();
             async move { w.write(|c| insert(c, "c")).await }
         });
-        // The three are queued behind the held group (bounded wait).
-        for _ in 0..500 {
-            if w.jobs.max_capacity() - w.jobs.capacity() >= 3 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-        }
-        assert_eq!(w.jobs.max_capacity() - w.jobs.capacity(), 3, "three queued");
+        testing::until_queued(&w, 3).await;
         release.send(()).unwrap_or_else(fail);
         assert!(gate.await.unwrap_or_else(fail).is_ok());
 
@@ -377,5 +350,55 @@ mod tests {
             out.push(t.await.unwrap_or_else(fail));
         }
         out
+    }
+}
+
+/// Test helpers: a group held open, so that the writes sent meanwhile form the
+/// next group together.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// Holds the writer inside a group of its own until the returned sender
+    /// sends (or is dropped); the task ends once that group has committed.
+    pub(crate) async fn hold(
+        w: &Writer,
+    ) -> (
+        std::sync::mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<(), StoreError>>,
+    ) {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (entered, inside) = std::sync::mpsc::channel::<()>();
+        let (held, entered) = (std::sync::Mutex::new(held), std::sync::Mutex::new(entered));
+        let gate = tokio::spawn({
+            let w = w.clone();
+            async move {
+                w.write(move |_| {
+                    let _ = entered.lock().map(|e| e.send(()));
+                    let _ = held.lock().map(|h| h.recv());
+                    Ok(())
+                })
+                .await
+            }
+        });
+        for _ in 0..2500 {
+            if inside.try_recv().is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        (release, gate)
+    }
+
+    /// Waits (5 s at most) until `n` writes are queued, and says if not.
+    pub(crate) async fn until_queued(w: &Writer, n: usize) {
+        let queued = || w.jobs.max_capacity() - w.jobs.capacity();
+        for _ in 0..2500 {
+            if queued() >= n {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        assert_eq!(queued(), n, "writes queued behind the held group");
     }
 }
