@@ -280,8 +280,8 @@ impl Store for SqliteStore {
                     return Err(e);
                 }
                 drop(index);
-                let dedup = dedup.clone();
                 let undo = recorded.map(|r| {
+                    let dedup = dedup.clone();
                     Box::new(move || {
                         if let Ok(mut index) = dedup.lock() {
                             index.undo(&r);

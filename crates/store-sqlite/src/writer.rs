@@ -74,15 +74,16 @@ where
     }
 
     fn finish(mut self: Box<Self>, commit_err: Option<&StoreError>) {
-        let answer = match (commit_err, self.ran.take()) {
-            (None, Some(outcome)) => outcome.map(|(value, _)| value),
-            (Some(e), ran) => {
-                self.ran = ran;
+        let answer = match commit_err {
+            Some(e) => {
                 self.undo();
                 Err(e.clone())
             }
-            // Never ran: its group could not start.
-            (None, None) => Err(StoreError::Closed),
+            None => match self.ran.take() {
+                Some(outcome) => outcome.map(|(value, _)| value),
+                // Every write of a committed group ran; this cannot happen.
+                None => Err(StoreError::Closed),
+            },
         };
         let _ = self.reply.send(answer);
     }
@@ -337,19 +338,12 @@ mod tests {
                 .await
             })
         });
-        for r in futures_join(all).await {
+        for task in all.collect::<Vec<_>>() {
+            let r = task.await.unwrap_or_else(fail);
             assert!(r.is_ok(), "{r:?}");
         }
         assert_eq!(runs.load(Ordering::SeqCst), 20);
         assert_eq!(rows(&w).await.len(), 20);
-    }
-
-    async fn futures_join<T>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
-        let mut out = Vec::new();
-        for t in tasks.collect::<Vec<_>>() {
-            out.push(t.await.unwrap_or_else(fail));
-        }
-        out
     }
 }
 
