@@ -108,9 +108,15 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
         settings.server.engine_metrics = Some(engine.metrics());
     }
     if let Some((url, secret)) = &settings.operational {
-        let ops = Operational::setup(store.clone(), url, secret, settings.server.waker.clone())
-            .await
-            .context("setting up operational webhooks")?;
+        let ops = Operational::setup(
+            store.as_ref(),
+            store.clone(),
+            url,
+            secret,
+            settings.server.waker.clone(),
+        )
+        .await
+        .context("setting up operational webhooks")?;
         settings.server.operational = ops;
     }
     let delivering = engine.map(|engine| {

@@ -10,7 +10,9 @@
 //! - [`outbound`]: sending: [`App`], [`Endpoint`], [`Message`], [`Delivery`],
 //!   [`Attempt`], and the [`RetryPolicy`] as plain data.
 //! - [`page`]: cursor pagination (`iterator`, `limit`) shared by every list.
-//! - [`store`]: the async [`Store`] trait every backend implements, and [`StoreError`].
+//! - [`store`]: the storage contract as role traits ([`SourceStore`], [`InboxStore`],
+//!   [`CatalogStore`], [`OutboxStore`], [`DeliveryQueue`], …), their supertrait
+//!   [`Store`] that every backend implements, and [`StoreError`].
 //! - `testkit` (feature `testkit`): the contract test-suite every backend must pass.
 
 pub mod clock;
@@ -31,4 +33,7 @@ pub use outbound::{
 };
 pub use page::{Page, PageRequest};
 pub use source::{DedupRule, Source, SourceError, SourceSpec};
-pub use store::{Inserted, Store, StoreError};
+pub use store::{
+    CatalogStore, CommitStats, DeliveryQueue, InboxStore, Inserted, Maintenance, OutboxStore,
+    SettingStore, SourceStore, Store, StoreError,
+};

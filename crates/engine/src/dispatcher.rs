@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookline_core::clock::{now_ms, rfc3339};
-use hookline_core::{Attempt, AttemptId, Claimed, DeliveryStatus, Next, Store, Trigger};
+use hookline_core::{Attempt, AttemptId, Claimed, DeliveryQueue, DeliveryStatus, Next, Trigger};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
@@ -46,7 +46,7 @@ pub enum EngineError {
 }
 
 struct Shared {
-    store: Arc<dyn Store>,
+    store: Arc<dyn DeliveryQueue>,
     config: EngineConfig,
     client: reqwest::Client,
     guard: Guard,
@@ -62,7 +62,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(store: Arc<dyn Store>, config: EngineConfig) -> Result<Engine, EngineError> {
+    pub fn new(store: Arc<dyn DeliveryQueue>, config: EngineConfig) -> Result<Engine, EngineError> {
         let guard = Guard::new(config.allowed_subnets.clone());
         let client = client::build(&config, Arc::new(guard.clone()))
             .map_err(|e| EngineError::Client(e.to_string()))?;
@@ -228,12 +228,10 @@ async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit, admi
         attempt = c.delivery.attempts + 1, next = ?next, "delivery attempt"
     );
     if outcome.status == 410 {
-        // The receiver says the endpoint is gone for good: stop sending to it.
-        let mut gone = c.endpoint.clone();
-        gone.disabled = true;
-        gone.updated_at = now_ms();
-        if let Err(e) = s.store.update_endpoint(&gone).await {
-            tracing::warn!(endpoint = %gone.id, error = %e, "cannot disable the endpoint");
+        // The receiver says the endpoint is gone for good: stop sending to
+        // it. Only its flag is written, so an edit made since the claim stays.
+        if let Err(e) = s.store.disable_endpoint(&c.endpoint.id, now_ms()).await {
+            tracing::warn!(endpoint = %c.endpoint.id, error = %e, "cannot disable the endpoint");
         }
     }
     if let Err(e) = s

@@ -1,7 +1,9 @@
 //! hookline-engine: delivers messages. For each due delivery: claim it (with a
 //! lease), sign it (Standard Webhooks, every active secret), send it, record
 //! the attempt, and reschedule or finish it. Knows no HTTP server and no SQL:
-//! it works through `Arc<dyn Store>`.
+//! it works through the store's roles: the dispatcher takes only the
+//! [`DeliveryQueue`](hookline_core::DeliveryQueue), retention the
+//! [`Maintenance`](hookline_core::Maintenance) role.
 //!
 //! Modules:
 //! - [`config`]: [`EngineConfig`]: concurrency, timeout, retry schedule, lease, SSRF allow-list.

@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use hookline_core::clock::now_ms;
 use hookline_core::outbound::EndpointSecret;
-use hookline_core::{App, AppId, Endpoint, EndpointId, Message, MessageId, Store, StoreError};
+use hookline_core::{
+    App, AppId, CatalogStore, Endpoint, EndpointId, Message, MessageId, OutboxStore, StoreError,
+};
 use hookline_signature::Secret;
 use serde_json::{json, Value};
 
@@ -23,7 +25,7 @@ pub const APP_UID: &str = "hookline-operational";
 /// Where operational webhooks go; cheap to clone. `disabled()` sends nothing.
 #[derive(Clone, Default)]
 pub struct Operational {
-    target: Option<(Arc<dyn Store>, AppId, Waker)>,
+    target: Option<(Arc<dyn OutboxStore>, AppId, Waker)>,
 }
 
 impl std::fmt::Debug for Operational {
@@ -43,9 +45,10 @@ impl Operational {
     }
 
     /// Makes (or updates) the internal application and its endpoint at `url`,
-    /// signed with `secret`.
+    /// signed with `secret`; the webhooks are then published to `outbox`.
     pub async fn setup(
-        store: Arc<dyn Store>,
+        store: &dyn CatalogStore,
+        outbox: Arc<dyn OutboxStore>,
         url: &str,
         secret: &str,
         waker: Waker,
@@ -101,7 +104,7 @@ impl Operational {
             }
         }
         Ok(Operational {
-            target: Some((store, app.id, waker)),
+            target: Some((outbox, app.id, waker)),
         })
     }
 

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookline_core::clock::now_ms;
-use hookline_core::Store;
+use hookline_core::Maintenance;
 
 /// Rows of each kind per transaction, so the writer is never held for long.
 const BATCH: usize = 1000;
 
 /// Runs a pass now and then every `every`, until `shutdown`.
 pub async fn run(
-    store: Arc<dyn Store>,
+    store: Arc<dyn Maintenance>,
     keep: Duration,
     every: Duration,
     shutdown: impl Future<Output = ()>,

@@ -566,6 +566,7 @@ async fn operational_webhooks_report_exhaustion_recovery_and_disabling() {
     let engine = Engine::new(store.clone(), fast(&[20, 20])).unwrap();
     let waker = engine.waker();
     let ops = hookline_engine::Operational::setup(
+        store.as_ref(),
         store.clone(),
         &ops_rx.url("/ops"),
         SECRET,

@@ -77,6 +77,7 @@ impl TestApp {
         let engine = match operational {
             Some(url) => {
                 let ops = hookline_engine::Operational::setup(
+                    store.as_ref(),
                     store.clone(),
                     url,
                     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",

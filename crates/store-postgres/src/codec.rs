@@ -277,3 +277,8 @@ pub(crate) fn all<T>(
 ) -> Result<Vec<T>, StoreError> {
     rows.iter().map(f).collect()
 }
+
+/// A delivery status as stored.
+pub(crate) fn code(s: DeliveryStatus) -> i16 {
+    i16::from(s.code())
+}

@@ -1,93 +1,55 @@
-//! Sources and the inbox's reads (inserts go through the group-commit writer).
+//! [`InboxStore`] on PostgreSQL: inbound events, inserted in the group commit
+//! (the dedup claim and the insert in one statement), read from the pool.
 
-use hookline_core::{EventFilter, EventId, InboundEvent, Page, PageRequest, Source, StoreError};
+use std::sync::Arc;
+use std::sync::LazyLock;
+use std::time::Duration;
 
-use crate::codec::{self, all, source_lists, EVENT_COLUMNS, SOURCE_COLUMNS};
-use crate::outbound::{exec, rows, Db};
+use tokio_postgres::types::ToSql;
 
-fn insert_sql(on_conflict: &str) -> String {
-    format!(
-        "INSERT INTO source ({SOURCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) {on_conflict}"
-    )
-}
+use async_trait::async_trait;
+use hookline_core::{
+    EventFilter, EventId, InboundEvent, InboxStore, Inserted, Page, PageRequest, StoreError,
+};
 
-/// Writes `s`: `INSERT` (a taken name is a conflict), or with `upsert` replaces it.
-pub(crate) async fn put_source(c: &Db, s: &Source, upsert: bool) -> Result<(), StoreError> {
-    let (secrets, allow) = source_lists(s)?;
-    let sql = if upsert {
-        insert_sql(
-            "ON CONFLICT (name) DO UPDATE SET scheme = excluded.scheme, secrets = excluded.secrets, \
-             tolerance_ms = excluded.tolerance_ms, dedup = excluded.dedup, \
-             dedup_window_ms = excluded.dedup_window_ms, allow_ips = excluded.allow_ips, \
-             rate_limit = excluded.rate_limit, updated_at = excluded.updated_at",
-        )
-    } else {
-        insert_sql("")
-    };
-    let r = exec(
-        c,
-        &sql,
-        &[
-            &s.id.as_str(),
-            &s.name,
-            &s.scheme.name(),
-            &secrets,
-            &codec::ms(s.tolerance),
-            &s.dedup.to_config(),
-            &codec::ms(s.dedup_window),
-            &allow,
-            &codec::int(s.rate_limit),
-            &s.created_at,
-            &s.updated_at,
-        ],
-    )
-    .await;
-    match r {
-        Err(StoreError::Conflict(_)) => Err(StoreError::Conflict(format!(
-            "a source named `{}` exists",
-            s.name
-        ))),
-        other => other.map(|_| ()),
+use crate::backend;
+use crate::codec::{self, *};
+use crate::sql::*;
+use crate::store::PgStore;
+
+#[async_trait]
+impl InboxStore for PgStore {
+    async fn insert_event(
+        &self,
+        event: InboundEvent,
+        dedup_window: Duration,
+        rejected_cap: usize,
+    ) -> Result<Inserted, StoreError> {
+        let event = Arc::new(event);
+        self.writer
+            .write(move |tx| {
+                let event = event.clone();
+                Box::pin(async move { insert(tx, &event, dedup_window, rejected_cap).await })
+            })
+            .await
     }
-}
 
-pub(crate) async fn update_source(c: &Db, s: &Source) -> Result<(), StoreError> {
-    let (secrets, allow) = source_lists(s)?;
-    let n = exec(
-        c,
-        "UPDATE source SET scheme = $2, secrets = $3, tolerance_ms = $4, dedup = $5, \
-         dedup_window_ms = $6, allow_ips = $7, rate_limit = $8, updated_at = $9 WHERE name = $1",
-        &[
-            &s.name,
-            &s.scheme.name(),
-            &secrets,
-            &codec::ms(s.tolerance),
-            &s.dedup.to_config(),
-            &codec::ms(s.dedup_window),
-            &allow,
-            &codec::int(s.rate_limit),
-            &s.updated_at,
-        ],
-    )
-    .await?;
-    if n == 0 {
-        return Err(StoreError::NotFound);
+    async fn get_event(
+        &self,
+        source: &str,
+        id: &EventId,
+    ) -> Result<Option<InboundEvent>, StoreError> {
+        event(&self.db().await?, source, id).await
     }
-    Ok(())
-}
 
-pub(crate) async fn delete_source(c: &Db, name: &str) -> Result<(), StoreError> {
-    match exec(c, "DELETE FROM source WHERE name = $1", &[&name]).await? {
-        0 => Err(StoreError::NotFound),
-        _ => Ok(()),
+    async fn list_events(
+        &self,
+        source: &str,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<InboundEvent>, StoreError> {
+        events(&self.db().await?, source, filter, page).await
     }
-}
-
-pub(crate) async fn sources(c: &Db, name: Option<&str>) -> Result<Vec<Source>, StoreError> {
-    let sql = format!(
-        "SELECT {SOURCE_COLUMNS} FROM source WHERE ($1::text IS NULL OR name = $1) ORDER BY name"
-    );
-    all(&rows(c, &sql, &[&name]).await?, codec::source)
 }
 
 pub(crate) async fn event(
@@ -142,4 +104,88 @@ pub(crate) async fn events(
         page.limit,
         |e| e.id.to_string(),
     ))
+}
+
+static INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO inbound_event ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    )
+});
+
+/// Claims the dedup key and stores the event only if the claim held. Data-
+/// modifying CTEs see the table as it was before the statement, so the final
+/// SELECT reads the *earlier* claim when there is one: the id a duplicate
+/// answers with.
+static CLAIM_AND_INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH claim AS ( \
+            INSERT INTO dedup (source, key, event_id, expires_at) VALUES ($2, $13, $1, $14) \
+            ON CONFLICT (source, key) DO UPDATE SET event_id = excluded.event_id, \
+            expires_at = excluded.expires_at WHERE dedup.expires_at <= $10 RETURNING 1 \
+         ), stored AS ( \
+            INSERT INTO inbound_event ({EVENT_COLUMNS}) SELECT $1::text, $2::text, $3::text, \
+            $4::text, $5::text, $6::text, $7::text, $8::bytea, $9::text, $10::bigint, $11::text, \
+            $12::text, $13::text WHERE EXISTS (SELECT 1 FROM claim) RETURNING 1 \
+         ) \
+         SELECT EXISTS (SELECT 1 FROM stored), \
+                (SELECT event_id FROM dedup WHERE source = $2 AND key = $13)"
+    )
+});
+
+const CAP_REJECTED_SQL: &str =
+    "DELETE FROM inbound_event WHERE source = $1 AND verdict = 'rejected' AND id <= \
+     (SELECT id FROM inbound_event WHERE source = $1 AND verdict = 'rejected' \
+      ORDER BY id DESC LIMIT 1 OFFSET $2)";
+
+/// Stores one event inside a group's transaction: an accepted event with a
+/// dedup key only if the key is not live; a rejected one trims its source's
+/// rejected events to `cap`.
+async fn insert(
+    tx: &Tx<'_>,
+    e: &InboundEvent,
+    window: Duration,
+    cap: usize,
+) -> Result<Inserted, StoreError> {
+    let id = e.id.to_string();
+    let headers = to_json(&e.headers)?;
+    let verdict = e.verdict.as_str();
+    let params: [&(dyn ToSql + Sync); 13] = [
+        &id,
+        &e.source,
+        &e.event_type,
+        &e.method,
+        &e.path,
+        &e.query,
+        &headers,
+        &e.body,
+        &e.remote_addr,
+        &e.received_at,
+        &verdict,
+        &e.verdict_reason,
+        &e.dedup_key,
+    ];
+    if e.dedup_key.is_some() && e.verdict.accepted() {
+        let expires = e.received_at.saturating_add(ms(window));
+        let mut with_expiry = params.to_vec();
+        with_expiry.push(&expires);
+        let row = tx_rows(tx, &CLAIM_AND_INSERT_SQL, &with_expiry).await?;
+        let row = row
+            .first()
+            .ok_or_else(|| StoreError::Backend("a dedup claim answered no row".into()))?;
+        if row.try_get::<_, bool>(0).map_err(backend)? {
+            return Ok(Inserted::Stored(e.id.clone()));
+        }
+        let seen: Option<String> = row.try_get(1).map_err(backend)?;
+        let seen = seen
+            .ok_or_else(|| StoreError::Backend("a dedup claim vanished".into()))?
+            .parse()
+            .map_err(|e| StoreError::Backend(format!("{e}")))?;
+        return Ok(Inserted::Duplicate(seen));
+    }
+    tx_exec(tx, &INSERT_SQL, &params).await?;
+    if !e.verdict.accepted() {
+        let cap = i64::try_from(cap).unwrap_or(i64::MAX);
+        tx_exec(tx, CAP_REJECTED_SQL, &[&e.source, &cap]).await?;
+    }
+    Ok(Inserted::Stored(e.id.clone()))
 }

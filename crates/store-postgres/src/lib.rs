@@ -1,32 +1,43 @@
 //! hookline-store-postgres: the [`Store`](hookline_core::Store) on PostgreSQL,
 //! for deployments where several hookline nodes share one database.
 //!
-//! Every commit is durable (`synchronous_commit = on`). Inbound events are
-//! group-committed by one writer task (a batch of waiting inserts is pipelined
-//! into one transaction), and so are publishes and attempt records (a second
-//! batcher); every other write is its own short transaction on a pooled
-//! connection. Due deliveries are claimed with `FOR UPDATE SKIP
+//! Every commit is durable (`synchronous_commit = on`). Inbound events,
+//! publishes and attempt records are group-committed by one writer task (a
+//! batch of waiting writes is pipelined into one transaction); every other
+//! write is its own short transaction on a pooled connection. Due deliveries are claimed with `FOR UPDATE SKIP
 //! LOCKED`, so nodes never claim the same one, and a publish on any node wakes
 //! every node through `LISTEN/NOTIFY` (polling remains the fallback).
 //!
 //! Modules:
 //! - `migrate`: the schema migrations in `migrations/`, run under an advisory lock.
 //! - `codec`: rows to domain types and back (JSON columns, ids, numbers).
-//! - `writer`: the group-commit writer for inbound events.
-//! - `batcher`: group commit for publishing and recording attempts.
-//! - `inbox`: sources and the inbox's reads.
-//! - `outbound`: the sending side's queries (apps, endpoints, event types,
-//!   messages, deliveries, attempts, retention).
+//! - `sql`: the helpers every query uses (cached statements, pages).
+//! - `writer`: the one group-commit queue for the hot writes.
 //! - `listen`: the `LISTEN` connection that turns other nodes' publishes into wake-ups.
-//! - `store`: [`PgStore`], connecting and the `Store` implementation.
+//! - `store`: [`PgStore`], connecting, and what every role's `impl` shares.
 //! - `tls`: TLS to the server, by the URL's `sslmode` and `sslrootcert` as libpq.
+//!
+//! One file per role of the storage contract, each holding that role's `impl`
+//! and its SQL:
+//! - `source`: [`SourceStore`](hookline_core::SourceStore), the `source` table.
+//! - `inbox`: [`InboxStore`](hookline_core::InboxStore), inbound events with their dedup claims.
+//! - `setting`: [`SettingStore`](hookline_core::SettingStore).
+//! - `catalog`: [`CatalogStore`](hookline_core::CatalogStore): apps, endpoints, event types.
+//! - `outbox`: [`OutboxStore`](hookline_core::OutboxStore): publish, messages, attempts, resend.
+//! - `queue`: [`DeliveryQueue`](hookline_core::DeliveryQueue): claim, record, postpone, disable.
+//! - `maintenance`: [`Maintenance`](hookline_core::Maintenance): ping, retention, queue depth.
 
-mod batcher;
+mod catalog;
 mod codec;
 mod inbox;
 mod listen;
+mod maintenance;
 mod migrate;
-mod outbound;
+mod outbox;
+mod queue;
+mod setting;
+mod source;
+mod sql;
 mod store;
 mod tls;
 mod writer;

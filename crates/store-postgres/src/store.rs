@@ -1,41 +1,32 @@
-//! [`PgStore`]: connecting, migrating, and the `Store` implementation.
+//! [`PgStore`]: connecting and migrating, and what every role's `impl` shares
+//! (the pool, the group-commit writer, the NOTIFY channel).
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
-use hookline_core::store::CommitStats;
-use hookline_core::{
-    App, AppId, Attempt, AttemptId, Claimed, Delivery, Endpoint, EndpointId, EndpointStats,
-    EventFilter, EventId, EventType, InboundEvent, Inserted, Message, MessageId, Next, Page,
-    PageRequest, QueueDepth, Source, Store, StoreError,
-};
+use hookline_core::StoreError;
 use tokio::sync::Notify;
 use tokio_postgres::{Client, Config};
 
-use crate::batcher::Batcher;
-use crate::outbound::{self, rows};
 use crate::writer::{CommitCounters, Writer};
-use crate::{backend, inbox, listen, migrate, pool, tls};
+use crate::{backend, listen, migrate, pool, tls};
 
-/// Pooled connections for everything but inbound inserts.
+/// Pooled connections (the writer takes one per group).
 const POOL_SIZE: usize = 16;
 
 /// hookline's store on PostgreSQL; any number of nodes may share one database.
 #[derive(Clone)]
 pub struct PgStore {
-    pool: Pool,
-    /// Group commit for publishing and recording attempts.
-    batcher: Batcher,
-    writer: Writer,
-    counters: Arc<CommitCounters>,
+    pub(crate) pool: Pool,
+    /// Group commit for inbound events, publishing and recording attempts.
+    pub(crate) writer: Writer,
+    pub(crate) counters: Arc<CommitCounters>,
     /// Woken when any node publishes (LISTEN/NOTIFY).
-    published: Arc<Notify>,
+    pub(crate) published: Arc<Notify>,
     /// The NOTIFY channel: one per schema, so deployments sharing a database
     /// in different schemas do not wake each other.
-    channel: String,
+    pub(crate) channel: String,
 }
 
 /// Where the database is and how to reach it: every connection is made from this.
@@ -144,11 +135,10 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot build the connection pool: {e}")))?;
         let counters = Arc::new(CommitCounters::default());
-        let writer = Writer::start(target.clone(), counters.clone()).await?;
+        let writer = Writer::start(pool.clone(), counters.clone());
         let published = Arc::new(Notify::new());
         listen::start(target, channel.clone(), published.clone());
         Ok(PgStore {
-            batcher: Batcher::start(pool.clone()),
             pool,
             writer,
             counters,
@@ -157,7 +147,7 @@ impl PgStore {
         })
     }
 
-    async fn db(&self) -> Result<Object, StoreError> {
+    pub(crate) async fn db(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(pool)
     }
 }
@@ -172,314 +162,4 @@ macro_rules! in_tx {
         Ok(out)
     }};
 }
-
-#[async_trait]
-impl Store for PgStore {
-    async fn ping(&self) -> Result<(), StoreError> {
-        rows(&self.db().await?, "SELECT 1", &[]).await.map(|_| ())
-    }
-
-    async fn create_source(&self, source: &Source) -> Result<(), StoreError> {
-        inbox::put_source(&self.db().await?, source, false).await
-    }
-
-    async fn update_source(&self, source: &Source) -> Result<(), StoreError> {
-        inbox::update_source(&self.db().await?, source).await
-    }
-
-    async fn upsert_source(&self, source: &Source) -> Result<(), StoreError> {
-        inbox::put_source(&self.db().await?, source, true).await
-    }
-
-    async fn delete_source(&self, name: &str) -> Result<(), StoreError> {
-        inbox::delete_source(&self.db().await?, name).await
-    }
-
-    async fn get_source(&self, name: &str) -> Result<Option<Source>, StoreError> {
-        Ok(inbox::sources(&self.db().await?, Some(name)).await?.pop())
-    }
-
-    async fn list_sources(&self) -> Result<Vec<Source>, StoreError> {
-        inbox::sources(&self.db().await?, None).await
-    }
-
-    async fn insert_event(
-        &self,
-        event: InboundEvent,
-        dedup_window: Duration,
-        rejected_cap: usize,
-    ) -> Result<Inserted, StoreError> {
-        self.writer.insert(event, dedup_window, rejected_cap).await
-    }
-
-    async fn get_event(
-        &self,
-        source: &str,
-        id: &EventId,
-    ) -> Result<Option<InboundEvent>, StoreError> {
-        inbox::event(&self.db().await?, source, id).await
-    }
-
-    async fn list_events(
-        &self,
-        source: &str,
-        filter: &EventFilter,
-        page: &PageRequest,
-    ) -> Result<Page<InboundEvent>, StoreError> {
-        inbox::events(&self.db().await?, source, filter, page).await
-    }
-
-    async fn expire(&self, before: i64, now: i64, limit: usize) -> Result<usize, StoreError> {
-        outbound::expire(&self.db().await?, before, now, limit).await
-    }
-
-    async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let found = rows(
-            &self.db().await?,
-            "SELECT value FROM setting WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)",
-            &[&key, &hookline_core::clock::now_ms()],
-        )
-        .await?;
-        found.first().map(|r| crate::codec::get(r, 0)).transpose()
-    }
-
-    async fn set_setting(
-        &self,
-        key: &str,
-        value: &str,
-        expires_at: Option<i64>,
-    ) -> Result<(), StoreError> {
-        outbound::exec(
-            &self.db().await?,
-            "INSERT INTO setting (key, value, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-            &[&key, &value, &expires_at],
-        )
-        .await
-        .map(|_| ())
-    }
-
-    async fn create_app(&self, app: &App) -> Result<(), StoreError> {
-        outbound::insert_app(&self.db().await?, app).await
-    }
-
-    async fn get_app(&self, id_or_uid: &str) -> Result<Option<App>, StoreError> {
-        outbound::select_app(&self.db().await?, id_or_uid).await
-    }
-
-    async fn list_apps(&self, page: &PageRequest) -> Result<Page<App>, StoreError> {
-        outbound::list_apps(&self.db().await?, page).await
-    }
-
-    async fn update_app(&self, app: &App) -> Result<(), StoreError> {
-        outbound::update_app(&self.db().await?, app).await
-    }
-
-    async fn delete_app(&self, id: &AppId) -> Result<(), StoreError> {
-        outbound::delete_app(&self.db().await?, id).await
-    }
-
-    async fn create_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
-        outbound::insert_endpoint(&self.db().await?, endpoint).await
-    }
-
-    async fn get_endpoint(
-        &self,
-        app: &AppId,
-        id_or_uid: &str,
-    ) -> Result<Option<Endpoint>, StoreError> {
-        outbound::select_endpoint(&self.db().await?, app, id_or_uid).await
-    }
-
-    async fn list_endpoints(
-        &self,
-        app: &AppId,
-        page: &PageRequest,
-    ) -> Result<Page<Endpoint>, StoreError> {
-        outbound::list_endpoints(&self.db().await?, app, page).await
-    }
-
-    async fn update_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
-        outbound::update_endpoint(&self.db().await?, endpoint).await
-    }
-
-    async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> Result<(), StoreError> {
-        outbound::delete_endpoint(&self.db().await?, app, id).await
-    }
-
-    async fn create_event_type(&self, event_type: &EventType) -> Result<(), StoreError> {
-        outbound::insert_event_type(&self.db().await?, event_type).await
-    }
-
-    async fn get_event_type(&self, name: &str) -> Result<Option<EventType>, StoreError> {
-        outbound::select_event_type(&self.db().await?, name).await
-    }
-
-    async fn list_event_types(&self, page: &PageRequest) -> Result<Page<EventType>, StoreError> {
-        outbound::list_event_types(&self.db().await?, page).await
-    }
-
-    async fn update_event_type(&self, event_type: &EventType) -> Result<(), StoreError> {
-        outbound::update_event_type(&self.db().await?, event_type).await
-    }
-
-    async fn delete_event_type(&self, name: &str) -> Result<(), StoreError> {
-        outbound::delete_event_type(&self.db().await?, name).await
-    }
-
-    async fn publish(&self, message: &Message) -> Result<usize, StoreError> {
-        let (m, channel) = (Arc::new(message.clone()), self.channel.clone());
-        self.batcher
-            .write(move |tx| {
-                let (m, channel) = (m.clone(), channel.clone());
-                Box::pin(async move { outbound::publish(tx, &m, None, &channel).await })
-            })
-            .await
-    }
-
-    async fn publish_to(&self, message: &Message, endpoint: &EndpointId) -> Result<(), StoreError> {
-        in_tx!(self, |tx| {
-            outbound::publish(&tx, message, Some(endpoint), &self.channel).await?;
-        })
-    }
-
-    async fn get_message(
-        &self,
-        app: &AppId,
-        id: &MessageId,
-    ) -> Result<Option<Message>, StoreError> {
-        outbound::select_message(&self.db().await?, app, id).await
-    }
-
-    async fn list_messages(
-        &self,
-        app: &AppId,
-        page: &PageRequest,
-    ) -> Result<Page<Message>, StoreError> {
-        outbound::list_messages(&self.db().await?, app, page).await
-    }
-
-    async fn list_deliveries(
-        &self,
-        app: &AppId,
-        message: &MessageId,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        outbound::list_deliveries(&self.db().await?, app, message).await
-    }
-
-    async fn claim_due(
-        &self,
-        now: i64,
-        limit: usize,
-        lease: Duration,
-    ) -> Result<Vec<Claimed>, StoreError> {
-        in_tx!(self, |tx| outbound::claim_due(&tx, now, limit, lease)
-            .await?)
-    }
-
-    async fn record_attempt(
-        &self,
-        attempt: &Attempt,
-        version: i64,
-        next: Next,
-    ) -> Result<(), StoreError> {
-        let a = Arc::new(attempt.clone());
-        self.batcher
-            .write(move |tx| {
-                let a = a.clone();
-                Box::pin(async move { outbound::record_attempt(tx, &a, version, next).await })
-            })
-            .await
-    }
-
-    async fn requeue(
-        &self,
-        app: &AppId,
-        endpoint: &EndpointId,
-        message: Option<&MessageId>,
-        since: i64,
-        now: i64,
-    ) -> Result<usize, StoreError> {
-        let n = outbound::requeue(&self.db().await?, app, endpoint, message, since, now).await?;
-        if n > 0 {
-            // Wake every node, as a publish does.
-            outbound::exec(
-                &self.db().await?,
-                "SELECT pg_notify($1, '')",
-                &[&self.channel],
-            )
-            .await?;
-        }
-        Ok(n)
-    }
-
-    async fn disable_if_failing_since(
-        &self,
-        endpoint: &EndpointId,
-        before: i64,
-    ) -> Result<bool, StoreError> {
-        outbound::disable_if_failing_since(&self.db().await?, endpoint, before).await
-    }
-
-    async fn postpone(
-        &self,
-        message: &MessageId,
-        endpoint: &EndpointId,
-        version: i64,
-        until: i64,
-    ) -> Result<(), StoreError> {
-        outbound::postpone(&self.db().await?, message, endpoint, version, until).await
-    }
-
-    async fn queue_depth(&self, now: i64) -> Result<QueueDepth, StoreError> {
-        outbound::queue_depth(&self.db().await?, now).await
-    }
-
-    async fn next_due(&self) -> Result<Option<i64>, StoreError> {
-        outbound::next_due(&self.db().await?).await
-    }
-
-    async fn failing_endpoints(&self, limit: usize) -> Result<Vec<(Endpoint, i64)>, StoreError> {
-        outbound::failing_endpoints(&self.db().await?, limit).await
-    }
-
-    async fn endpoint_stats(
-        &self,
-        app: &AppId,
-        endpoint: &EndpointId,
-        since: i64,
-        until: i64,
-    ) -> Result<EndpointStats, StoreError> {
-        outbound::endpoint_stats(&self.db().await?, app, endpoint, since, until).await
-    }
-
-    async fn get_attempt(
-        &self,
-        app: &AppId,
-        message: &MessageId,
-        attempt: &AttemptId,
-    ) -> Result<Option<Attempt>, StoreError> {
-        outbound::select_attempt(&self.db().await?, app, message, attempt).await
-    }
-
-    async fn list_attempts(
-        &self,
-        app: &AppId,
-        message: Option<&MessageId>,
-        endpoint: Option<&EndpointId>,
-        page: &PageRequest,
-    ) -> Result<Page<Attempt>, StoreError> {
-        outbound::list_attempts(&self.db().await?, app, message, endpoint, page).await
-    }
-
-    async fn published_elsewhere(&self) {
-        self.published.notified().await;
-    }
-
-    fn commit_stats(&self) -> CommitStats {
-        CommitStats {
-            commits: self.counters.commits.load(Ordering::Relaxed),
-            writes: self.counters.writes.load(Ordering::Relaxed),
-        }
-    }
-}
+pub(crate) use in_tx;

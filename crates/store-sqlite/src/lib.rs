@@ -14,17 +14,31 @@
 //! - `checkpoint`: WAL checkpoints on their own thread, off the commit path,
 //!   and how the WAL is made to start over under writes that never pause.
 //! - `readers`: the read connection pool.
-//! - `rows`: mapping between inbox rows and domain types.
-//! - `outbound`: the sending side's queries (apps, endpoints, messages,
-//!   deliveries, attempts).
-//! - `store`: [`SqliteStore`], opening and the `Store` implementation.
+//! - `rows`: rows to domain types and back, and the helpers every query uses.
+//! - `store`: [`SqliteStore`]: opening the file, the writer, readers and checkpointer.
+//!
+//! One file per role of the storage contract, each holding that role's `impl`
+//! and its SQL:
+//! - `source`: [`SourceStore`](hookline_core::SourceStore), the `source` table.
+//! - `inbox`: [`InboxStore`](hookline_core::InboxStore), inbound events with their dedup keys.
+//! - `setting`: [`SettingStore`](hookline_core::SettingStore).
+//! - `catalog`: [`CatalogStore`](hookline_core::CatalogStore): apps, endpoints, event types.
+//! - `outbox`: [`OutboxStore`](hookline_core::OutboxStore): publish, messages, attempts, resend.
+//! - `queue`: [`DeliveryQueue`](hookline_core::DeliveryQueue): claim, record, postpone, disable.
+//! - `maintenance`: [`Maintenance`](hookline_core::Maintenance): ping, retention, queue depth.
 
+mod catalog;
 mod checkpoint;
 mod dedup;
+mod inbox;
+mod maintenance;
 mod migrate;
-mod outbound;
+mod outbox;
+mod queue;
 mod readers;
 mod rows;
+mod setting;
+mod source;
 mod store;
 mod writer;
 

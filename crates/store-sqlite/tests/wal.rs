@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookline_core::testkit::event;
-use hookline_core::{Store, Verdict};
+use hookline_core::{InboxStore, Verdict};
 use hookline_store_sqlite::SqliteStore;
 
 const BURST: usize = 2_000;

@@ -1,35 +1,19 @@
-//! The sending side's queries, one file per concept, plus the helpers every
-//! query uses: statements are prepared once per pooled connection and cached.
-//! - `apps`: applications and event types.
-//! - `endpoints`: endpoints.
-//! - `messages`: publish (the message and its deliveries in one transaction), read, list.
-//! - `deliveries`: claim (`FOR UPDATE SKIP LOCKED`), record, requeue, postpone,
-//!   count, stats, attempts.
-//! - `retention`: one bounded pass over old payloads, inbox events, dedup keys, settings.
+//! The helpers every query uses: statements are prepared once per pooled
 
-mod apps;
-mod deliveries;
-mod endpoints;
-mod messages;
-mod retention;
+//! connection and cached; pages; conflicts said in words.
 
-pub(crate) use apps::*;
-pub(crate) use deliveries::*;
-pub(crate) use endpoints::*;
-pub(crate) use messages::*;
-pub(crate) use retention::*;
-
+use crate::backend;
 use hookline_core::{Page, PageRequest, StoreError};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-use crate::backend;
-
 /// A pooled connection.
 pub(crate) type Db = deadpool_postgres::Object;
+
 /// A transaction on a pooled connection.
 pub(crate) type Tx<'a> = deadpool_postgres::Transaction<'a>;
-type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 pub(crate) async fn rows(c: &Db, sql: &str, p: Params<'_>) -> Result<Vec<Row>, StoreError> {
     let st = c.prepare_cached(sql).await.map_err(backend)?;
