@@ -84,9 +84,12 @@ impl ApiError {
             extra: None,
         }
     }
+}
 
-    /// A store error on an API route.
-    pub fn store(e: StoreError) -> Self {
+/// A store error on an API route: `NotFound` is a 404, `Conflict` a 409 with
+/// its words, anything else an internal error (logged, never shown).
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::not_found("not found"),
             StoreError::Conflict(m) => Self::api(StatusCode::CONFLICT, "conflict", m),

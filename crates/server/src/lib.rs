@@ -13,13 +13,17 @@
 //! - `ingress`: receiving: the tutorial routes (`/`, `/health`, `/ready`,
 //!   `/webhook/{event}`), named sources (`/in/{source}`) and the shared
 //!   verify → de-duplicate → store pipeline.
-//! - `api`: the management API under `/api/v1` (sources, inbox, replay).
+//! - `actions`: what the API and the UI both do, once: validate and patch an
+//!   endpoint, rotate its secret, replay an event.
+//! - `api`: the management API under `/api/v1`: Svix's applications, endpoints,
+//!   event types, messages and attempts, and hookline's sources and inbox.
 //! - `routes`: the router, JSON for every error, CORS, panic guard.
 //! - `ui`: the web UI under `/ui`: send, inbox (live), deliveries, dashboard.
 //! - `tls`: rustls server config from PEM files, optional client certificates.
 //! - `serve`: the accept loop, TLS handshakes, graceful shutdown.
 //! - [`testkit`] (feature `testkit`): a capturing receiver and a spawned app, for tests.
 
+mod actions;
 mod api;
 mod auth;
 pub mod config;

@@ -1,5 +1,11 @@
 //! `/api/v1/app`: applications.
 
+use super::model::ListResponse;
+use super::send_model::{check_token, AppIn, AppOut};
+use super::ApiJson;
+use crate::actions::app_of;
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -7,12 +13,6 @@ use axum::Json;
 use hookline_core::clock::now_ms;
 use hookline_core::{App, AppId, PageRequest};
 use serde::Deserialize;
-
-use super::model::ListResponse;
-use super::send_model::{check_token, AppIn, AppOut};
-use super::ApiJson;
-use crate::error::{ApiError, ErrorBody};
-use crate::state::AppState;
 
 /// `limit` and `iterator`, as every Svix list takes them.
 #[derive(Deserialize, Default, utoipa::IntoParams)]
@@ -25,16 +25,6 @@ impl ListQuery {
     pub fn page(self) -> PageRequest {
         PageRequest::new(self.limit, self.iterator)
     }
-}
-
-/// The app named by an `app_…` id or a uid, or 404.
-pub async fn app_of(state: &AppState, key: &str) -> Result<App, ApiError> {
-    state
-        .store
-        .get_app(key)
-        .await
-        .map_err(ApiError::store)?
-        .ok_or_else(|| ApiError::not_found(format!("no application `{key}`")))
 }
 
 fn apply(app: &mut App, input: AppIn, replace: bool) -> Result<(), ApiError> {
@@ -72,11 +62,7 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ListResponse<AppOut>>, ApiError> {
-    let page = state
-        .store
-        .list_apps(&q.page())
-        .await
-        .map_err(ApiError::store)?;
+    let page = state.store.list_apps(&q.page()).await?;
     Ok(Json(ListResponse::from_page(page, |a| AppOut::from(&a))))
 }
 
@@ -102,7 +88,7 @@ pub async fn create(
     ApiJson(input): ApiJson<AppIn>,
 ) -> Result<impl IntoResponse, ApiError> {
     if let (Some(true), Some(uid)) = (q.get_if_exists, &input.uid) {
-        if let Some(existing) = state.store.get_app(uid).await.map_err(ApiError::store)? {
+        if let Some(existing) = state.store.get_app(uid).await? {
             return Ok((StatusCode::OK, Json(AppOut::from(&existing))));
         }
     }
@@ -117,11 +103,7 @@ pub async fn create(
         updated_at: now,
     };
     apply(&mut app, input, true)?;
-    state
-        .store
-        .create_app(&app)
-        .await
-        .map_err(ApiError::store)?;
+    state.store.create_app(&app).await?;
     Ok((StatusCode::CREATED, Json(AppOut::from(&app))))
 }
 
@@ -148,11 +130,7 @@ async fn change(
 ) -> Result<Json<AppOut>, ApiError> {
     let mut app = app_of(&state, &key).await?;
     apply(&mut app, input, replace)?;
-    state
-        .store
-        .update_app(&app)
-        .await
-        .map_err(ApiError::store)?;
+    state.store.update_app(&app).await?;
     Ok(Json(AppOut::from(&app)))
 }
 
@@ -203,11 +181,7 @@ pub async fn delete(
     Path(app): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let app = app_of(&state, &app).await?;
-    state
-        .store
-        .delete_app(&app.id)
-        .await
-        .map_err(ApiError::store)?;
+    state.store.delete_app(&app.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -253,9 +227,7 @@ pub async fn portal_access(
         .unwrap_or(7 * 24 * 3600)
         .clamp(1, 365 * 24 * 3600);
     let expires_at = now_ms() + i64::try_from(secs).unwrap_or(0) * 1000;
-    let token = crate::auth::issue_app_token(state.store.as_ref(), &app.id, expires_at)
-        .await
-        .map_err(ApiError::store)?;
+    let token = crate::auth::issue_app_token(state.store.as_ref(), &app.id, expires_at).await?;
     Ok(Json(PortalAccessOut {
         url: format!("/ui/app/{}", app.id),
         token,

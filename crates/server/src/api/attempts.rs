@@ -8,12 +8,13 @@ use hookline_core::clock::now_ms;
 use hookline_core::{AttemptId, EndpointId, MessageId};
 use serde::Deserialize;
 
-use super::apps::{app_of, ListQuery};
-use super::endpoints::{app_and_endpoint, endpoint_of};
+use super::apps::ListQuery;
+use super::endpoints::app_and_endpoint;
 use super::messages::message_id;
 use super::model::{parse_time, ListResponse};
 use super::send_model::{AttemptOut, DestinationOut, EndpointStatsOut};
 use super::ApiJson;
+use crate::actions::{app_of, endpoint_of};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
@@ -34,15 +35,13 @@ pub async fn destinations(
     let deliveries = state
         .store
         .list_deliveries(&app.id, &message_id(&msg)?)
-        .await
-        .map_err(ApiError::store)?;
+        .await?;
     let mut data = Vec::with_capacity(deliveries.len());
     for d in &deliveries {
         if let Some(e) = state
             .store
             .get_endpoint(&app.id, d.endpoint_id.as_str())
-            .await
-            .map_err(ApiError::store)?
+            .await?
         {
             data.push(DestinationOut::new(&e, d));
         }
@@ -73,8 +72,7 @@ pub async fn attempts_by_message(
     let page = state
         .store
         .list_attempts(&app.id, Some(&message_id(&msg)?), None, &q.page())
-        .await
-        .map_err(ApiError::store)?;
+        .await?;
     Ok(Json(ListResponse::from_page(page, |a| {
         AttemptOut::from(&a)
     })))
@@ -98,15 +96,13 @@ pub async fn attempts_by_endpoint(
     let endpoint = state
         .store
         .get_endpoint(&app.id, &ep)
-        .await
-        .map_err(ApiError::store)?
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no endpoint `{ep}`")))?;
     let id: EndpointId = endpoint.id;
     let page = state
         .store
         .list_attempts(&app.id, None, Some(&id), &q.page())
-        .await
-        .map_err(ApiError::store)?;
+        .await?;
     Ok(Json(ListResponse::from_page(page, |a| {
         AttemptOut::from(&a)
     })))
@@ -130,8 +126,7 @@ pub async fn resend(
     let n = state
         .store
         .requeue(&app.id, &endpoint.id, Some(&message_id(&msg)?), 0, now_ms())
-        .await
-        .map_err(ApiError::store)?;
+        .await?;
     if n == 0 {
         return Err(ApiError::not_found(format!("no message `{msg}`")));
     }
@@ -177,8 +172,7 @@ pub async fn recover(
     let n = state
         .store
         .requeue(&app.id, &endpoint.id, None, since, now_ms())
-        .await
-        .map_err(ApiError::store)?;
+        .await?;
     state.config.waker.wake();
     tracing::info!(endpoint = %endpoint.id, requeued = n, "recover");
     let task = format!(
@@ -215,8 +209,7 @@ pub async fn attempt(
     let a = state
         .store
         .get_attempt(&app.id, &message_id(&msg)?, &id)
-        .await
-        .map_err(ApiError::store)?
+        .await?
         .ok_or_else(missing)?;
     Ok(Json(AttemptOut::from(&a)))
 }
@@ -253,7 +246,6 @@ pub async fn stats(
     let stats = state
         .store
         .endpoint_stats(&app.id, &e.id, since, until)
-        .await
-        .map_err(ApiError::store)?;
+        .await?;
     Ok(Json(stats.into()))
 }

@@ -72,12 +72,7 @@ pub async fn check_payload(
     event_type: &str,
     payload: &Value,
 ) -> Result<(), ApiError> {
-    let Some(t) = state
-        .store
-        .get_event_type(event_type)
-        .await
-        .map_err(ApiError::store)?
-    else {
+    let Some(t) = state.store.get_event_type(event_type).await? else {
         return Ok(());
     };
     let Some(schema) = t.latest_schema() else {
@@ -110,8 +105,7 @@ async fn event_type_of(state: &AppState, name: &str) -> Result<EventType, ApiErr
     state
         .store
         .get_event_type(name)
-        .await
-        .map_err(ApiError::store)?
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no event type `{name}`")))
 }
 
@@ -128,11 +122,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ListResponse<EventTypeOut>>, ApiError> {
     let page: PageRequest = q.page();
-    let found = state
-        .store
-        .list_event_types(&page)
-        .await
-        .map_err(ApiError::store)?;
+    let found = state.store.list_event_types(&page).await?;
     Ok(Json(ListResponse::from_page(found, |t| {
         EventTypeOut::from(&t)
     })))
@@ -164,11 +154,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    state
-        .store
-        .create_event_type(&t)
-        .await
-        .map_err(ApiError::store)?;
+    state.store.create_event_type(&t).await?;
     Ok((StatusCode::CREATED, Json(EventTypeOut::from(&t))))
 }
 
@@ -207,11 +193,7 @@ async fn change(
         t.archived = input.archived.unwrap_or(false);
     }
     t.updated_at = now_ms();
-    state
-        .store
-        .update_event_type(&t)
-        .await
-        .map_err(ApiError::store)?;
+    state.store.update_event_type(&t).await?;
     Ok(Json(EventTypeOut::from(&t)))
 }
 
@@ -271,19 +253,11 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let mut t = event_type_of(&state, &name).await?;
     if q.expunge == Some(true) {
-        state
-            .store
-            .delete_event_type(&name)
-            .await
-            .map_err(ApiError::store)?;
+        state.store.delete_event_type(&name).await?;
     } else {
         t.archived = true;
         t.updated_at = now_ms();
-        state
-            .store
-            .update_event_type(&t)
-            .await
-            .map_err(ApiError::store)?;
+        state.store.update_event_type(&t).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,11 +7,11 @@ use axum::Json;
 use hookline_core::clock::now_ms;
 use hookline_core::{EndpointId, Message, MessageId};
 
-use super::apps::{app_of, ListQuery};
-use super::endpoints::endpoint_of;
+use super::apps::ListQuery;
 use super::model::ListResponse;
 use super::send_model::{check_token, EventExampleIn, MessageIn, MessageOut};
 use super::ApiJson;
+use crate::actions::{app_of, endpoint_of};
 use crate::error::{ApiError, ErrorBody, Shape};
 use crate::state::AppState;
 
@@ -91,7 +91,7 @@ async fn publish(
     })
     .await
     .map_err(|e| ApiError::internal(Shape::Api, e))?;
-    published.map_err(ApiError::store)
+    published.map_err(ApiError::from)
 }
 
 /// `POST …/endpoint/{ep}/send-example`: a message built from the event
@@ -120,8 +120,7 @@ pub async fn send_example(
         let t = state
             .store
             .get_event_type(&input.event_type)
-            .await
-            .map_err(ApiError::store)?
+            .await?
             .ok_or_else(|| ApiError::not_found(format!("no event type `{}`", input.event_type)))?;
         example_of(&t).ok_or_else(|| {
             ApiError::validation(format!(
@@ -170,11 +169,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ListResponse<MessageOut>>, ApiError> {
     let app = app_of(&state, &app).await?;
-    let page = state
-        .store
-        .list_messages(&app.id, &q.page())
-        .await
-        .map_err(ApiError::store)?;
+    let page = state.store.list_messages(&app.id, &q.page()).await?;
     Ok(Json(ListResponse::from_page(page, |m| {
         MessageOut::from(&m)
     })))
@@ -196,8 +191,7 @@ pub async fn get(
     let m = state
         .store
         .get_message(&app.id, &message_id(&msg)?)
-        .await
-        .map_err(ApiError::store)?
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no message `{msg}`")))?;
     Ok(Json(MessageOut::from(&m)))
 }

@@ -25,7 +25,7 @@ fn invalid(e: impl std::fmt::Display) -> ApiError {
 pub async fn list(
     State(state): State<AppState>,
 ) -> Result<Json<ListResponse<SourceOut>>, ApiError> {
-    let all = state.store.list_sources().await.map_err(ApiError::store)?;
+    let all = state.store.list_sources().await?;
     Ok(Json(ListResponse {
         data: all.iter().map(SourceOut::from).collect(),
         iterator: None,
@@ -47,11 +47,7 @@ pub async fn create(
     ApiJson(spec): ApiJson<SourceSpec>,
 ) -> Result<impl IntoResponse, ApiError> {
     let source = spec.into_source(None).map_err(invalid)?;
-    state
-        .store
-        .create_source(&source)
-        .await
-        .map_err(ApiError::store)?;
+    state.store.create_source(&source).await?;
     state.put_source(source.clone());
     Ok((StatusCode::CREATED, Json(SourceOut::from(&source))))
 }
@@ -68,12 +64,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<SourceOut>, ApiError> {
-    match state
-        .store
-        .get_source(&name)
-        .await
-        .map_err(ApiError::store)?
-    {
+    match state.store.get_source(&name).await? {
         Some(s) => Ok(Json(SourceOut::from(&s))),
         None => Err(ApiError::not_found(format!("no source named `{name}`"))),
     }
@@ -96,8 +87,7 @@ pub async fn update(
     let existing = state
         .store
         .get_source(&name)
-        .await
-        .map_err(ApiError::store)?
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no source named `{name}`")))?;
     if spec.name.is_empty() {
         spec.name.clone_from(&name);
@@ -108,11 +98,7 @@ pub async fn update(
         ));
     }
     let source = spec.into_source(Some(&existing)).map_err(invalid)?;
-    state
-        .store
-        .update_source(&source)
-        .await
-        .map_err(ApiError::store)?;
+    state.store.update_source(&source).await?;
     state.put_source(source.clone());
     Ok(Json(SourceOut::from(&source)))
 }
@@ -140,6 +126,6 @@ pub async fn delete(
             Ok(StatusCode::NO_CONTENT)
         }
         Err(StoreError::NotFound) => Err(ApiError::not_found(format!("no source named `{name}`"))),
-        Err(e) => Err(ApiError::store(e)),
+        Err(e) => Err(e.into()),
     }
 }

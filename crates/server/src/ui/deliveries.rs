@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use super::session::{CsrfForm, Session};
 use super::views;
-use crate::api::apps::app_of;
-use crate::api::endpoints::{check_url, endpoint_of, new_secret, report, rotate_to};
+use crate::actions::endpoint::{apply, new_secret, report, rotate_to};
+use crate::actions::{app_of, endpoint_of};
+use crate::api::send_model::EndpointIn;
 use crate::state::AppState;
 
 /// The app a path names, if this session may see it (else a 404 page, so
@@ -23,6 +24,7 @@ use crate::state::AppState;
 async fn visible_app(state: &AppState, s: &Session, key: &str) -> Result<App, Response> {
     match app_of(state, key).await {
         Ok(app) if s.sees(&app.id) => Ok(app),
+        Err(e) if e.status.is_server_error() => Err(s.failed(e)),
         _ => Err(s.error(StatusCode::NOT_FOUND, format!("No application `{key}`."))),
     }
 }
@@ -36,15 +38,8 @@ async fn visible_endpoint(
     let app = visible_app(state, s, app).await?;
     let e = endpoint_of(state, &app, ep)
         .await
-        .map_err(|e| s.error(StatusCode::NOT_FOUND, e.detail))?;
+        .map_err(|e| s.failed(e))?;
     Ok((app, e))
-}
-
-fn unavailable(s: &Session, e: impl std::fmt::Display) -> Response {
-    s.error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        format!("The store does not answer: {e}"),
-    )
 }
 
 #[derive(Serialize)]
@@ -73,7 +68,7 @@ pub async fn apps(State(state): State<AppState>, s: Session) -> Result<Response,
             .store
             .list_apps(&PageRequest::new(Some(250), None))
             .await
-            .map_err(|e| unavailable(&s, e))?
+            .map_err(|e| s.failed(e.into()))?
             .data
             .iter()
             .map(app_row)
@@ -120,7 +115,7 @@ async fn app_page(
         .store
         .list_endpoints(&app.id, &PageRequest::new(Some(250), None))
         .await
-        .map_err(|e| unavailable(s, e))?
+        .map_err(|e| s.failed(e.into()))?
         .data
         .iter()
         .map(endpoint_row)
@@ -129,7 +124,7 @@ async fn app_page(
         .store
         .list_messages(&app.id, &PageRequest::new(Some(50), None))
         .await
-        .map_err(|e| unavailable(s, e))?
+        .map_err(|e| s.failed(e.into()))?
         .data
         .iter()
         .map(|m| {
@@ -166,15 +161,32 @@ pub struct EndpointForm {
     throttle_rate: String,
 }
 
-/// `a, b` → `["a", "b"]`; empty → every type.
-fn types(list: &str) -> Option<Vec<String>> {
-    let t: Vec<String> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect();
-    (!t.is_empty()).then_some(t)
+impl EndpointForm {
+    /// The form as the API's input, so both are validated by the same code
+    /// (`a, b` → `["a", "b"]`; no types → every type).
+    fn input(&self) -> Result<EndpointIn, String> {
+        let rate = self.throttle_rate.trim();
+        let throttle_rate = match rate {
+            "" => None,
+            r => Some(r.parse::<u16>().ok().filter(|r| *r > 0).ok_or_else(|| {
+                format!("The rate limit `{r}` must be a whole number of messages per second, 1 to 65535.")
+            })?),
+        };
+        Ok(EndpointIn {
+            url: Some(self.url.trim().to_string()),
+            description: Some(self.description.trim().to_string()),
+            event_types: Some(
+                self.event_types
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            throttle_rate,
+            ..EndpointIn::default()
+        })
+    }
 }
 
 pub async fn create_endpoint(
@@ -185,17 +197,17 @@ pub async fn create_endpoint(
 ) -> Result<Response, Response> {
     s.check_csrf(&form.csrf)?;
     let app = visible_app(&state, &s, &app).await?;
-    let url = form.url.trim().to_string();
-    check_url(&url).map_err(|e| s.error(StatusCode::UNPROCESSABLE_ENTITY, e.detail))?;
+    let input = form
+        .input()
+        .map_err(|m| s.error(StatusCode::UNPROCESSABLE_ENTITY, m))?;
     let secret = new_secret();
-    let mut e = Endpoint::new(&app, url, Secret::new(secret.clone()), now_ms());
-    e.description = form.description.trim().to_string();
-    e.event_types = types(&form.event_types);
+    let mut e = Endpoint::new(&app, String::new(), Secret::new(secret.clone()), now_ms());
+    apply(&mut e, input, false).map_err(|x| s.failed(x))?;
     state
         .store
         .create_endpoint(&e)
         .await
-        .map_err(|x| s.error(StatusCode::UNPROCESSABLE_ENTITY, x.to_string()))?;
+        .map_err(|x| s.failed(x.into()))?;
     report(&state, "endpoint.created", &e).await;
     app_page(&state, &s, &app, Some(secret)).await
 }
@@ -236,7 +248,7 @@ async fn endpoint_page(
         .store
         .endpoint_stats(&app.id, &e.id, 0, i64::MAX)
         .await
-        .map_err(|x| unavailable(s, x))?;
+        .map_err(|x| s.failed(x.into()))?;
     let attempts: Vec<AttemptRow> = state
         .store
         .list_attempts(
@@ -246,7 +258,7 @@ async fn endpoint_page(
             &PageRequest::new(Some(50), None),
         )
         .await
-        .map_err(|x| unavailable(s, x))?
+        .map_err(|x| s.failed(x.into()))?
         .data
         .iter()
         .map(attempt_row)
@@ -277,7 +289,7 @@ async fn save(state: &AppState, s: &Session, e: &Endpoint) -> Result<(), Respons
         .store
         .update_endpoint(e)
         .await
-        .map_err(|x| s.error(StatusCode::UNPROCESSABLE_ENTITY, x.to_string()))?;
+        .map_err(|x| s.failed(x.into()))?;
     report(state, "endpoint.updated", e).await;
     Ok(())
 }
@@ -294,23 +306,16 @@ pub async fn edit(
 ) -> Result<Response, Response> {
     s.check_csrf(&form.csrf)?;
     let (app, mut e) = visible_endpoint(&state, &s, &app, &ep).await?;
-    let url = form.url.trim().to_string();
-    check_url(&url).map_err(|x| s.error(StatusCode::UNPROCESSABLE_ENTITY, x.detail))?;
-    let rate = form.throttle_rate.trim();
-    e.throttle_rate = if rate.is_empty() {
-        None
-    } else {
-        Some(rate.parse::<u16>().ok().filter(|r| *r > 0).ok_or_else(|| {
-            s.error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("The rate limit `{rate}` must be a whole number of messages per second, 1 to 65535."),
-            )
-        })?)
-    };
-    e.url = url;
-    e.description = form.description.trim().to_string();
-    e.event_types = types(&form.event_types);
-    e.updated_at = now_ms();
+    let mut input = form
+        .input()
+        .map_err(|m| s.error(StatusCode::UNPROCESSABLE_ENTITY, m))?;
+    // The edit form always shows the rate limit: empty clears it.
+    input.rate_limit = None;
+    let clear_rate = input.throttle_rate.is_none();
+    apply(&mut e, input, false).map_err(|x| s.failed(x))?;
+    if clear_rate {
+        e.throttle_rate = None;
+    }
     save(&state, &s, &e).await?;
     Ok(back_to(&app, &e))
 }
@@ -370,7 +375,7 @@ pub async fn recover(
         .store
         .requeue(&app.id, &e.id, None, since, now_ms())
         .await
-        .map_err(|x| unavailable(&s, x))?;
+        .map_err(|x| s.failed(x.into()))?;
     state.config.waker.wake();
     Ok(back_to(&app, &e))
 }
@@ -387,14 +392,14 @@ pub async fn message(
         .store
         .get_message(&app.id, &id)
         .await
-        .map_err(|x| unavailable(&s, x))?
+        .map_err(|x| s.failed(x.into()))?
         .ok_or_else(missing)?;
     let mut destinations = Vec::new();
     for d in state
         .store
         .list_deliveries(&app.id, &id)
         .await
-        .map_err(|x| unavailable(&s, x))?
+        .map_err(|x| s.failed(x.into()))?
     {
         let url = state
             .store
@@ -413,7 +418,7 @@ pub async fn message(
         .store
         .list_attempts(&app.id, Some(&id), None, &PageRequest::new(Some(100), None))
         .await
-        .map_err(|x| unavailable(&s, x))?
+        .map_err(|x| s.failed(x.into()))?
         .data
         .iter()
         .map(attempt_row)
@@ -447,7 +452,7 @@ pub async fn resend(
         .store
         .requeue(&app.id, &e.id, Some(&id), 0, now_ms())
         .await
-        .map_err(|x| unavailable(&s, x))?;
+        .map_err(|x| s.failed(x.into()))?;
     state.config.waker.wake();
     Ok(Redirect::to(&format!("/ui/apps/{}/msg/{}", app.id, id)).into_response())
 }

@@ -6,7 +6,6 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
@@ -20,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::session::Session;
 use super::views;
-use crate::api::events::{find, perform_replay};
+use crate::actions::replay::{find, perform_replay};
 use crate::api::model::{ReplayIn, ReplayMode};
 use crate::state::AppState;
 
@@ -76,7 +75,7 @@ pub async fn list(
         .store
         .list_sources()
         .await
-        .map_err(|e| s.error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?
+        .map_err(|e| s.failed(e.into()))?
         .into_iter()
         .map(|s| s.name)
         .collect();
@@ -94,7 +93,7 @@ pub async fn list(
             &PageRequest::new(Some(50), f.iterator.clone()),
         )
         .await
-        .map_err(|e| s.error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+        .map_err(|e| s.failed(e.into()))?;
     let events: Vec<LiveEvent> = page.data.iter().map(LiveEvent::of).collect();
     let more = (!page.done).then_some(page.iterator).flatten();
     Ok(views::page(
@@ -197,9 +196,7 @@ async fn detail(
     id: &str,
     replay: Option<(&str, Result<crate::api::model::ReplayOut, String>)>,
 ) -> Result<Response, Response> {
-    let event = find(state, source, id)
-        .await
-        .map_err(|e| s.error(StatusCode::NOT_FOUND, e.detail))?;
+    let event = find(state, source, id).await.map_err(|e| s.failed(e))?;
     let (replay_url, replayed, replay_error) = match replay {
         Some((url, Ok(out))) => (
             url.to_string(),
@@ -250,9 +247,7 @@ pub async fn replay(
 ) -> Result<Response, Response> {
     s.require_admin()?;
     s.check_csrf(&form.csrf)?;
-    let event = find(&state, &source, &id)
-        .await
-        .map_err(|e| s.error(StatusCode::NOT_FOUND, e.detail))?;
+    let event = find(&state, &source, &id).await.map_err(|e| s.failed(e))?;
     let resign = form.mode == "resign";
     let input = ReplayIn {
         url: form.url.trim().to_string(),

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::views;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 const COOKIE: &str = "hl_session";
@@ -98,6 +99,20 @@ impl Session {
     /// An error page for this session.
     pub fn error(&self, status: StatusCode, message: impl Into<String>) -> Response {
         views::error(status, message, &self.csrf, self.admin())
+    }
+
+    /// The UI's one error policy for a failed action: what the person can fix
+    /// (not found, invalid, conflict) in its own words and status; a failure of
+    /// the server (already logged where it happened) as a plain "try again"
+    /// page, never its internal text and never a 404.
+    pub fn failed(&self, e: ApiError) -> Response {
+        if e.status.is_server_error() {
+            return self.error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "hookline could not do this just now (the cause is in its log). Try again in a moment.",
+            );
+        }
+        self.error(e.status, e.detail)
     }
 }
 

@@ -1,0 +1,38 @@
+//! What the management API and the web UI both do, written once below both,
+//! so the two cannot validate or act differently: find what a path names,
+//! validate and patch an endpoint, rotate its secret, replay an event.
+//!
+//! - `endpoint`: endpoint input validation and patching, secrets, rotation,
+//!   the operational report of a change.
+//! - `replay`: finding a stored event and sending its bytes to a URL.
+
+pub(crate) mod endpoint;
+pub(crate) mod replay;
+
+use hookline_core::{App, Endpoint};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The app named by an `app_…` id or a uid, or 404.
+pub(crate) async fn app_of(state: &AppState, key: &str) -> Result<App, ApiError> {
+    state
+        .store
+        .get_app(key)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no application `{key}`")))
+}
+
+pub(crate) async fn endpoint_of(
+    state: &AppState,
+    app: &App,
+    key: &str,
+) -> Result<Endpoint, ApiError> {
+    state
+        .store
+        .get_endpoint(&app.id, key)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("no endpoint `{key}` in application {}", app.id))
+        })
+}
