@@ -11,12 +11,7 @@ use hookline_signature::{Scheme, Secret, DEFAULT_TOLERANCE};
 use serde_json::Value;
 use support::{hookline, stderr, stdout, Receiver, Reply};
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
+use hookline_testkit::now_secs as now;
 
 #[tokio::test]
 async fn defaults_match_the_tutorial_client() {

@@ -11,21 +11,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hookline_signature::{Scheme, Secret, SignInput};
+use hookline_signature::Scheme;
 use hookline_testkit::{Backend, FreshDb};
 use serde_json::Value;
 use support::{hookline, sqlite_in, start, stderr, TOKEN};
 
 fn signed_headers(secret: &str, body: &[u8]) -> reqwest::header::HeaderMap {
-    let input = SignInput {
-        body,
-        id: "x",
-        timestamp: 0,
-        event: None,
-    };
-    Scheme::HmacSha256
-        .sign(&Secret::new(secret), &input)
-        .unwrap()
+    hookline_testkit::signed(Scheme::HmacSha256, secret, body, "x", 0)
 }
 
 async fn all_bodies(client: &reqwest::Client, addr: SocketAddr, source: &str) -> Vec<Vec<u8>> {

@@ -103,9 +103,7 @@ async fn delivery_when(h: &Harness, m: &Message, done: impl Fn(&Delivery) -> boo
     }
 }
 
-fn now() -> i64 {
-    hookline_core::clock::now_ms() / 1000
-}
+use hookline_testkit::now_secs as now;
 
 fn verify(c: &Captured, secrets: &[&str]) {
     let secrets: Vec<Secret> = secrets.iter().map(|s| Secret::new(*s)).collect();

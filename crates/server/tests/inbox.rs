@@ -2,8 +2,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use hookline_core::SourceSpec;
 use hookline_server::testkit::{Receiver, Reply, TestApp};
 use hookline_server::Config;
@@ -11,12 +9,7 @@ use hookline_signature::{Scheme, Secret, SignInput, DEFAULT_TOLERANCE};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
+use hookline_testkit::now_secs as now;
 
 async fn app() -> TestApp {
     let spec = SourceSpec {

@@ -11,9 +11,7 @@ use hookline_signature::{Scheme, Secret, DEFAULT_TOLERANCE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-fn now() -> i64 {
-    hookline_core::clock::now_ms() / 1000
-}
+use hookline_testkit::now_secs as now;
 
 async fn publish_and_deliver_end_to_end() {
     let rx = Receiver::start(Reply::default()).await;

@@ -5,22 +5,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use hookline_core::SourceSpec;
 use hookline_server::testkit::TestApp;
 use hookline_server::Config;
-use hookline_signature::{Scheme, Secret, SignInput};
+use hookline_signature::Scheme;
 use http::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
+use hookline_testkit::now_secs as now;
 
 fn secret_for(scheme: Scheme, n: u8) -> String {
     match scheme {
@@ -36,14 +29,7 @@ fn secret_for(scheme: Scheme, n: u8) -> String {
 }
 
 fn sign(scheme: Scheme, secret: &str, body: &[u8], ts: i64) -> HeaderMap {
-    let id = format!("msg_{}", rand_id());
-    let input = SignInput {
-        body,
-        id: &id,
-        timestamp: ts,
-        event: Some("thing.happened"),
-    };
-    scheme.sign(&Secret::new(secret), &input).unwrap()
+    hookline_testkit::signed(scheme, secret, body, &format!("msg_{}", rand_id()), ts)
 }
 
 fn rand_id() -> u64 {

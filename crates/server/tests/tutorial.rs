@@ -4,20 +4,12 @@
 
 use hookline_server::testkit::TestApp;
 use hookline_server::Config;
-use hookline_signature::{Scheme, Secret, SignInput};
+use hookline_signature::Scheme;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 fn signed(secret: &str, body: &[u8]) -> String {
-    let input = SignInput {
-        body,
-        id: "x",
-        timestamp: 0,
-        event: None,
-    };
-    let h = Scheme::HmacSha256
-        .sign(&Secret::new(secret), &input)
-        .unwrap();
+    let h = hookline_testkit::signed(Scheme::HmacSha256, secret, body, "x", 0);
     h["x-webhook-signature"].to_str().unwrap().to_string()
 }
 

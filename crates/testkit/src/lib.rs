@@ -6,6 +6,8 @@
 //! - [`FreshDb`]: an empty database of that backend: a temp SQLite file, or a
 //!   new schema in the PostgreSQL named by `HOOKLINE_TEST_POSTGRES_URL`. Under
 //!   `CI=true` a missing PostgreSQL fails the test; elsewhere it is skipped.
+//! - [`now_secs`] and [`signed`]: the time a signature carries, and a body
+//!   signed as a sender would sign it, for every test that sends webhooks.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
@@ -183,4 +185,29 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+/// Seconds since the Unix epoch: the time a signature carries.
+pub fn now_secs() -> i64 {
+    hookline_core::clock::now_ms() / 1000
+}
+
+/// The headers a sender using `scheme` and `secret` attaches to `body`, with
+/// delivery id `id` (where the scheme carries one) at `ts` seconds.
+pub fn signed(
+    scheme: hookline_signature::Scheme,
+    secret: &str,
+    body: &[u8],
+    id: &str,
+    ts: i64,
+) -> http::HeaderMap {
+    let input = hookline_signature::SignInput {
+        body,
+        id,
+        timestamp: ts,
+        event: Some("thing.happened"),
+    };
+    scheme
+        .sign(&hookline_signature::Secret::new(secret), &input)
+        .expect("a test secret signs")
 }
