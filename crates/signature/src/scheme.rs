@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// A webhook signature scheme. See DESIGN.md §3 for the table of headers and
+/// A webhook signature scheme. `docs/architecture.md` has the table of headers and
 /// signed content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {

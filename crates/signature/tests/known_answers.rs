@@ -1,4 +1,4 @@
-//! The providers' own documented vectors (DESIGN.md §3), in both directions.
+//! The providers' own documented vectors, in both directions.
 
 #![allow(clippy::unwrap_used)]
 
