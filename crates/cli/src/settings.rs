@@ -116,7 +116,8 @@ fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
         .transpose()
 }
 
-fn read_file(flag: Option<&Path>) -> anyhow::Result<FileConfig> {
+/// The config file and its name for messages (`hookline.toml`, or the flag's path).
+fn read_file(flag: Option<&Path>) -> anyhow::Result<(FileConfig, String)> {
     let (path, explicit) = match (flag.map(Path::to_path_buf), env("HOOKLINE_CONFIG")) {
         (Some(p), _) => (p, true),
         (None, Some(p)) => (PathBuf::from(p), true),
@@ -129,16 +130,17 @@ fn read_file(flag: Option<&Path>) -> anyhow::Result<FileConfig> {
                 path.display()
             )));
         }
-        return Ok(FileConfig::default());
+        return Ok((FileConfig::default(), path.display().to_string()));
     }
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    toml::from_str(&text).map_err(|e| bad_input(format!("{}: {e}", path.display())))
+    let file = toml::from_str(&text).map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
+    Ok((file, path.display().to_string()))
 }
 
 impl Settings {
     pub fn resolve(flags: &ServeFlags) -> anyhow::Result<Settings> {
-        let file = read_file(flags.config.as_deref())?;
+        let (file, origin) = read_file(flags.config.as_deref())?;
         let host = flags
             .host
             .clone()
@@ -207,18 +209,45 @@ impl Settings {
         };
         let mut sources = Vec::new();
         for (i, raw) in file.source.into_iter().enumerate() {
+            let at = |name: &str| match name {
+                "" => format!("{origin}: [[source]] #{}", i + 1),
+                n => format!("{origin}: [[source]] #{}, name \"{n}\"", i + 1),
+            };
+            let raw_name = raw
+                .get("name")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string();
             let spec: SourceSpec = raw
                 .try_into()
-                .map_err(|e| bad_input(format!("[[source]] #{}: {e}", i + 1)))?;
+                .map_err(|e| bad_input(format!("{}: {e}", at(&raw_name))))?;
             let name = spec.name.clone();
             let source = spec
                 .into_source(None)
-                .map_err(|e| bad_input(format!("[[source]] `{name}`: {e}")))?;
+                .map_err(|e| bad_input(format!("{}: {e}", at(&name))))?;
             if sources
                 .iter()
                 .any(|s: &hookline_core::Source| s.name == source.name)
             {
-                return Err(bad_input(format!("[[source]] `{name}` is defined twice")));
+                return Err(bad_input(format!("{}: defined twice", at(&name))));
+            }
+            if let Some(path) = &source.path {
+                if let Some(route) = hookline_server::source_paths::clash(path) {
+                    return Err(bad_input(format!(
+                        "{origin}: {}",
+                        hookline_server::source_paths::clash_message(&name, path, route)
+                    )));
+                }
+                if let Some(other) = sources
+                    .iter()
+                    .find(|s: &&hookline_core::Source| s.path.as_deref() == Some(path))
+                {
+                    return Err(bad_input(format!(
+                        "{}: path `{path}` is already the path of source `{}`",
+                        at(&name),
+                        other.name
+                    )));
+                }
             }
             sources.push(source);
         }

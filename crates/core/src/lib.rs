@@ -10,6 +10,7 @@
 //! - [`outbound`]: sending: [`App`], [`Endpoint`], [`Message`], [`Delivery`],
 //!   [`Attempt`], and the [`RetryPolicy`] as plain data.
 //! - [`page`]: cursor pagination (`iterator`, `limit`) shared by every list.
+//! - [`schema`]: refuses JSON Schemas whose references recurse without consuming input.
 //! - [`store`]: the storage contract as role traits ([`SourceStore`], [`InboxStore`],
 //!   [`CatalogStore`], [`OutboxStore`], [`DeliveryQueue`], …), their supertrait
 //!   [`Store`] that every backend implements, and [`StoreError`].
@@ -20,6 +21,7 @@ pub mod id;
 pub mod inbound;
 pub mod outbound;
 pub mod page;
+pub mod schema;
 pub mod source;
 pub mod store;
 #[cfg(feature = "testkit")]
@@ -32,7 +34,9 @@ pub use outbound::{
     EndpointStats, EventType, Message, Next, QueueDepth, RetryPolicy, Trigger,
 };
 pub use page::{Page, PageRequest};
-pub use source::{DedupRule, Source, SourceError, SourceSpec};
+pub use source::{
+    Auth, AuthKind, DedupRule, EventTypeRule, Replies, Reply, Source, SourceError, SourceSpec,
+};
 pub use store::{
     CatalogStore, CommitStats, DeliveryQueue, InboxStore, Inserted, Maintenance, OutboxStore,
     SettingStore, SourceStore, Store, StoreError,

@@ -40,4 +40,6 @@ mod ui;
 
 pub use config::{Config, TlsConfig};
 pub use error::ApiError;
+/// Which exact paths a source may take (the binary checks its config file with it).
+pub use ingress::paths as source_paths;
 pub use serve::{run, ServeError};

@@ -86,9 +86,18 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn not_found(req: Request) -> ApiError {
+/// No route matched: a source's own path if one answers there, else a 404.
+async fn not_found(State(state): State<AppState>, req: Request) -> Response {
     let what = format!("Not found: {} {}", req.method(), req.uri().path());
-    error_for(req.uri().path(), StatusCode::NOT_FOUND, "not_found", what)
+    let path = req.uri().path().to_string();
+    if state.config.serve_api {
+        let (parts, body) = req.into_parts();
+        let req = crate::ingress::pipeline::Request::from_parts(parts, body);
+        if let Some(answer) = source::at_path(&state, req).await {
+            return answer.into_response();
+        }
+    }
+    error_for(&path, StatusCode::NOT_FOUND, "not_found", what).into_response()
 }
 
 fn error_for(path: &str, status: StatusCode, code: &'static str, detail: String) -> ApiError {
@@ -120,7 +129,9 @@ async fn json_errors(req: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("json") || v.contains("text/html"));
-    if !(status.is_client_error() || status.is_server_error()) || formed {
+    // A source's configured reply is the operator's own words, whatever they are.
+    let configured = resp.extensions().get::<source::ConfiguredReply>().is_some();
+    if !(status.is_client_error() || status.is_server_error()) || formed || configured {
         return resp;
     }
     let (parts, body) = resp.into_parts();

@@ -173,13 +173,18 @@ async fn prepare(config: Config, store: Arc<dyn Store>) -> Result<AppState, Serv
              Set HOOKLINE_ADMIN_TOKEN or admin_token in hookline.toml to choose your own.\n"
         );
     }
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("hookline/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| ServeError::Client(e.to_string()))?;
-    let state = AppState::new(store, config, admin, client)
+    let state = AppState::new(store, config, admin)
         .map_err(|e| ServeError::Client(e.to_string()))?;
     state.reload_sources().await?;
+    for s in state.store.list_sources().await? {
+        if !s.verifies() && s.name != DEFAULT_SOURCE {
+            tracing::warn!(
+                source = %s.name,
+                "source `{}` has no secret and no auth: it accepts every request; set `secret` or `auth`",
+                s.name
+            );
+        }
+    }
+    tokio::spawn(state.clone().watch_sources());
     Ok(state)
 }

@@ -39,22 +39,52 @@ pub struct Inner {
     pub config: Config,
     pub metrics: Metrics,
     pub admin: AdminToken,
-    /// HTTP client for replays.
-    pub client: reqwest::Client,
     /// Whether ingress routes demand a verified client certificate.
     pub require_client_cert: bool,
     /// `Idempotency-Key`s whose first request is still running.
     pub idempotency: crate::api::InFlight,
-    /// Sources by name, so the hot path never reads the database to find one.
-    sources: RwLock<HashMap<String, Arc<SourceEntry>>>,
+    /// Sources by name and by their own path, so the hot path never reads the
+    /// database to find one; kept fresh by `watch_sources`.
+    sources: RwLock<Sources>,
     /// Webhooks received per minute (this node), for the dashboard.
     pub received: hookline_engine::Activity,
     /// Every stored inbound event, for the live inbox.
     pub live: tokio::sync::broadcast::Sender<crate::ui::LiveEvent>,
-    /// The SSRF-guarded client for requests people ask for (the Send page).
+    /// The guarded client for every request people ask for (the Send page,
+    /// replays): the one outbound guard, `allowed_subnets`.
     pub outbound: reqwest::Client,
     pub guard: Arc<hookline_engine::ssrf::Guard>,
 }
+
+/// The cached sources: by name, and the names by their own exact path.
+#[derive(Default)]
+struct Sources {
+    by_name: HashMap<String, Arc<SourceEntry>>,
+    by_path: HashMap<String, String>,
+    /// The store's fingerprint when these were loaded.
+    fingerprint: Option<(i64, i64)>,
+}
+
+impl Sources {
+    fn put(&mut self, entry: Arc<SourceEntry>) {
+        self.forget(&entry.source.name);
+        if let Some(p) = &entry.source.path {
+            self.by_path.insert(p.clone(), entry.source.name.clone());
+        }
+        self.by_name.insert(entry.source.name.clone(), entry);
+    }
+
+    fn forget(&mut self, name: &str) {
+        if let Some(old) = self.by_name.remove(name) {
+            if let Some(p) = &old.source.path {
+                self.by_path.remove(p);
+            }
+        }
+    }
+}
+
+/// How often each node checks whether another changed a source.
+const SOURCE_CHECK: std::time::Duration = std::time::Duration::from_millis(250);
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -71,7 +101,6 @@ impl AppState {
         store: Arc<dyn Store>,
         config: Config,
         admin: AdminToken,
-        client: reqwest::Client,
     ) -> Result<AppState, reqwest::Error> {
         let require_client_cert = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
         let metrics = Metrics::new(config.engine_metrics.as_ref());
@@ -85,10 +114,9 @@ impl AppState {
             config,
             metrics,
             admin,
-            client,
             require_client_cert,
             idempotency: Default::default(),
-            sources: RwLock::new(HashMap::new()),
+            sources: RwLock::new(Sources::default()),
             received: hookline_engine::Activity::default(),
             live: tokio::sync::broadcast::channel(256).0,
             outbound,
@@ -97,35 +125,92 @@ impl AppState {
     }
 
     pub fn source(&self, name: &str) -> Option<Arc<SourceEntry>> {
-        self.sources.read().ok()?.get(name).cloned()
+        self.sources.read().ok()?.by_name.get(name).cloned()
+    }
+
+    /// The source of this name, from the cache or, if this node has not heard
+    /// of it yet (another node just made it), from the store.
+    pub async fn source_or_load(&self, name: &str) -> Result<Option<Arc<SourceEntry>>, StoreError> {
+        if let Some(entry) = self.source(name) {
+            return Ok(Some(entry));
+        }
+        if hookline_core::source::validate_name(name).is_err() {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .get_source(name)
+            .await?
+            .map(|s| self.put_source(s)))
+    }
+
+    /// The source answering at this exact path, if any.
+    pub fn source_at(&self, path: &str) -> Option<Arc<SourceEntry>> {
+        let sources = self.sources.read().ok()?;
+        let name = sources.by_path.get(path)?;
+        sources.by_name.get(name).cloned()
+    }
+
+    /// The name of the source other than `name` that answers at `path`, if any.
+    pub fn path_taken(&self, path: &str, name: &str) -> Option<String> {
+        let sources = self.sources.read().ok()?;
+        sources.by_path.get(path).filter(|n| *n != name).cloned()
     }
 
     /// Caches a source just written to the store.
-    pub fn put_source(&self, source: Source) {
-        if let Ok(mut map) = self.sources.write() {
-            map.insert(
-                source.name.clone(),
-                Arc::new(SourceEntry::new(source, &self.metrics)),
-            );
+    pub fn put_source(&self, source: Source) -> Arc<SourceEntry> {
+        let entry = Arc::new(SourceEntry::new(source, &self.metrics));
+        if let Ok(mut sources) = self.sources.write() {
+            sources.put(entry.clone());
         }
+        entry
     }
 
     pub fn forget_source(&self, name: &str) {
-        if let Ok(mut map) = self.sources.write() {
-            map.remove(name);
+        if let Ok(mut sources) = self.sources.write() {
+            sources.forget(name);
         }
     }
 
     /// Reloads every source from the store.
     pub async fn reload_sources(&self) -> Result<(), StoreError> {
+        let fingerprint = self.store.sources_fingerprint().await?;
         let all = self.store.list_sources().await?;
-        let fresh: HashMap<_, _> = all
-            .into_iter()
-            .map(|s| (s.name.clone(), Arc::new(SourceEntry::new(s, &self.metrics))))
-            .collect();
-        if let Ok(mut map) = self.sources.write() {
-            *map = fresh;
+        let mut fresh = Sources {
+            fingerprint: Some(fingerprint),
+            ..Sources::default()
+        };
+        for s in all {
+            fresh.put(Arc::new(SourceEntry::new(s, &self.metrics)));
+        }
+        if let Ok(mut sources) = self.sources.write() {
+            *sources = fresh;
         }
         Ok(())
+    }
+
+    /// Keeps the cached sources fresh when other nodes change them: every
+    /// 250 ms one cheap query (a count and a checksum of update times) and,
+    /// only when it moved, a reload. Runs until the state is dropped.
+    pub async fn watch_sources(self) {
+        let weak = Arc::downgrade(&self.0);
+        drop(self);
+        let mut tick = tokio::time::interval(SOURCE_CHECK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(inner) = weak.upgrade() else { return };
+            let state = AppState(inner);
+            let known = state.sources.read().ok().and_then(|s| s.fingerprint);
+            match state.store.sources_fingerprint().await {
+                Ok(now) if Some(now) != known => {
+                    if let Err(e) = state.reload_sources().await {
+                        tracing::warn!(error = %e, "cannot reload the sources; trying again");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "cannot check the sources for changes"),
+            }
+        }
     }
 }

@@ -91,8 +91,11 @@ impl TestApp {
             None => engine,
         };
         config.engine_metrics = Some(engine.metrics());
-        // The UI's Send page may call loopback, as the test engine may.
-        config.allowed_subnets = test_engine().allowed_subnets;
+        // The UI's Send page and replays may call loopback, as the test
+        // engine may, unless the test chose its own allow-list.
+        if config.allowed_subnets.is_empty() {
+            config.allowed_subnets = test_engine().allowed_subnets;
+        }
         let admin_token = config
             .admin_token
             .get_or_insert_with(|| "test-admin-token".into())
@@ -130,6 +133,12 @@ impl TestApp {
             task: Some(task),
             db: Some(db),
         }
+    }
+
+    /// The app's database, to open a second store on it (e.g. to write what
+    /// the API would refuse).
+    pub fn db(&self) -> &FreshDb {
+        self.db.as_ref().expect("the app is running")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -165,4 +165,32 @@ async fn sessions_tokens_csrf_and_redirects() {
     );
 }
 
-hookline_server::testkit::on_both_backends!(sessions_tokens_csrf_and_redirects);
+/// The inbox says so when the source shown accepts every request.
+async fn the_inbox_warns_of_a_source_that_checks_nothing() {
+    let app = TestApp::spawn(Config::default()).await;
+    for (name, spec) in [
+        ("open", json!({"name": "open"})),
+        ("keyed", json!({"name": "keyed", "auth": {"bearer": "t0k"}})),
+    ] {
+        let (s, v) = app.call(Method::POST, "/source", Some(spec)).await;
+        assert_eq!(s, StatusCode::CREATED, "{name}: {v}");
+    }
+    let admin = login(&app, &app.admin_token, "/ui/").await.unwrap();
+    let open = get(&app, &admin, "/ui/inbox?source=open")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(open.contains("it accepts every request"), "{open}");
+    let keyed = get(&app, &admin, "/ui/inbox?source=keyed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!keyed.contains("it accepts every request"));
+}
+
+hookline_server::testkit::on_both_backends!(
+    sessions_tokens_csrf_and_redirects,
+    the_inbox_warns_of_a_source_that_checks_nothing,
+);

@@ -16,7 +16,7 @@ use tokio_postgres::Row;
 use crate::backend;
 
 pub(crate) const SOURCE_COLUMNS: &str = "id, name, scheme, secrets, tolerance_ms, dedup, \
-    dedup_window_ms, allow_ips, rate_limit, created_at, updated_at";
+    dedup_window_ms, allow_ips, rate_limit, created_at, updated_at, path, options";
 pub(crate) const EVENT_COLUMNS: &str = "id, source, event_type, method, path, query, headers, \
     body, remote_addr, received_at, verdict, verdict_reason, dedup_key";
 pub(crate) const APP_COLUMNS: &str =
@@ -85,7 +85,7 @@ fn narrow<T: TryFrom<i32>>(v: Option<i32>) -> Option<T> {
 pub(crate) fn source(r: &Row) -> Result<Source, StoreError> {
     let secrets: Vec<String> = from_json("secrets", &get::<String>(r, 3)?)?;
     let allow: Vec<String> = from_json("allow_ips", &get::<String>(r, 7)?)?;
-    Ok(Source {
+    let mut source = Source {
         id: id(r, 0)?,
         name: get(r, 1)?,
         scheme: get::<String>(r, 2)?
@@ -101,9 +101,31 @@ pub(crate) fn source(r: &Row) -> Result<Source, StoreError> {
             .collect::<Result<_, _>>()
             .map_err(|e| corrupt("allow_ips", e))?,
         rate_limit: get::<Option<i32>>(r, 8)?.and_then(|v| u32::try_from(v).ok()),
+        path: get(r, 11)?,
+        reply: Default::default(),
+        event_type: Default::default(),
+        auth: None,
         created_at: get(r, 9)?,
         updated_at: get(r, 10)?,
-    })
+    };
+    source
+        .set_options_json(&get::<String>(r, 12)?)
+        .map_err(|e| corrupt("options", e))?;
+    Ok(source)
+}
+
+/// A unique-constraint failure on a source write, said in words.
+pub(crate) fn source_conflict(e: StoreError, s: &Source) -> StoreError {
+    match e {
+        StoreError::Conflict(m) if m.contains("source_path") => StoreError::Conflict(format!(
+            "another source already answers at path `{}`",
+            s.path.as_deref().unwrap_or("")
+        )),
+        StoreError::Conflict(_) => {
+            StoreError::Conflict(format!("a source named `{}` exists", s.name))
+        }
+        other => other,
+    }
 }
 
 /// The JSON text columns of a source: secrets and allow-list.

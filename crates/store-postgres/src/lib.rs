@@ -50,7 +50,14 @@ use hookline_core::StoreError;
 pub(crate) fn backend(e: tokio_postgres::Error) -> StoreError {
     match e.code() {
         Some(c) if *c == tokio_postgres::error::SqlState::UNIQUE_VIOLATION => {
-            StoreError::Conflict(e.to_string())
+            StoreError::Conflict(match e.as_db_error() {
+                Some(db) => format!(
+                    "{} ({})",
+                    db.message(),
+                    db.constraint().unwrap_or("unique constraint")
+                ),
+                None => e.to_string(),
+            })
         }
         _ => StoreError::Backend(match e.as_db_error() {
             Some(db) => format!("{}: {}", db.code().code(), db.message()),

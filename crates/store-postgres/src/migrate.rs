@@ -6,6 +6,7 @@ use tokio_postgres::Client;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_schema.sql"),
     include_str!("../migrations/0002_delivery_version.sql"),
+    include_str!("../migrations/0003_source_options.sql"),
 ];
 
 /// Any number, the same on every node: the lock that serialises migrations.

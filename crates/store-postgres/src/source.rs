@@ -29,6 +29,17 @@ impl SourceStore for PgStore {
         Ok(sources(&self.db().await?, Some(name)).await?.pop())
     }
 
+    async fn sources_fingerprint(&self) -> Result<(i64, i64), StoreError> {
+        let found = rows(
+            &self.db().await?,
+            "SELECT count(*), coalesce(sum(updated_at % 1000000007), 0)::bigint FROM source",
+            &[],
+        )
+        .await?;
+        let row = found.first().ok_or(StoreError::NotFound)?;
+        Ok((codec::get(row, 0)?, codec::get(row, 1)?))
+    }
+
     async fn list_sources(&self) -> Result<Vec<Source>, StoreError> {
         sources(&self.db().await?, None).await
     }
@@ -36,7 +47,7 @@ impl SourceStore for PgStore {
 
 fn insert_sql(on_conflict: &str) -> String {
     format!(
-        "INSERT INTO source ({SOURCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) {on_conflict}"
+        "INSERT INTO source ({SOURCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) {on_conflict}"
     )
 }
 
@@ -48,7 +59,8 @@ pub(crate) async fn put_source(c: &Db, s: &Source, upsert: bool) -> Result<(), S
             "ON CONFLICT (name) DO UPDATE SET scheme = excluded.scheme, secrets = excluded.secrets, \
              tolerance_ms = excluded.tolerance_ms, dedup = excluded.dedup, \
              dedup_window_ms = excluded.dedup_window_ms, allow_ips = excluded.allow_ips, \
-             rate_limit = excluded.rate_limit, updated_at = excluded.updated_at",
+             rate_limit = excluded.rate_limit, updated_at = excluded.updated_at, \
+             path = excluded.path, options = excluded.options",
         )
     } else {
         insert_sql("")
@@ -68,16 +80,12 @@ pub(crate) async fn put_source(c: &Db, s: &Source, upsert: bool) -> Result<(), S
             &codec::int(s.rate_limit),
             &s.created_at,
             &s.updated_at,
+            &s.path,
+            &s.options_json(),
         ],
     )
     .await;
-    match r {
-        Err(StoreError::Conflict(_)) => Err(StoreError::Conflict(format!(
-            "a source named `{}` exists",
-            s.name
-        ))),
-        other => other.map(|_| ()),
-    }
+    r.map(|_| ()).map_err(|e| source_conflict(e, s))
 }
 
 pub(crate) async fn update_source(c: &Db, s: &Source) -> Result<(), StoreError> {
@@ -85,7 +93,8 @@ pub(crate) async fn update_source(c: &Db, s: &Source) -> Result<(), StoreError> 
     let n = exec(
         c,
         "UPDATE source SET scheme = $2, secrets = $3, tolerance_ms = $4, dedup = $5, \
-         dedup_window_ms = $6, allow_ips = $7, rate_limit = $8, updated_at = $9 WHERE name = $1",
+         dedup_window_ms = $6, allow_ips = $7, rate_limit = $8, updated_at = $9, path = $10, \
+         options = $11 WHERE name = $1",
         &[
             &s.name,
             &s.scheme.name(),
@@ -96,9 +105,12 @@ pub(crate) async fn update_source(c: &Db, s: &Source) -> Result<(), StoreError> 
             &allow,
             &codec::int(s.rate_limit),
             &s.updated_at,
+            &s.path,
+            &s.options_json(),
         ],
     )
-    .await?;
+    .await
+    .map_err(|e| source_conflict(e, s))?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_policy.sql"),
     include_str!("../migrations/0008_dedup_by_expiry.sql"),
     include_str!("../migrations/0009_delivery_version.sql"),
+    include_str!("../migrations/0010_source_options.sql"),
 ];
 
 /// Applies every migration newer than the database; returns how many ran.

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::backend;
 
-pub(crate) const SOURCE_COLUMNS: &str = "id, name, scheme, secrets, tolerance_ms, dedup, dedup_window_ms, allow_ips, rate_limit, created_at, updated_at";
+pub(crate) const SOURCE_COLUMNS: &str = "id, name, scheme, secrets, tolerance_ms, dedup, dedup_window_ms, allow_ips, rate_limit, created_at, updated_at, path, options";
 pub(crate) const EVENT_COLUMNS: &str = "id, source, event_type, method, path, query, headers, body, remote_addr, received_at, verdict, verdict_reason, dedup_key";
 
 /// A stored value that cannot be read back into its domain type.
@@ -44,7 +44,8 @@ pub(crate) fn source(r: &Row<'_>) -> rusqlite::Result<Source> {
     let allow: String = r.get(7)?;
     let allow: Vec<String> = serde_json::from_str(&allow).map_err(|e| corrupt("allow_ips", e))?;
     let dedup: String = r.get(5)?;
-    Ok(Source {
+    let options: String = r.get(12)?;
+    let mut source = Source {
         id: r
             .get::<_, String>(0)?
             .parse()
@@ -61,9 +62,17 @@ pub(crate) fn source(r: &Row<'_>) -> rusqlite::Result<Source> {
             .collect::<Result<_, _>>()
             .map_err(|e| corrupt("allow_ips", e))?,
         rate_limit: r.get(8)?,
+        path: r.get(11)?,
+        reply: Default::default(),
+        event_type: Default::default(),
+        auth: None,
         created_at: r.get(9)?,
         updated_at: r.get(10)?,
-    })
+    };
+    source
+        .set_options_json(&options)
+        .map_err(|e| corrupt("options", e))?;
+    Ok(source)
 }
 
 /// The values of `SOURCE_COLUMNS`, in order.
@@ -84,7 +93,23 @@ pub(crate) fn source_params(s: &Source) -> Result<Vec<rusqlite::types::Value>, S
         s.rate_limit.map_or(V::Null, |r| V::Integer(r.into())),
         V::Integer(s.created_at),
         V::Integer(s.updated_at),
+        s.path.clone().map_or(V::Null, V::Text),
+        V::Text(s.options_json()),
     ])
+}
+
+/// A unique-constraint failure on a source write, said in words.
+pub(crate) fn source_conflict(e: StoreError, s: &Source) -> StoreError {
+    match e {
+        StoreError::Conflict(m) if m.contains("path") => StoreError::Conflict(format!(
+            "another source already answers at path `{}`",
+            s.path.as_deref().unwrap_or("")
+        )),
+        StoreError::Conflict(_) => {
+            StoreError::Conflict(format!("a source named `{}` exists", s.name))
+        }
+        other => other,
+    }
 }
 
 pub(crate) fn event(r: &Row<'_>) -> rusqlite::Result<InboundEvent> {

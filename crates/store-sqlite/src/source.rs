@@ -12,20 +12,14 @@ use crate::store::SqliteStore;
 impl SourceStore for SqliteStore {
     async fn create_source(&self, source: &Source) -> Result<(), StoreError> {
         let values = rows::source_params(source)?;
-        let name = source.name.clone();
         self.writer
             .write(move |c| {
-                match c.execute(&insert_source_sql("INSERT"), params_from_iter(&values)) {
-                    Ok(_) => Ok(()),
-                    Err(e) => Err(match backend(e) {
-                        StoreError::Conflict(_) => {
-                            StoreError::Conflict(format!("a source named `{name}` exists"))
-                        }
-                        other => other,
-                    }),
-                }
+                c.execute(&insert_source_sql("INSERT"), params_from_iter(&values))
+                    .map(|_| ())
+                    .map_err(backend)
             })
             .await
+            .map_err(|e| source_conflict(e, source))
     }
 
     async fn update_source(&self, source: &Source) -> Result<(), StoreError> {
@@ -34,14 +28,15 @@ impl SourceStore for SqliteStore {
             .write(move |c| {
                 let sql =
                     "UPDATE source SET scheme = ?3, secrets = ?4, tolerance_ms = ?5, dedup = ?6, \
-                           dedup_window_ms = ?7, allow_ips = ?8, rate_limit = ?9, updated_at = ?11 \
-                           WHERE name = ?2";
+                           dedup_window_ms = ?7, allow_ips = ?8, rate_limit = ?9, updated_at = ?11, \
+                           path = ?12, options = ?13 WHERE name = ?2";
                 match c.execute(sql, params_from_iter(&values)).map_err(backend)? {
                     0 => Err(StoreError::NotFound),
                     _ => Ok(()),
                 }
             })
             .await
+            .map_err(|e| source_conflict(e, source))
     }
 
     async fn upsert_source(&self, source: &Source) -> Result<(), StoreError> {
@@ -52,12 +47,14 @@ impl SourceStore for SqliteStore {
                     "{} ON CONFLICT(name) DO UPDATE SET scheme = excluded.scheme, secrets = excluded.secrets, \
                      tolerance_ms = excluded.tolerance_ms, dedup = excluded.dedup, \
                      dedup_window_ms = excluded.dedup_window_ms, allow_ips = excluded.allow_ips, \
-                     rate_limit = excluded.rate_limit, updated_at = excluded.updated_at",
+                     rate_limit = excluded.rate_limit, updated_at = excluded.updated_at, \
+                     path = excluded.path, options = excluded.options",
                     insert_source_sql("INSERT")
                 );
                 c.execute(&sql, params_from_iter(&values)).map_err(backend).map(|_| ())
             })
             .await
+            .map_err(|e| source_conflict(e, source))
     }
 
     async fn delete_source(&self, name: &str) -> Result<(), StoreError> {
@@ -90,6 +87,19 @@ impl SourceStore for SqliteStore {
             .await
     }
 
+    async fn sources_fingerprint(&self) -> Result<(i64, i64), StoreError> {
+        self.readers
+            .read(|c| {
+                c.query_row(
+                    "SELECT count(*), coalesce(sum(updated_at % 1000000007), 0) FROM source",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(backend)
+            })
+            .await
+    }
+
     async fn list_sources(&self) -> Result<Vec<Source>, StoreError> {
         self.readers
             .read(|c| {
@@ -106,5 +116,5 @@ impl SourceStore for SqliteStore {
 }
 
 fn insert_source_sql(verb: &str) -> String {
-    format!("{verb} INTO source ({SOURCE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
+    format!("{verb} INTO source ({SOURCE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
 }

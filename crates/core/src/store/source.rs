@@ -15,6 +15,10 @@ pub trait SourceStore: Send + Sync + 'static {
     async fn upsert_source(&self, source: &Source) -> Result<(), StoreError>;
     async fn delete_source(&self, name: &str) -> Result<(), StoreError>;
     async fn get_source(&self, name: &str) -> Result<Option<Source>, StoreError>;
+    /// A value that changes whenever any source is created, changed or
+    /// deleted (by any node): each node compares it to find out, cheaply,
+    /// that its cached sources are stale.
+    async fn sources_fingerprint(&self) -> Result<(i64, i64), StoreError>;
     /// Every source, by name.
     async fn list_sources(&self) -> Result<Vec<Source>, StoreError>;
 }

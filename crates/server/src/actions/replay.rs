@@ -122,9 +122,21 @@ pub(crate) async fn perform_replay(
     }
     let headers = replay_headers(event, input)?;
     let method = http::Method::from_bytes(event.method.as_bytes()).unwrap_or(http::Method::POST);
+    // Through the outbound guard, as every request hookline makes for someone.
+    let refused = |why: String| {
+        ApiError::api(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "address_not_allowed",
+            format!("Replay refused: {why}. Nothing was sent."),
+        )
+    };
+    state
+        .guard
+        .check_url(&url)
+        .map_err(|e| refused(e.to_string()))?;
     let started = Instant::now();
     let sent = state
-        .client
+        .outbound
         .request(method, url.clone())
         .headers(headers.clone())
         .body(event.body.clone())
@@ -132,11 +144,21 @@ pub(crate) async fn perform_replay(
         .send()
         .await;
     let failed = |e: reqwest::Error| {
-        ApiError::api(
-            StatusCode::BAD_GATEWAY,
-            "replay_failed",
-            format!("replay to {url} failed: {e}"),
-        )
+        let mut chain = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            chain = format!("{chain}: {c}");
+            cause = c.source();
+        }
+        match chain.find("allowed_subnets") {
+            // A host name that resolved to a guarded address.
+            Some(_) => refused(chain),
+            None => ApiError::api(
+                StatusCode::BAD_GATEWAY,
+                "replay_failed",
+                format!("replay to {url} failed: {chain}"),
+            ),
+        }
     };
     let resp = sent.map_err(failed)?;
     let status = resp.status();

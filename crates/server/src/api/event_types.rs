@@ -57,6 +57,9 @@ impl From<&EventType> for EventTypeOut {
 /// Every schema must compile, so a bad one is refused when it is saved.
 fn check_schemas(schemas: &Option<Map<String, Value>>) -> Result<(), ApiError> {
     for (version, schema) in schemas.iter().flatten() {
+        // Before compiling: a schema that recurses in place would never stop.
+        hookline_core::schema::check_recursion(schema)
+            .map_err(|e| ApiError::validation(format!("schema version {version}: {e}")))?;
         jsonschema::validator_for(schema).map_err(|e| {
             ApiError::validation(format!(
                 "schema version {version} is not a valid JSON Schema: {e}"
@@ -78,6 +81,13 @@ pub async fn check_payload(
     let Some(schema) = t.latest_schema() else {
         return Ok(());
     };
+    // A schema stored before this check existed (or written around the API)
+    // is checked again, so it can fail this publish but never the process.
+    hookline_core::schema::check_recursion(schema).map_err(|e| {
+        ApiError::validation(format!(
+            "the schema of `{event_type}` cannot be used: {e}; fix the event type"
+        ))
+    })?;
     let validator = jsonschema::validator_for(schema).map_err(|e| {
         ApiError::validation(format!(
             "the schema of `{event_type}` does not compile: {e}"

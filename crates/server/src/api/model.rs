@@ -55,6 +55,20 @@ pub struct SourceOut {
     pub rate_limit: Option<u32>,
     /// Where senders post.
     pub url: String,
+    /// The exact path the source also answers at.
+    pub path: Option<String>,
+    /// Whether a request must prove anything (a signature or credentials):
+    /// `false` means the source accepts every request.
+    pub verifies: bool,
+    /// Where the event type comes from: `auto`, `header:NAME` or `json:/pointer`.
+    pub event_type: String,
+    /// Request authentication: its kind and how many values are active
+    /// (the values are never returned).
+    #[schema(value_type = Option<Object>)]
+    pub auth: Option<serde_json::Value>,
+    /// The configured replies per outcome (`received`, `duplicate`, `rejected`).
+    #[schema(value_type = Object)]
+    pub reply: serde_json::Value,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -72,6 +86,14 @@ impl From<&Source> for SourceOut {
             allow_ips: s.allow_ips.iter().map(ToString::to_string).collect(),
             rate_limit: s.rate_limit,
             url: format!("/in/{}", s.name),
+            path: s.path.clone(),
+            verifies: s.verifies(),
+            event_type: s.event_type.to_config(),
+            auth: s
+                .auth
+                .as_ref()
+                .map(|a| serde_json::json!({ "kind": a.describe(), "valueCount": a.values.len() })),
+            reply: serde_json::to_value(&s.reply).unwrap_or_default(),
             created_at: rfc3339(s.created_at),
             updated_at: rfc3339(s.updated_at),
         }

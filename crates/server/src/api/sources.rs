@@ -4,15 +4,34 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use hookline_core::{SourceSpec, StoreError};
+use hookline_core::{Source, SourceSpec, StoreError};
 
 use super::model::{ListResponse, SourceOut};
 use super::ApiJson;
 use crate::error::{ApiError, ErrorBody};
+use crate::ingress::paths;
 use crate::state::AppState;
 
 fn invalid(e: impl std::fmt::Display) -> ApiError {
     ApiError::validation(e.to_string())
+}
+
+/// A path that a built-in route or another source holds is a conflict.
+fn check_path(state: &AppState, source: &Source) -> Result<(), ApiError> {
+    let Some(path) = &source.path else {
+        return Ok(());
+    };
+    let conflict = |m: String| ApiError::api(StatusCode::CONFLICT, "conflict", m);
+    if let Some(route) = paths::clash(path) {
+        return Err(conflict(paths::clash_message(&source.name, path, route)));
+    }
+    if let Some(other) = state.path_taken(path, &source.name) {
+        return Err(conflict(format!(
+            "source `{}`: path `{path}` is already the path of source `{other}`",
+            source.name
+        )));
+    }
+    Ok(())
 }
 
 #[utoipa::path(
@@ -40,13 +59,14 @@ pub async fn list(
     tag = "Source",
     summary = "Create a source",
     request_body = inline(Object),
-    responses((status = 201, body = SourceOut), (status = 409, description = "The name is taken", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+    responses((status = 201, body = SourceOut), (status = 409, description = "The name or the path is taken", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(spec): ApiJson<SourceSpec>,
 ) -> Result<impl IntoResponse, ApiError> {
     let source = spec.into_source(None).map_err(invalid)?;
+    check_path(&state, &source)?;
     state.store.create_source(&source).await?;
     state.put_source(source.clone());
     Ok((StatusCode::CREATED, Json(SourceOut::from(&source))))
@@ -77,7 +97,7 @@ pub async fn get(
     summary = "Replace a source",
     params(("source" = String, Path, description = "The source's name")),
     request_body = inline(Object),
-    responses((status = 200, body = SourceOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
+    responses((status = 200, body = SourceOut), (status = 409, description = "The path is taken", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -98,6 +118,7 @@ pub async fn update(
         ));
     }
     let source = spec.into_source(Some(&existing)).map_err(invalid)?;
+    check_path(&state, &source)?;
     state.store.update_source(&source).await?;
     state.put_source(source.clone());
     Ok(Json(SourceOut::from(&source)))

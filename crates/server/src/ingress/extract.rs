@@ -1,6 +1,6 @@
 //! What a request says about itself: its event type and its delivery id.
 
-use hookline_core::DedupRule;
+use hookline_core::{DedupRule, EventTypeRule};
 use hookline_signature::Scheme;
 use http::HeaderMap;
 use serde_json::Value;
@@ -28,6 +28,24 @@ fn text(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// The event type by the source's rule: a configured header or JSON pointer,
+/// else (and when that finds nothing) the provider's default below.
+pub fn event_type_by(
+    rule: &EventTypeRule,
+    headers: &HeaderMap,
+    parsed: &Parsed,
+    hint: Option<&str>,
+) -> Option<String> {
+    let configured = match rule {
+        EventTypeRule::Auto => None,
+        EventTypeRule::Header(name) => header(headers, name),
+        EventTypeRule::JsonPointer(ptr) => {
+            parsed.json().and_then(|j| j.pointer(ptr)).and_then(text)
+        }
+    };
+    configured.or_else(|| event_type(headers, parsed, hint))
 }
 
 /// `X-Event-Type`; else the provider's header (`X-GitHub-Event`,

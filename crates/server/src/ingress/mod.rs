@@ -5,10 +5,12 @@
 //! - `extract`: the event type and the dedup key, from provider headers or payload.
 //! - `body`: JSON and urlencoded bodies as JSON values (the tutorial's `receivedData`).
 //! - `tutorial`: `/`, `/health`, `/ready`, `/webhook/{event}`.
-//! - `source`: `/in/{source}`.
+//! - `source`: `/in/{source}` and a source's own exact path, with its configured replies.
+//! - `paths`: which exact paths a source may take (none of hookline's own routes).
 
 mod body;
 mod extract;
-mod pipeline;
+pub mod paths;
+pub(crate) mod pipeline;
 pub mod source;
 pub mod tutorial;

@@ -30,13 +30,19 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Request {
 
     async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
-        Ok(Request {
+        Ok(Request::from_parts(parts, body))
+    }
+}
+
+impl Request {
+    pub fn from_parts(parts: http::request::Parts, body: Body) -> Request {
+        Request {
             conn: parts.extensions.get::<ConnInfo>().copied(),
             method: parts.method,
             uri: parts.uri,
             headers: parts.headers,
             body,
-        })
+        }
     }
 }
 
@@ -58,6 +64,16 @@ pub enum Outcome {
     },
     Duplicate {
         id: EventId,
+    },
+    /// Stored as rejected: a bad or missing signature, or failed authentication.
+    Rejected {
+        id: EventId,
+        /// `invalid_signature` or `auth_failed`.
+        code: &'static str,
+        /// Why, in words.
+        reason: String,
+        /// Why, as a machine code (`no_matching_signature`, `auth_missing`, …).
+        cause: String,
     },
 }
 
@@ -167,6 +183,14 @@ pub async fn ingest(
     let body = read_body(state, entry, &req.headers, req.body).await?;
     let now = now_ms();
 
+    // Authentication first: a request without the right credentials is
+    // rejected whatever its signature.
+    let authenticated = match &source.auth {
+        None => Ok(false),
+        Some(auth) => auth
+            .check(|name| req.headers.get(name).and_then(|v| v.to_str().ok()))
+            .map(|()| true),
+    };
     let verified = if source.secrets.is_empty() {
         Ok(false)
     } else {
@@ -184,13 +208,14 @@ pub async fn ingest(
     let parsed = body::parse(&req.headers, &body);
     let empty = Parsed::Opaque;
     let view = parsed.as_ref().unwrap_or(&empty);
-    let event_type = extract::event_type(&req.headers, view, hint);
+    let event_type = extract::event_type_by(&source.event_type, &req.headers, view, hint);
     let dedup_key = extract::dedup_key(&source.dedup, source.scheme, &req.headers, view);
-    let (verdict, reason) = match (&verified, &parsed) {
-        (Err(e), _) => (Verdict::Rejected, Some(format!("{}: {e}", e.code()))),
-        (Ok(_), Err(e)) => (Verdict::Rejected, Some(format!("invalid_body: {e}"))),
-        (Ok(true), Ok(_)) => (Verdict::Verified, None),
-        (Ok(false), Ok(_)) => (Verdict::Unverified, None),
+    let (verdict, reason) = match (&authenticated, &verified, &parsed) {
+        (Err(why), ..) => (Verdict::Rejected, Some(why.clone())),
+        (_, Err(e), _) => (Verdict::Rejected, Some(format!("{}: {e}", e.code()))),
+        (_, Ok(_), Err(e)) => (Verdict::Rejected, Some(format!("invalid_body: {e}"))),
+        (Ok(a), Ok(v), Ok(_)) if *a || *v => (Verdict::Verified, None),
+        (Ok(_), Ok(_), Ok(_)) => (Verdict::Unverified, None),
     };
 
     let event = InboundEvent {
@@ -237,6 +262,7 @@ pub async fn ingest(
 
     let label = match (&inserted, verdict, &parsed) {
         (Inserted::Duplicate(_), ..) => "duplicate",
+        (_, Verdict::Rejected, _) if authenticated.is_err() => "auth_failed",
         (_, Verdict::Rejected, Err(_)) if verified.is_ok() => "invalid_body",
         (_, v, _) => v.as_str(),
     };
@@ -253,16 +279,30 @@ pub async fn ingest(
         "webhook received"
     );
 
-    if let Err(e) = verified {
-        let err = ApiError::ingress(
-            StatusCode::UNAUTHORIZED,
-            "invalid_signature",
-            "Invalid signature.",
-        );
-        return Err(match style {
-            Style::Tutorial => err,
-            Style::Source => err.with_extra(json!({ "reason": e.to_string(), "code": e.code() })),
-        });
+    let rejected = match (&authenticated, &verified) {
+        (Err(why), _) => {
+            let cause = why.split(':').next().unwrap_or("auth_failed").to_string();
+            Some(("auth_failed", why.clone(), cause))
+        }
+        (_, Err(e)) => Some(("invalid_signature", e.to_string(), e.code().to_string())),
+        _ => None,
+    };
+    if let Some((code, reason, cause)) = rejected {
+        return match (style, inserted) {
+            (Style::Source, Inserted::Stored(id)) => Ok(Outcome::Rejected {
+                id,
+                code,
+                reason,
+                cause,
+            }),
+            _ => {
+                let err = ApiError::ingress(StatusCode::UNAUTHORIZED, code, rejected_words(code));
+                Err(match style {
+                    Style::Tutorial => err,
+                    Style::Source => err.with_extra(json!({ "reason": reason, "code": cause })),
+                })
+            }
+        };
     }
     let parsed = parsed.map_err(|e| ApiError::ingress(StatusCode::BAD_REQUEST, "bad_body", e))?;
     Ok(match inserted {
@@ -273,6 +313,14 @@ pub async fn ingest(
         },
         Inserted::Duplicate(id) => Outcome::Duplicate { id },
     })
+}
+
+/// hookline's own words for a rejection (the tutorial's for a bad signature).
+pub fn rejected_words(code: &str) -> &'static str {
+    match code {
+        "auth_failed" => "Missing or wrong credentials.",
+        _ => "Invalid signature.",
+    }
 }
 
 /// Headers for logs, with credentials replaced.

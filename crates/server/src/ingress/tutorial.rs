@@ -61,6 +61,14 @@ pub async fn webhook(
             Outcome::Duplicate { id } => {
                 Json(json!({ "status": "duplicate", "id": id })).into_response()
             }
+            // The tutorial's style answers a rejection as an error, not an outcome.
+            Outcome::Rejected { code, .. } => {
+                return Err(ApiError::ingress(
+                    StatusCode::UNAUTHORIZED,
+                    code,
+                    pipeline::rejected_words(code),
+                ))
+            }
         },
     )
 }

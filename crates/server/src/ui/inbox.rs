@@ -71,14 +71,16 @@ pub async fn list(
     if f.source.is_empty() {
         f.source = DEFAULT_SOURCE.to_string();
     }
-    let sources: Vec<String> = state
+    let all = state
         .store
         .list_sources()
         .await
-        .map_err(|e| s.failed(e.into()))?
-        .into_iter()
-        .map(|s| s.name)
-        .collect();
+        .map_err(|e| s.failed(e.into()))?;
+    // A source that checks neither a signature nor credentials accepts anything: say so.
+    let unchecked = all
+        .iter()
+        .any(|x| x.name == f.source && !x.verifies() && x.name != DEFAULT_SOURCE);
+    let sources: Vec<String> = all.into_iter().map(|s| s.name).collect();
     let filter = EventFilter {
         event_type: Some(f.event_type.clone()).filter(|t| !t.is_empty()),
         verdict: Verdict::parse(&f.verdict),
@@ -100,7 +102,7 @@ pub async fn list(
         "inbox.html",
         minijinja::context! {
             nav => "inbox", csrf => s.csrf, admin => true,
-            sources, filter => f, events, more,
+            sources, filter => f, events, more, unchecked,
         },
     ))
 }

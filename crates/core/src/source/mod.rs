@@ -1,4 +1,15 @@
-//! Sources: named ingress points at `POST /in/{name}`.
+//! Sources: named ingress points at `POST /in/{name}` (and, optionally, at an
+//! exact path of their own).
+//!
+//! - this file: [`Source`], its dedup rule, and the names and paths it may take.
+//! - `options`: replies per outcome, the event-type rule, request authentication.
+//! - `spec`: [`SourceSpec`], a source as people write it (TOML or the API).
+
+mod options;
+mod spec;
+
+pub use options::{Auth, AuthKind, EventTypeRule, Replies, Reply};
+pub use spec::{AuthSpec, OneOrMany, RepliesSpec, ReplySpec, SourceSpec};
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -81,6 +92,14 @@ pub struct Source {
     pub allow_ips: Vec<IpNet>,
     /// Requests per second allowed (token bucket, burst of the same size); `None`: unlimited.
     pub rate_limit: Option<u32>,
+    /// An exact path this source also answers at (e.g. `/webhook`), besides `/in/{name}`.
+    pub path: Option<String>,
+    /// What it answers per outcome; `None` keeps hookline's answers.
+    pub reply: Replies,
+    /// Where the event type comes from.
+    pub event_type: EventTypeRule,
+    /// Request authentication, for senders that do not sign (or on top of a signature).
+    pub auth: Option<Auth>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -98,6 +117,14 @@ pub enum SourceError {
     Scheme(String),
     #[error("`{0}` in allow_ips is neither an IP address nor a CIDR like 10.0.0.0/8")]
     AllowIp(String),
+    #[error("path `{0}` must start with `/` and hold only letters, digits and -._~/ (at most 200 characters, no `//`)")]
+    Path(String),
+    #[error("reply: {0}")]
+    Reply(String),
+    #[error("event_type `{0}` must be auto, header:NAME or json:/pointer")]
+    EventType(String),
+    #[error("auth: {0}")]
+    Auth(String),
 }
 
 impl Source {
@@ -117,9 +144,43 @@ impl Source {
             dedup_window: Self::DEFAULT_DEDUP_WINDOW,
             allow_ips: Vec::new(),
             rate_limit: None,
+            path: None,
+            reply: Replies::default(),
+            event_type: EventTypeRule::Auto,
+            auth: None,
             created_at: now,
             updated_at: now,
         })
+    }
+
+    /// Whether a request must prove anything (a signature or credentials); a
+    /// source that does not accepts every request.
+    pub fn verifies(&self) -> bool {
+        !self.secrets.is_empty() || self.auth.is_some()
+    }
+
+    /// The reply, event-type and auth options as one JSON document (how the
+    /// stores keep them).
+    pub fn options_json(&self) -> String {
+        let stored = options::Stored {
+            reply: self.reply.clone(),
+            event_type: self.event_type.to_config(),
+            auth: self.auth.as_ref().map(options::StoredAuth::of),
+        };
+        serde_json::to_string(&stored).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Reads back what [`Source::options_json`] wrote.
+    pub fn set_options_json(&mut self, json: &str) -> Result<(), SourceError> {
+        let stored: options::Stored =
+            serde_json::from_str(json).map_err(|e| SourceError::Reply(e.to_string()))?;
+        self.reply = stored.reply;
+        self.event_type = EventTypeRule::parse(&stored.event_type)?;
+        self.auth = stored
+            .auth
+            .map(options::StoredAuth::into_auth)
+            .transpose()?;
+        Ok(())
     }
 
     /// Whether `ip` may post to this source.
@@ -129,6 +190,21 @@ impl Source {
             v4 => v4,
         };
         self.allow_ips.is_empty() || self.allow_ips.iter().any(|n| n.contains(&ip))
+    }
+}
+
+/// Checks a source's own path: absolute, plain characters, no empty segment.
+pub fn validate_path(path: &str) -> Result<(), SourceError> {
+    let ok = path.starts_with('/')
+        && (2..=200).contains(&path.len())
+        && !path.contains("//")
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(SourceError::Path(path.chars().take(80).collect()))
     }
 }
 
@@ -173,127 +249,5 @@ mod tests {
         assert!(s.allows("127.0.0.1".parse().unwrap()));
         assert!(s.allows("::ffff:127.0.0.1".parse().unwrap()));
         assert!(!s.allows("10.0.0.1".parse().unwrap()));
-    }
-}
-
-/// A source as people write it: in `hookline.toml` (`[[source]]`, snake_case) or
-/// in the API (camelCase). Durations are in seconds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SourceSpec {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub scheme: Option<String>,
-    /// One secret; or use `secrets` for rotation.
-    #[serde(default)]
-    pub secret: Option<String>,
-    /// Several secrets, newest first; any may match.
-    #[serde(default)]
-    pub secrets: Vec<String>,
-    /// Allowed clock skew in seconds (default 300).
-    #[serde(default)]
-    pub tolerance: Option<u64>,
-    /// `auto` (default), `none`, `header:NAME` or `json:/pointer`.
-    #[serde(default)]
-    pub dedup: Option<String>,
-    /// Seconds a delivery id is remembered (default 72 h).
-    #[serde(default, alias = "dedup_window")]
-    pub dedup_window: Option<u64>,
-    #[serde(default, alias = "allow_ips")]
-    pub allow_ips: Vec<String>,
-    /// Requests per second.
-    #[serde(default, alias = "rate_limit")]
-    pub rate_limit: Option<u32>,
-}
-
-impl SourceSpec {
-    /// Validates the spec into a source; `existing` keeps its id and creation time.
-    pub fn into_source(self, existing: Option<&Source>) -> Result<Source, SourceError> {
-        let scheme = match self.scheme.as_deref() {
-            None | Some("") => Scheme::HmacSha256,
-            Some(s) => s
-                .parse()
-                .map_err(|e: hookline_signature::scheme::UnknownScheme| {
-                    SourceError::Scheme(e.to_string())
-                })?,
-        };
-        let mut source = Source::new(&self.name, scheme)?;
-        if let Some(old) = existing {
-            source.id = old.id.clone();
-            source.created_at = old.created_at;
-        }
-        source.secrets = self
-            .secret
-            .into_iter()
-            .chain(self.secrets)
-            .filter(|s| !s.is_empty())
-            .map(Secret::new)
-            .collect();
-        if let Some(t) = self.tolerance {
-            source.tolerance = Duration::from_secs(t);
-        }
-        if let Some(d) = self.dedup {
-            source.dedup = DedupRule::parse(&d)?;
-        }
-        if let Some(w) = self.dedup_window {
-            source.dedup_window = Duration::from_secs(w);
-        }
-        source.allow_ips = self
-            .allow_ips
-            .iter()
-            .map(|s| parse_net(s))
-            .collect::<Result<_, _>>()?;
-        if self.rate_limit == Some(0) {
-            return Err(SourceError::RateLimit);
-        }
-        source.rate_limit = self.rate_limit;
-        Ok(source)
-    }
-}
-
-/// A CIDR, or a single address (as /32 or /128).
-fn parse_net(s: &str) -> Result<IpNet, SourceError> {
-    let s = s.trim();
-    s.parse::<IpNet>()
-        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-        .map_err(|_| SourceError::AllowIp(s.to_string()))
-}
-
-#[cfg(test)]
-mod spec_tests {
-    use super::*;
-
-    #[test]
-    fn spec_to_source() {
-        let spec: SourceSpec = serde_json::from_str(
-            r#"{"name":"stripe","scheme":"stripe","secret":"whsec_a","secrets":["whsec_b"],"tolerance":60,"allowIps":["10.0.0.0/8","127.0.0.1"],"rateLimit":5,"dedup":"json:/id"}"#,
-        )
-        .unwrap();
-        let s = spec.into_source(None).unwrap();
-        assert_eq!(s.scheme, Scheme::Stripe);
-        assert_eq!(
-            s.secrets,
-            vec![Secret::new("whsec_a"), Secret::new("whsec_b")]
-        );
-        assert_eq!(s.tolerance, Duration::from_secs(60));
-        assert_eq!(s.allow_ips.len(), 2);
-        assert_eq!(s.dedup, DedupRule::JsonPointer("/id".into()));
-        let bad = SourceSpec {
-            name: "x".into(),
-            scheme: Some("md5".into()),
-            ..Default::default()
-        };
-        assert!(matches!(bad.into_source(None), Err(SourceError::Scheme(_))));
-        let bad_ip = SourceSpec {
-            name: "x".into(),
-            allow_ips: vec!["nope".into()],
-            ..Default::default()
-        };
-        assert!(matches!(
-            bad_ip.into_source(None),
-            Err(SourceError::AllowIp(_))
-        ));
-        assert!(serde_json::from_str::<SourceSpec>(r#"{"name":"x","sekret":"typo"}"#).is_err());
     }
 }

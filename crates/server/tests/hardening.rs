@@ -1,0 +1,97 @@
+//! Inputs that once could kill or mislead the server, each answered plainly
+//! now, over real HTTP against a real database.
+
+#![allow(clippy::unwrap_used)]
+
+use hookline_core::EventType;
+use hookline_server::testkit::TestApp;
+use hookline_server::Config;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const RECURSIVE: [&str; 3] = [
+    r##"{"type":"object","allOf":[{"$ref":"#"}]}"##,
+    r##"{"allOf":[{"$ref":"#"}]}"##,
+    r##"{"$defs":{"a":{"allOf":[{"$ref":"#/$defs/b"}]},"b":{"allOf":[{"$ref":"#/$defs/a"}]}},"$ref":"#/$defs/a"}"##,
+];
+
+/// A schema that recurses without consuming input is refused when saved,
+/// saying where; one that reached the store anyway fails its publishes with a
+/// 422, and the process lives on.
+async fn recursive_schemas_are_refused_and_cannot_crash_a_publish() {
+    let app = TestApp::spawn(Config::default()).await;
+    let (s, _) = app
+        .call(Method::POST, "/app", Some(json!({"name": "A", "uid": "a"})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    for (i, schema) in RECURSIVE.iter().enumerate() {
+        let schema: Value = serde_json::from_str(schema).unwrap();
+        let name = format!("loop.{i}");
+        let (s, v) = app
+            .call(
+                Method::POST,
+                "/event-type",
+                Some(json!({"name": name, "description": "", "schemas": {"1": schema}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(
+            v["detail"]
+                .as_str()
+                .unwrap()
+                .contains("recurses without consuming input"),
+            "{v}"
+        );
+
+        // Written straight into the store, as a schema saved before the check.
+        let mut schemas = serde_json::Map::new();
+        schemas.insert("1".into(), schema);
+        let now = hookline_core::clock::now_ms();
+        let t = EventType {
+            name: name.clone(),
+            description: String::new(),
+            schemas: Some(schemas),
+            archived: false,
+            created_at: now,
+            updated_at: now,
+        };
+        app.db().open().await.create_event_type(&t).await.unwrap();
+        let (s, v) = app
+            .call(
+                Method::POST,
+                "/app/a/msg",
+                Some(json!({"eventType": name, "payload": {"x": 1}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(
+            v["detail"].as_str().unwrap().contains("fix the event type"),
+            "{v}"
+        );
+        let health = app.client.get(app.url("/health")).send().await.unwrap();
+        assert_eq!(health.status(), StatusCode::OK, "the server lives on");
+    }
+    // Recursion through the instance is ordinary and still works.
+    let tree = json!({"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#"}}}});
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/event-type",
+            Some(json!({"name": "tree", "description": "", "schemas": {"1": tree}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/app/a/msg",
+            Some(json!({"eventType": "tree", "payload": {"kids": [{"kids": []}]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    app.stop().await;
+}
+
+hookline_server::testkit::on_both_backends!(
+    recursive_schemas_are_refused_and_cannot_crash_a_publish
+);
