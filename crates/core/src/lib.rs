@@ -9,6 +9,8 @@
 //!   its [`Verdict`].
 //! - [`outbound`]: sending: [`App`], [`Endpoint`], [`Message`], [`Delivery`],
 //!   [`Attempt`], and the [`RetryPolicy`] as plain data.
+//! - [`filter`]: the JSON filter dialect (Hookdeck/Convoy/Outpost) for endpoints,
+//!   routes and inbox search; validated when saved.
 //! - [`page`]: cursor pagination (`iterator`, `limit`) shared by every list.
 //! - [`schema`]: refuses JSON Schemas whose references recurse without consuming input.
 //! - [`store`]: the storage contract as role traits ([`SourceStore`], [`InboxStore`],
@@ -17,6 +19,7 @@
 //! - `testkit` (feature `testkit`): the contract test-suite every backend must pass.
 
 pub mod clock;
+pub mod filter;
 pub mod id;
 pub mod inbound;
 pub mod outbound;

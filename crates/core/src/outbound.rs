@@ -51,6 +51,8 @@ pub struct Endpoint {
     pub throttle_rate: Option<u16>,
     /// Overrides of the engine's retry schedule, timeout and concurrency.
     pub policy: EndpointPolicy,
+    /// Only messages whose `{"body": payload}` matches (hookline's extension).
+    pub filter: Option<crate::filter::Filter>,
     pub metadata: Map<String, Value>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -87,10 +89,21 @@ impl Endpoint {
             disabled: false,
             throttle_rate: app.throttle_rate,
             policy: EndpointPolicy::default(),
+            filter: None,
             metadata: Map::new(),
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// Whether `m` goes to this endpoint: its type, channels and filter.
+    pub fn takes(&self, m: &Message) -> bool {
+        self.wants(&m.event_type, m.channels.as_deref())
+            && self.filter.as_ref().is_none_or(|f| {
+                // A payload is a JSON object by the time it is stored.
+                serde_json::from_str::<Value>(&m.payload)
+                    .is_ok_and(|body| f.matches(&serde_json::json!({ "body": body })))
+            })
     }
 
     /// Whether a message of `event_type` on `channels` goes to this endpoint.
@@ -345,6 +358,7 @@ mod tests {
             disabled: false,
             throttle_rate: None,
             policy: EndpointPolicy::default(),
+            filter: None,
             metadata: Map::new(),
             created_at: 0,
             updated_at: 0,

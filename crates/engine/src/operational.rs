@@ -96,6 +96,7 @@ impl Operational {
                     disabled: false,
                     throttle_rate: None,
                     policy: Default::default(),
+                    filter: None,
                     metadata: Default::default(),
                     created_at: now,
                     updated_at: now,

@@ -174,6 +174,7 @@ mod tests {
                 max_concurrency: max,
                 ..Default::default()
             },
+            filter: None,
             metadata: Default::default(),
             created_at: 0,
             updated_at: 0,

@@ -31,19 +31,20 @@ pub struct RouteLabel {
 }
 
 /// The verdict labels of `hookline_inbound_requests_total`.
-pub const VERDICTS: [&str; 6] = [
+pub const VERDICTS: [&str; 7] = [
     "verified",
     "unverified",
     "rejected",
     "duplicate",
     "refused",
     "invalid_body",
+    "auth_failed",
 ];
 
 /// A source's metrics, shared with the registry.
 #[derive(Clone)]
 pub struct SourceMetrics {
-    verdicts: [(&'static str, Counter); 6],
+    verdicts: [(&'static str, Counter); 7],
     pub body_bytes: Histogram,
 }
 

@@ -173,8 +173,8 @@ async fn prepare(config: Config, store: Arc<dyn Store>) -> Result<AppState, Serv
              Set HOOKLINE_ADMIN_TOKEN or admin_token in hookline.toml to choose your own.\n"
         );
     }
-    let state = AppState::new(store, config, admin)
-        .map_err(|e| ServeError::Client(e.to_string()))?;
+    let state =
+        AppState::new(store, config, admin).map_err(|e| ServeError::Client(e.to_string()))?;
     state.reload_sources().await?;
     for s in state.store.list_sources().await? {
         if !s.verifies() && s.name != DEFAULT_SOURCE {

@@ -17,6 +17,8 @@ pub struct SourceEntry {
     pub source: Source,
     pub limiter: Option<DefaultDirectRateLimiter>,
     pub metrics: SourceMetrics,
+    /// Rejected requests per second, so a flood of them is summarised in the log.
+    pub rejected_log: crate::ingress::RejectedFlood,
 }
 
 impl SourceEntry {
@@ -30,6 +32,7 @@ impl SourceEntry {
             source,
             limiter,
             metrics,
+            rejected_log: Default::default(),
         }
     }
 }

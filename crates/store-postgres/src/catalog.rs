@@ -159,13 +159,13 @@ async fn write(c: &Db, e: &Endpoint, insert: bool) -> Result<(), StoreError> {
     let sql = if insert {
         format!(
             "INSERT INTO endpoint ({ENDPOINT_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         )
     } else {
         "UPDATE endpoint SET uid = $3, url = $4, description = $5, secrets = $6, event_types = $7, \
          channels = $8, headers = $9, disabled = $10, throttle_rate = $11, metadata = $12, \
-         updated_at = $14, retry_schedule = $15, timeout_ms = $16, max_concurrency = $17 \
-         WHERE id = $1 AND app_id = $2 AND $13::bigint IS NOT NULL"
+         updated_at = $14, retry_schedule = $15, timeout_ms = $16, max_concurrency = $17, \
+         filter = $18 WHERE id = $1 AND app_id = $2 AND $13::bigint IS NOT NULL"
             .to_string()
     };
     let n = exec(
@@ -189,6 +189,7 @@ async fn write(c: &Db, e: &Endpoint, insert: bool) -> Result<(), StoreError> {
             &j.retry_schedule,
             &e.policy.timeout.map(ms),
             &int(e.policy.max_concurrency),
+            &j.filter,
         ],
     )
     .await

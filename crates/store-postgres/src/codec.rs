@@ -23,7 +23,7 @@ pub(crate) const APP_COLUMNS: &str =
     "id, uid, name, metadata, throttle_rate, created_at, updated_at";
 pub(crate) const ENDPOINT_COLUMNS: &str = "id, app_id, uid, url, description, secrets, \
     event_types, channels, headers, disabled, throttle_rate, metadata, created_at, updated_at, \
-    retry_schedule, timeout_ms, max_concurrency";
+    retry_schedule, timeout_ms, max_concurrency, filter";
 pub(crate) const EVENT_TYPE_COLUMNS: &str =
     "name, description, schemas, archived, created_at, updated_at";
 pub(crate) const MESSAGE_COLUMNS: &str =
@@ -197,6 +197,12 @@ pub(crate) fn endpoint(r: &Row) -> Result<Endpoint, StoreError> {
             timeout: get::<Option<i64>>(r, 15)?.map(duration),
             max_concurrency: narrow(get(r, 16)?),
         },
+        filter: get::<Option<String>>(r, 17)?
+            .map(|s| {
+                hookline_core::filter::Filter::parse(&Value::String(s))
+                    .map_err(|e| StoreError::Backend(format!("a stored filter: {e}")))
+            })
+            .transpose()?,
     })
 }
 
@@ -209,6 +215,7 @@ pub(crate) struct EndpointJson {
     pub headers: String,
     pub metadata: String,
     pub retry_schedule: Option<String>,
+    pub filter: Option<String>,
 }
 
 pub(crate) fn endpoint_json(e: &Endpoint) -> Result<EndpointJson, StoreError> {
@@ -229,6 +236,7 @@ pub(crate) fn endpoint_json(e: &Endpoint) -> Result<EndpointJson, StoreError> {
             .as_ref()
             .map(|r| to_json(&r.schedule.iter().map(|d| ms(*d)).collect::<Vec<_>>()))
             .transpose()?,
+        filter: e.filter.as_ref().map(|f| f.as_json().to_string()),
     })
 }
 

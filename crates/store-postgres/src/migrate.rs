@@ -7,6 +7,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_schema.sql"),
     include_str!("../migrations/0002_delivery_version.sql"),
     include_str!("../migrations/0003_source_options.sql"),
+    include_str!("../migrations/0004_endpoint_filter.sql"),
 ];
 
 /// Any number, the same on every node: the lock that serialises migrations.

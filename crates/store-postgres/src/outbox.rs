@@ -159,7 +159,7 @@ pub(crate) async fn publish(
     }
     let targets: Vec<&str> = endpoints
         .iter()
-        .filter(|e| only.is_some() || e.wants(&m.event_type, m.channels.as_deref()))
+        .filter(|e| only.is_some() || e.takes(m))
         .map(|e| e.id.as_str())
         .collect();
     if targets.is_empty() {
@@ -267,7 +267,7 @@ pub(crate) async fn failing_endpoints(
     rows(c, &sql, &[&n])
         .await?
         .iter()
-        .map(|r| Ok((codec::endpoint(r)?, codec::get(r, 17)?)))
+        .map(|r| Ok((codec::endpoint(r)?, codec::get(r, 18)?)))
         .collect()
 }
 

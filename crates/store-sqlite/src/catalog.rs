@@ -229,12 +229,15 @@ pub(crate) fn endpoint_params(e: &Endpoint) -> Result<Vec<V>, StoreError> {
         e.policy
             .max_concurrency
             .map_or(V::Null, |n| V::Integer(n.into())),
+        e.filter
+            .as_ref()
+            .map_or(V::Null, |f| V::Text(f.as_json().to_string())),
     ])
 }
 
 pub(crate) fn insert_endpoint(c: &Connection, e: &Endpoint) -> Result<(), StoreError> {
     let sql = format!(
-        "INSERT INTO endpoint ({ENDPOINT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        "INSERT INTO endpoint ({ENDPOINT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
     );
     c.execute(&sql, params_from_iter(endpoint_params(e)?))
         .map(|_| ())
@@ -244,7 +247,7 @@ pub(crate) fn insert_endpoint(c: &Connection, e: &Endpoint) -> Result<(), StoreE
 pub(crate) fn update_endpoint(c: &Connection, e: &Endpoint) -> Result<(), StoreError> {
     let sql = "UPDATE endpoint SET uid = ?3, url = ?4, description = ?5, secrets = ?6, event_types = ?7, \
                channels = ?8, headers = ?9, disabled = ?10, throttle_rate = ?11, metadata = ?12, updated_at = ?14, \
-               retry_schedule = ?15, timeout_ms = ?16, max_concurrency = ?17 \
+               retry_schedule = ?15, timeout_ms = ?16, max_concurrency = ?17, filter = ?18 \
                WHERE id = ?1 AND app_id = ?2";
     match c
         .execute(sql, params_from_iter(endpoint_params(e)?))

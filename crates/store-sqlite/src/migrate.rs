@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_dedup_by_expiry.sql"),
     include_str!("../migrations/0009_delivery_version.sql"),
     include_str!("../migrations/0010_source_options.sql"),
+    include_str!("../migrations/0011_endpoint_filter.sql"),
 ];
 
 /// Applies every migration newer than the database; returns how many ran.

@@ -176,10 +176,7 @@ pub(crate) fn publish(
              VALUES (?1, ?2, ?3, ?4, 0, ?5)",
         )
         .map_err(backend)?;
-    for e in all
-        .iter()
-        .filter(|e| only.is_some() || e.wants(&m.event_type, m.channels.as_deref()))
-    {
+    for e in all.iter().filter(|e| only.is_some() || e.takes(m)) {
         st.execute(params![
             m.id.as_str(),
             e.id.as_str(),
@@ -281,7 +278,7 @@ pub(crate) fn failing_endpoints(
              ORDER BY failing_since LIMIT ?1"
         ))
         .map_err(backend)?;
-    st.query_map([limit as i64], |r| Ok((endpoint(r)?, r.get(17)?)))
+    st.query_map([limit as i64], |r| Ok((endpoint(r)?, r.get(18)?)))
         .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
         .map_err(backend)
 }

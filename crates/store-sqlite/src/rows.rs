@@ -190,7 +190,7 @@ pub(crate) fn page<T>(rows: Vec<T>, req: &PageRequest, key: impl Fn(&T) -> Strin
 pub(crate) const ENDPOINT_COLUMNS: &str =
     "id, app_id, uid, url, description, secrets, event_types, channels, headers, \
                                 disabled, throttle_rate, metadata, created_at, updated_at, \
-                                retry_schedule, timeout_ms, max_concurrency";
+                                retry_schedule, timeout_ms, max_concurrency, filter";
 
 pub(crate) fn endpoint(r: &Row<'_>) -> rusqlite::Result<Endpoint> {
     let secrets: Vec<(String, Option<i64>)> = from_json("secrets", &r.get::<_, String>(5)?)?;
@@ -233,6 +233,13 @@ pub(crate) fn endpoint(r: &Row<'_>) -> rusqlite::Result<Endpoint> {
                 .map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
             max_concurrency: r.get(16)?,
         },
+        filter: r
+            .get::<_, Option<String>>(17)?
+            .map(|s| {
+                hookline_core::filter::Filter::parse(&Value::String(s))
+                    .map_err(|e| corrupt("filter", e))
+            })
+            .transpose()?,
     })
 }
 

@@ -52,6 +52,15 @@ pub const TOKEN: &str = "crash-test-admin-token";
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// Where its log (stderr) goes.
+    pub log: std::path::PathBuf,
+}
+
+impl Server {
+    /// The log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
 }
 
 /// A SQLite database in `dir`.
@@ -79,8 +88,11 @@ pub async fn start(dir: &Path, db: &str, args: &[&str], env: &[(&str, &str)]) ->
     .env_remove("PORT")
     .envs(env.iter().copied())
     .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::null())
     .kill_on_drop(true);
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let log = dir.join(format!("serve-{n}.log"));
+    cmd.stderr(std::fs::File::create(&log).unwrap());
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
@@ -94,7 +106,7 @@ pub async fn start(dir: &Path, db: &str, args: &[&str], env: &[(&str, &str)]) ->
         .unwrap_or_else(|| panic!("unexpected first line: {line}"))
         .parse()
         .unwrap();
-    Server { child, addr }
+    Server { child, addr, log }
 }
 
 /// `/api/v1{path}` on the server at `addr`.

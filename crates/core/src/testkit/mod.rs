@@ -107,6 +107,7 @@ pub fn endpoint(
         disabled: false,
         throttle_rate: None,
         policy: Default::default(),
+        filter: None,
         metadata: serde_json::Map::new(),
         created_at: now,
         updated_at: now,
@@ -171,7 +172,7 @@ pub async fn delivery(store: &dyn Store, m: &Message, e: &EndpointId) -> Deliver
 macro_rules! store_contract {
     ($open:expr) => {
         $crate::store_contract!(@each $open;
-            source_crud, source_paths_and_options_round_trip, the_sources_fingerprint_follows_every_change, events_are_byte_exact, duplicates_within_the_window, rejected_events_are_capped, listing_filters_and_pages, concurrent_inserts_all_commit, settings, apps_are_found_by_id_or_uid_and_paged, endpoints_are_scoped_by_app_and_updated_whole, endpoint_policy_round_trips, event_types, publish_fans_out_by_filters, recover_requeues_only_failed_deliveries_since_a_time, resend_requeues_one_delivery_or_makes_one_to_a_new_endpoint, a_resend_during_a_try_is_not_overwritten_by_its_outcome, publish_to_makes_one_delivery_to_that_endpoint_only, stats_and_failing_endpoints_follow_the_attempts, a_resend_marks_the_next_attempt_manual_until_it_is_recorded, a_claim_leases_the_delivery_until_the_lease_runs_out, a_stale_attempt_is_recorded_but_moves_nothing, postpone_moves_only_its_own_claim_and_counts_no_attempt, a_success_finishes_the_delivery_and_lists_every_attempt, a_failure_streak_disables_the_endpoint_once, disabling_on_410_keeps_a_rotation_made_meanwhile, concurrent_claims_are_exclusive, retention_drops_old_payloads_and_keeps_statuses, retention_drops_old_events_and_frees_expired_dedup_keys);
+            source_crud, source_paths_and_options_round_trip, the_sources_fingerprint_follows_every_change, events_are_byte_exact, duplicates_within_the_window, rejected_events_are_capped, listing_filters_and_pages, concurrent_inserts_all_commit, settings, apps_are_found_by_id_or_uid_and_paged, endpoints_are_scoped_by_app_and_updated_whole, endpoint_policy_round_trips, event_types, publish_fans_out_by_filters, publish_skips_endpoints_whose_filter_does_not_match, recover_requeues_only_failed_deliveries_since_a_time, resend_requeues_one_delivery_or_makes_one_to_a_new_endpoint, a_resend_during_a_try_is_not_overwritten_by_its_outcome, publish_to_makes_one_delivery_to_that_endpoint_only, stats_and_failing_endpoints_follow_the_attempts, a_resend_marks_the_next_attempt_manual_until_it_is_recorded, a_claim_leases_the_delivery_until_the_lease_runs_out, a_stale_attempt_is_recorded_but_moves_nothing, postpone_moves_only_its_own_claim_and_counts_no_attempt, a_success_finishes_the_delivery_and_lists_every_attempt, a_failure_streak_disables_the_endpoint_once, disabling_on_410_keeps_a_rotation_made_meanwhile, concurrent_claims_are_exclusive, retention_drops_old_payloads_and_keeps_statuses, retention_drops_old_events_and_frees_expired_dedup_keys);
     };
     (@each $open:expr; $($name:ident),*) => {
         $(

@@ -331,3 +331,34 @@ pub async fn a_resend_marks_the_next_attempt_manual_until_it_is_recorded(store: 
         "scoped by app"
     );
 }
+
+/// An endpoint's filter round-trips, and publishing skips endpoints whose
+/// filter the payload does not match.
+pub async fn publish_skips_endpoints_whose_filter_does_not_match(store: Arc<dyn Store>) {
+    let a = app("filtered", None);
+    store.create_app(&a).await.unwrap();
+    let mut eu = endpoint(&a.id, "http://eu", None, None);
+    eu.filter = Some(
+        crate::filter::Filter::parse(&serde_json::json!({"body": {"z": {"$gte": 1}, "a": "é"}}))
+            .unwrap(),
+    );
+    let all = endpoint(&a.id, "http://all", None, None);
+    store.create_endpoint(&eu).await.unwrap();
+    store.create_endpoint(&all).await.unwrap();
+    assert_eq!(
+        store.get_endpoint(&a.id, eu.id.as_str()).await.unwrap(),
+        Some(eu.clone())
+    );
+    // The fixture's payload is {"z":1,"a":"é"}: it matches.
+    let matching = message(&a.id, "t", None, None);
+    assert_eq!(store.publish(&matching).await.unwrap(), 2);
+    let mut other = message(&a.id, "t", None, None);
+    other.payload = r#"{"z":0,"a":"é"}"#.into();
+    assert_eq!(
+        store.publish(&other).await.unwrap(),
+        1,
+        "only the unfiltered endpoint"
+    );
+    let to = store.list_deliveries(&a.id, &other.id).await.unwrap();
+    assert_eq!(to[0].endpoint_id, all.id);
+}

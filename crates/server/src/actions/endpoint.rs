@@ -4,13 +4,14 @@
 
 use std::time::Duration;
 
+use axum::http::StatusCode;
 use base64::Engine as _;
 use hookline_core::clock::now_ms;
 use hookline_core::outbound::EndpointSecret;
 use hookline_core::{Endpoint, RetryPolicy};
 use hookline_signature::Secret;
 use rand::RngCore;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::api::send_model::{check_token, EndpointIn};
 use crate::error::ApiError;
@@ -103,6 +104,15 @@ pub(crate) fn apply(e: &mut Endpoint, input: EndpointIn, replace: bool) -> Resul
             .timeout
             .map(|t| seconds("timeout", t, 0.1, 300.0))
             .transpose()?;
+    }
+    if replace || input.filter.is_some() {
+        e.filter = match input.filter {
+            None => None,
+            Some(Value::Object(m)) if m.is_empty() => None,
+            Some(f) => Some(hookline_core::filter::Filter::parse(&f).map_err(|e| {
+                ApiError::api(StatusCode::BAD_REQUEST, "invalid_filter", e.to_string())
+            })?),
+        };
     }
     if replace || input.max_concurrency.is_some() {
         e.policy.max_concurrency = match input.max_concurrency {

@@ -82,6 +82,10 @@ pub struct EndpointIn {
     pub timeout: Option<f64>,
     /// hookline: attempts in flight to this endpoint at once.
     pub max_concurrency: Option<u16>,
+    /// hookline: only messages whose `{"body": payload}` matches this JSON
+    /// filter (the Hookdeck/Convoy dialect); `{}` clears it.
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<Value>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -100,6 +104,10 @@ pub struct EndpointOut {
     pub retry_schedule: Option<Vec<f64>>,
     pub timeout: Option<f64>,
     pub max_concurrency: Option<u16>,
+    /// hookline: the endpoint's JSON filter, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<Value>,
     pub version: u32,
     pub created_at: String,
     pub updated_at: String,
@@ -124,6 +132,7 @@ impl From<&Endpoint> for EndpointOut {
                 .map(|r| r.schedule.iter().map(Duration::as_secs_f64).collect()),
             timeout: e.policy.timeout.as_ref().map(Duration::as_secs_f64),
             max_concurrency: e.policy.max_concurrency,
+            filter: e.filter.as_ref().map(|f| f.as_json().clone()),
             version: 1,
             created_at: rfc3339(e.created_at),
             updated_at: rfc3339(e.updated_at),

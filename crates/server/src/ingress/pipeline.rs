@@ -11,7 +11,7 @@ use hookline_core::{EventId, InboundEvent, Inserted, Verdict};
 use serde_json::json;
 
 use super::body::{self, Parsed};
-use super::extract;
+use super::{extract, logging};
 use crate::error::ApiError;
 use crate::serve::ConnInfo;
 use crate::state::{AppState, SourceEntry};
@@ -267,17 +267,34 @@ pub async fn ingest(
         (_, v, _) => v.as_str(),
     };
     entry.metrics.count(label);
-    tracing::info!(
-        source = %source.name,
-        event_type = event_type.as_deref().unwrap_or("-"),
-        verdict = label,
-        reason = reason.as_deref().unwrap_or("-"),
-        bytes = size,
-        remote = %req.conn.map(|c| c.remote).map_or("-".to_string(), |a: SocketAddr| a.to_string()),
-        headers = ?redacted(&req.headers),
-        elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
-        "webhook received"
-    );
+    let remote = req
+        .conn
+        .map(|c| c.remote)
+        .map_or("-".to_string(), |a: SocketAddr| a.to_string());
+    let reason_shown = reason
+        .as_deref()
+        .map(|r| logging::clip(r, logging::VALUE_CAP));
+    let (own_line, untold) = if verdict.accepted() {
+        (true, 0)
+    } else {
+        entry.rejected_log.admit(now)
+    };
+    if untold > 0 {
+        tracing::warn!(source = %source.name, count = untold, "more rejected requests in the last second (not logged one by one)");
+    }
+    if own_line {
+        tracing::info!(
+            source = %source.name,
+            event_type = event_type.as_deref().map(|t| logging::clip(t, logging::VALUE_CAP)).as_deref().unwrap_or("-"),
+            verdict = label,
+            reason = reason_shown.as_deref().unwrap_or("-"),
+            bytes = size,
+            remote = %remote,
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "webhook received"
+        );
+    }
+    tracing::debug!(source = %source.name, headers = ?logging::redacted(&req.headers), "webhook headers");
 
     let rejected = match (&authenticated, &verified) {
         (Err(why), _) => {
@@ -321,20 +338,4 @@ pub fn rejected_words(code: &str) -> &'static str {
         "auth_failed" => "Missing or wrong credentials.",
         _ => "Invalid signature.",
     }
-}
-
-/// Headers for logs, with credentials replaced.
-fn redacted(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(k, v)| {
-            let value = match k.as_str() {
-                "authorization" | "cookie" | "proxy-authorization" | "set-cookie" => {
-                    "[redacted]".to_string()
-                }
-                _ => String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            };
-            (k.as_str().to_string(), value)
-        })
-        .collect()
 }
