@@ -9,6 +9,7 @@
 //! - `verify`: `hookline verify`, checks a captured request's signature.
 //! - `settings`: configuration layers for `serve` (defaults, file, env, flags).
 //! - `serve`: `hookline serve` and `hookline migrate`, the composition root.
+//! - `init`: `hookline init` (a commented hookline.toml) and `hookline completions`.
 
 /// `println!` that stops quietly when stdout is closed (e.g. piped into `head`).
 macro_rules! say {
@@ -19,6 +20,7 @@ macro_rules! say {
 }
 
 mod exit;
+mod init;
 mod input;
 mod load;
 mod send;
@@ -38,7 +40,19 @@ use clap::{Parser, Subcommand};
 
 /// hookline: send, receive and verify webhooks.
 #[derive(Debug, Parser)]
-#[command(name = "hookline", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "hookline",
+    version,
+    about,
+    long_about = "hookline: webhooks, the whole job, in one binary.\n\n\
+        `hookline serve` receives webhooks (verified, de-duplicated, stored byte-exact before \
+        the 2xx) at /webhook/{event}, /in/{source} and any source's own path; sends them with \
+        a durable delivery engine behind a Svix-compatible API at /api/v1; and serves a web UI \
+        at http://localhost:3000/ui (send, inbox, deliveries, dashboard).\n\n\
+        `hookline send` posts a signed webhook; `hookline verify` checks one.",
+    after_help = "Examples:\n  hookline init && hookline serve\n  hookline send http://localhost:3000/webhook/user.created --secret s3cret\n  hookline completions bash > /etc/bash_completion.d/hookline",
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,6 +66,10 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(settings::ServeFlags),
+    /// Write a commented hookline.toml (every key, its default, one source).
+    Init(init::InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, …).
+    Completions(init::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +79,11 @@ fn main() -> ExitCode {
         Command::Migrate(flags) => runtime().and_then(|rt| rt.block_on(serve::migrate(flags))),
         Command::Send(args) => runtime().and_then(|rt| rt.block_on(send::run(args))),
         Command::Verify(args) => verify::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Completions(args) => {
+            init::completions(args, <Cli as clap::CommandFactory>::command());
+            Ok(exit::Outcome::Success)
+        }
     };
     exit::report(result)
 }
