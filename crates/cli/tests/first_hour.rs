@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{api, hookline, sqlite_in, start, stderr, stdout, TOKEN};
+use support::{get_api, hookline, sqlite_in, start, stderr, stdout};
 
 #[tokio::test]
 async fn init_writes_a_config_serve_starts_with_and_never_overwrites() {
@@ -41,15 +41,7 @@ async fn init_writes_a_config_serve_starts_with_and_never_overwrites() {
         &[],
     )
     .await;
-    let source: serde_json::Value = reqwest::Client::new()
-        .get(api(server.addr, "/source/example"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let source = get_api(&reqwest::Client::new(), server.addr, "/source/example").await;
     assert_eq!(source["scheme"], "hmac-sha256", "{source}");
     assert_eq!(source["verifies"], true);
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use hookline_server::testkit::{Receiver, Reply};
 use hookline_testkit::{Backend, FreshDb};
 use serde_json::{json, Value};
-use support::{api, app_with_endpoint, received_all, start, Server, TOKEN};
+use support::{api, app_with_endpoint, get_api, received_all, start, Server, TOKEN};
 
 /// Delivery timeout 1 s, so a claim's lease is 7 s.
 const ENV: &[(&str, &str)] = &[
@@ -152,15 +152,7 @@ async fn a_worker_killed_mid_load_loses_nothing() {
     // The dead worker's claims come due when their leases end; the survivor
     // sends them again and the store records every delivery as a success.
     let client = reqwest::Client::new();
-    let endpoint: Value = client
-        .get(api(api_node.addr, "/app/a/endpoint"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let endpoint = get_api(&client, api_node.addr, "/app/a/endpoint").await;
     let stats_url = api(
         api_node.addr,
         &format!(

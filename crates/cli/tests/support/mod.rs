@@ -114,6 +114,19 @@ pub fn api(addr: SocketAddr, path: &str) -> String {
     format!("http://{addr}/api/v1{path}")
 }
 
+/// `GET /api/v1{path}` with the admin token, as JSON.
+pub async fn get_api(client: &reqwest::Client, addr: SocketAddr, path: &str) -> serde_json::Value {
+    client
+        .get(api(addr, path))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Creates an app `a` with one endpoint at `url`.
 pub async fn app_with_endpoint(client: &reqwest::Client, addr: SocketAddr, url: &str) {
     let r = client
