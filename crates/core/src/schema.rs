@@ -45,10 +45,8 @@ fn visit(
     anchors: &HashMap<String, String>,
     state: &mut HashMap<String, Mark>,
 ) -> Result<(), SchemaError> {
-    match state.get(at) {
-        Some(Mark::Done) => return Ok(()),
-        Some(Mark::OnPath) => unreachable_cycle(at)?,
-        None => {}
+    if state.get(at) == Some(&Mark::Done) {
+        return Ok(());
     }
     if state.len() >= MAX_NODES {
         return Err(SchemaError::TooLarge);
@@ -68,15 +66,6 @@ fn visit(
     }
     state.insert(at.to_string(), Mark::Done);
     Ok(())
-}
-
-/// A node on the current path is caught by its caller before the call; this
-/// only keeps `visit` total.
-fn unreachable_cycle(at: &str) -> Result<(), SchemaError> {
-    Err(SchemaError::Recursion {
-        path: shown(at),
-        target: shown(at),
-    })
 }
 
 fn shown(pointer: &str) -> String {
@@ -128,28 +117,10 @@ fn in_place(at: &str, node: &Value, anchors: &HashMap<String, String>) -> Vec<(S
 fn resolve(reference: &str, anchors: &HashMap<String, String>) -> Option<String> {
     let fragment = reference.strip_prefix('#')?;
     if fragment.is_empty() || fragment.starts_with('/') {
-        let decoded = percent_decode(fragment);
-        return Some(decoded);
+        let decoded = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
+        return Some(decoded.into_owned());
     }
     anchors.get(fragment).cloned()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn escape(key: &str) -> String {

@@ -26,10 +26,7 @@ fn check_path(state: &AppState, source: &Source) -> Result<(), ApiError> {
         return Err(conflict(paths::clash_message(&source.name, path, route)));
     }
     if let Some(other) = state.path_taken(path, &source.name) {
-        return Err(conflict(format!(
-            "source `{}`: path `{path}` is already the path of source `{other}`",
-            source.name
-        )));
+        return Err(conflict(paths::taken_message(&source.name, path, &other)));
     }
     Ok(())
 }

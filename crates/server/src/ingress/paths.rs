@@ -31,6 +31,11 @@ pub fn clash_message(source: &str, path: &str, route: &str) -> String {
     format!("source `{source}`: path `{path}` clashes with hookline's built-in route {route}; choose another path")
 }
 
+/// The words for a path another source already holds, the same at start and in the API.
+pub fn taken_message(source: &str, path: &str, holder: &str) -> String {
+    format!("source `{source}`: path `{path}` is already the path of source `{holder}`")
+}
+
 #[cfg(test)]
 mod tests {
     use super::clash;
