@@ -139,6 +139,12 @@ typed_id!(
     "atmpt"
 );
 
+typed_id!(
+    /// A route, which forwards a source's events to a URL (`route_…`).
+    RouteId,
+    "route"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

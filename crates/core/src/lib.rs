@@ -9,6 +9,8 @@
 //!   its [`Verdict`].
 //! - [`outbound`]: sending: [`App`], [`Endpoint`], [`Message`], [`Delivery`],
 //!   [`Attempt`], and the [`RetryPolicy`] as plain data.
+//! - [`route`]: forwarding: [`Route`] (a source's events on to a URL) and
+//!   [`Forward`] (one event down one route).
 //! - [`filter`]: the JSON filter dialect (Hookdeck/Convoy/Outpost) for endpoints,
 //!   routes and inbox search; validated when saved.
 //! - [`page`]: cursor pagination (`iterator`, `limit`) shared by every list.
@@ -24,23 +26,25 @@ pub mod id;
 pub mod inbound;
 pub mod outbound;
 pub mod page;
+pub mod route;
 pub mod schema;
 pub mod source;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use id::{AppId, AttemptId, EndpointId, EventId, MessageId, SourceId};
+pub use id::{AppId, AttemptId, EndpointId, EventId, MessageId, RouteId, SourceId};
 pub use inbound::{EventFilter, InboundEvent, Verdict};
 pub use outbound::{
     App, Attempt, Claimed, Delivery, DeliveryStatus, Endpoint, EndpointPolicy, EndpointSecret,
     EndpointStats, EventType, Message, Next, QueueDepth, RetryPolicy, Trigger,
 };
 pub use page::{Page, PageRequest};
+pub use route::{ClaimedForward, Forward, ForwardTry, Route, RouteStats};
 pub use source::{
     Auth, AuthKind, DedupRule, EventTypeRule, Replies, Reply, Source, SourceError, SourceSpec,
 };
 pub use store::{
-    CatalogStore, CommitStats, DeliveryQueue, InboxStore, Inserted, Maintenance, OutboxStore,
-    SettingStore, SourceStore, Store, StoreError,
+    CatalogStore, CommitStats, DeliveryQueue, ForwardQueue, InboxStore, Inserted, Maintenance,
+    OutboxStore, RouteStore, SettingStore, SourceStore, Store, StoreError,
 };

@@ -57,7 +57,7 @@ fn opt_json<T: serde::de::DeserializeOwned>(
     s.map(|s| from_json(what, &s)).transpose()
 }
 
-fn id<T: std::str::FromStr>(r: &Row, i: usize) -> Result<T, StoreError>
+pub(crate) fn id<T: std::str::FromStr>(r: &Row, i: usize) -> Result<T, StoreError>
 where
     T::Err: std::fmt::Display,
 {
@@ -263,7 +263,7 @@ pub(crate) fn message(r: &Row) -> Result<Message, StoreError> {
     })
 }
 
-fn status(code: i16) -> Result<DeliveryStatus, StoreError> {
+pub(crate) fn status(code: i16) -> Result<DeliveryStatus, StoreError> {
     DeliveryStatus::from_code(i64::from(code)).ok_or_else(|| corrupt("status", code))
 }
 

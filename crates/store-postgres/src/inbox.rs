@@ -9,11 +9,13 @@ use tokio_postgres::types::ToSql;
 
 use async_trait::async_trait;
 use hookline_core::{
-    EventFilter, EventId, InboundEvent, InboxStore, Inserted, Page, PageRequest, StoreError,
+    EventFilter, EventId, InboundEvent, InboxStore, Inserted, Page, PageRequest, RouteId,
+    StoreError,
 };
 
 use crate::backend;
 use crate::codec::{self, *};
+use crate::forward::insert_forwards;
 use crate::sql::*;
 use crate::store::PgStore;
 
@@ -24,12 +26,22 @@ impl InboxStore for PgStore {
         event: InboundEvent,
         dedup_window: Duration,
         rejected_cap: usize,
+        routes: Vec<RouteId>,
     ) -> Result<Inserted, StoreError> {
         let event = Arc::new(event);
+        let routes = Arc::new(routes);
+        let channel = Arc::new(self.channel.clone());
         self.writer
             .write(move |tx| {
-                let event = event.clone();
-                Box::pin(async move { insert(tx, &event, dedup_window, rejected_cap).await })
+                let (event, routes, channel) = (event.clone(), routes.clone(), channel.clone());
+                Box::pin(async move {
+                    let inserted = insert(tx, &event, dedup_window, rejected_cap).await?;
+                    if let (Inserted::Stored(id), true) = (&inserted, event.verdict.accepted()) {
+                        let due = event.received_at;
+                        insert_forwards(tx, &channel, &event.source, id, &routes, due).await?;
+                    }
+                    Ok(inserted)
+                })
             })
             .await
     }

@@ -25,16 +25,20 @@
 //! - `catalog`: [`CatalogStore`](hookline_core::CatalogStore): apps, endpoints, event types.
 //! - `outbox`: [`OutboxStore`](hookline_core::OutboxStore): publish, messages, attempts, resend.
 //! - `queue`: [`DeliveryQueue`](hookline_core::DeliveryQueue): claim, record, postpone, disable.
+//! - `route`: [`RouteStore`](hookline_core::RouteStore): routes, each event's forwards, resend, recover.
+//! - `forward`: [`ForwardQueue`](hookline_core::ForwardQueue): claim (ordered routes by their head), record, postpone.
 //! - `maintenance`: [`Maintenance`](hookline_core::Maintenance): ping, retention, queue depth.
 
 mod catalog;
 mod codec;
+mod forward;
 mod inbox;
 mod listen;
 mod maintenance;
 mod migrate;
 mod outbox;
 mod queue;
+mod route;
 mod setting;
 mod source;
 mod sql;

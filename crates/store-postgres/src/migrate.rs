@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_delivery_version.sql"),
     include_str!("../migrations/0003_source_options.sql"),
     include_str!("../migrations/0004_endpoint_filter.sql"),
+    include_str!("../migrations/0005_routes.sql"),
 ];
 
 /// Any number, the same on every node: the lock that serialises migrations.

@@ -51,7 +51,7 @@ async fn concurrent_inbound_inserts_share_commits() {
                 let key = format!("k{}", i % 150);
                 let e = event("s", now + i, b"{}", Verdict::Verified, Some(&key));
                 store
-                    .insert_event(e, Duration::from_secs(60), 10)
+                    .insert_event(e, Duration::from_secs(60), 10, vec![])
                     .await
                     .unwrap()
             })

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hookline_core::{
-    EventFilter, EventId, InboundEvent, InboxStore, Inserted, Page, PageRequest, StoreError,
+    EventFilter, EventId, InboundEvent, InboxStore, Inserted, Page, PageRequest, RouteId,
+    StoreError,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -21,6 +22,7 @@ impl InboxStore for SqliteStore {
         event: InboundEvent,
         dedup_window: Duration,
         rejected_cap: usize,
+        routes: Vec<RouteId>,
     ) -> Result<Inserted, StoreError> {
         let dedup = self.dedup.clone();
         self.writer
@@ -43,7 +45,13 @@ impl InboxStore for SqliteStore {
                     let expires = event.received_at.saturating_add(ms(dedup_window));
                     recorded = Some(index.record(c, &source, key, id.as_str(), expires)?);
                 }
-                let stored = insert_inbound(c, &event, &source, rejected, rejected_cap);
+                let stored =
+                    insert_inbound(c, &event, &source, rejected, rejected_cap).and_then(|()| {
+                        if rejected {
+                            return Ok(());
+                        }
+                        crate::forward::insert_forwards(c, &source, &id, &routes, event.received_at)
+                    });
                 if let Err(e) = stored {
                     if let Some(r) = &recorded {
                         index.undo(r);
@@ -180,7 +188,7 @@ mod tests {
                 store.clone(),
                 event("gh", at, b"{}", Verdict::Verified, Some(key)),
             );
-            tokio::spawn(async move { store.insert_event(e, window, 10).await })
+            tokio::spawn(async move { store.insert_event(e, window, 10, vec![]).await })
         };
 
         let (release, gate) = testing::hold(&store.writer).await;
@@ -226,6 +234,7 @@ mod tests {
                 event("gh", now + 3, b"{}", Verdict::Verified, Some("k1")),
                 window,
                 10,
+                vec![],
             )
             .await
         {

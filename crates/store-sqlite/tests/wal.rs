@@ -61,7 +61,7 @@ impl Db {
 async fn insert(store: &SqliteStore, at: i64, key: &str) {
     let e = event("wal", at, &[b'x'; BODY], Verdict::Verified, Some(key));
     store
-        .insert_event(e, Duration::from_secs(3600), 100)
+        .insert_event(e, Duration::from_secs(3600), 100, vec![])
         .await
         .unwrap();
 }

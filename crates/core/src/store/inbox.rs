@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::id::EventId;
+use crate::id::{EventId, RouteId};
 use crate::inbound::{EventFilter, InboundEvent};
 use crate::page::{Page, PageRequest};
 
@@ -25,11 +25,14 @@ pub trait InboxStore: Send + Sync + 'static {
     /// checked and recorded in the same transaction: a key seen within
     /// `dedup_window` yields `Duplicate` and nothing is stored. Rejected events
     /// are kept at most `rejected_cap` per source (oldest dropped first).
+    /// An accepted event that is stored also gets a pending forward, due at
+    /// once, down each of `routes`, in the same transaction.
     async fn insert_event(
         &self,
         event: InboundEvent,
         dedup_window: Duration,
         rejected_cap: usize,
+        routes: Vec<RouteId>,
     ) -> Result<Inserted, StoreError>;
     async fn get_event(
         &self,

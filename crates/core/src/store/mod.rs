@@ -14,21 +14,27 @@
 //! - [`CatalogStore`]: applications, endpoints and event types.
 //! - [`OutboxStore`]: publishing messages, their deliveries and attempts, resend.
 //! - [`DeliveryQueue`]: what the dispatcher does: claim, record, postpone.
+//! - [`RouteStore`]: forwarding routes, each event's forwards, resend, recover.
+//! - [`ForwardQueue`]: what the dispatcher does with forwards.
 //! - [`Maintenance`]: health, retention, queue depth, commit counters.
 
 mod catalog;
+mod forward;
 mod inbox;
 mod maintenance;
 mod outbox;
 mod queue;
+mod route;
 mod setting;
 mod source;
 
 pub use catalog::CatalogStore;
+pub use forward::ForwardQueue;
 pub use inbox::{InboxStore, Inserted};
 pub use maintenance::{CommitStats, Maintenance};
 pub use outbox::OutboxStore;
 pub use queue::DeliveryQueue;
+pub use route::RouteStore;
 pub use setting::SettingStore;
 pub use source::SourceStore;
 
@@ -47,7 +53,15 @@ pub enum StoreError {
 
 /// Every role at once: what a backend is, and what the composition root holds.
 pub trait Store:
-    SourceStore + InboxStore + SettingStore + CatalogStore + OutboxStore + DeliveryQueue + Maintenance
+    SourceStore
+    + InboxStore
+    + SettingStore
+    + CatalogStore
+    + OutboxStore
+    + DeliveryQueue
+    + RouteStore
+    + ForwardQueue
+    + Maintenance
 {
 }
 
@@ -58,6 +72,8 @@ impl<T> Store for T where
         + CatalogStore
         + OutboxStore
         + DeliveryQueue
+        + RouteStore
+        + ForwardQueue
         + Maintenance
 {
 }

@@ -15,7 +15,11 @@ pub async fn events_are_byte_exact(store: Arc<dyn Store>) {
         .chain(b"\r\n{\"id\":1}\0".iter().copied())
         .collect();
     let e = event("src-a", now_ms(), &body, Verdict::Verified, None);
-    let Inserted::Stored(id) = store.insert_event(e.clone(), WINDOW, 100).await.unwrap() else {
+    let Inserted::Stored(id) = store
+        .insert_event(e.clone(), WINDOW, 100, vec![])
+        .await
+        .unwrap()
+    else {
         panic!("stored")
     };
     assert_eq!(id, e.id);
@@ -31,41 +35,57 @@ pub async fn events_are_byte_exact(store: Arc<dyn Store>) {
 pub async fn duplicates_within_the_window(store: Arc<dyn Store>) {
     let now = now_ms();
     let first = event("s", now, b"1", Verdict::Verified, Some("d-1"));
-    let Inserted::Stored(id) = store.insert_event(first, WINDOW, 100).await.unwrap() else {
+    let Inserted::Stored(id) = store
+        .insert_event(first, WINDOW, 100, vec![])
+        .await
+        .unwrap()
+    else {
         panic!("first is stored")
     };
     let again = event("s", now + 1, b"1", Verdict::Verified, Some("d-1"));
     assert_eq!(
-        store.insert_event(again, WINDOW, 100).await.unwrap(),
+        store
+            .insert_event(again, WINDOW, 100, vec![])
+            .await
+            .unwrap(),
         Inserted::Duplicate(id)
     );
     // The same key on another source is not a duplicate.
     let elsewhere = event("t", now + 2, b"1", Verdict::Verified, Some("d-1"));
     assert!(matches!(
-        store.insert_event(elsewhere, WINDOW, 100).await.unwrap(),
+        store
+            .insert_event(elsewhere, WINDOW, 100, vec![])
+            .await
+            .unwrap(),
         Inserted::Stored(_)
     ));
     // A rejected request never claims a key, so the genuine one still gets through.
     let forged = event("s", now + 3, b"x", Verdict::Rejected, Some("d-2"));
     assert!(matches!(
-        store.insert_event(forged, WINDOW, 100).await.unwrap(),
+        store
+            .insert_event(forged, WINDOW, 100, vec![])
+            .await
+            .unwrap(),
         Inserted::Stored(_)
     ));
     let genuine = event("s", now + 4, b"x", Verdict::Verified, Some("d-2"));
     assert!(matches!(
-        store.insert_event(genuine, WINDOW, 100).await.unwrap(),
+        store
+            .insert_event(genuine, WINDOW, 100, vec![])
+            .await
+            .unwrap(),
         Inserted::Stored(_)
     ));
     // Outside the window the key is forgotten.
     let old = event("u", now - 10_000, b"o", Verdict::Verified, Some("d-3"));
     store
-        .insert_event(old, Duration::from_secs(1), 100)
+        .insert_event(old, Duration::from_secs(1), 100, vec![])
         .await
         .unwrap();
     let later = event("u", now, b"o", Verdict::Verified, Some("d-3"));
     assert!(matches!(
         store
-            .insert_event(later, Duration::from_secs(1), 100)
+            .insert_event(later, Duration::from_secs(1), 100, vec![])
             .await
             .unwrap(),
         Inserted::Stored(_)
@@ -81,10 +101,10 @@ pub async fn rejected_events_are_capped(store: Arc<dyn Store>) {
     let now = now_ms();
     for i in 0..10 {
         let e = event("flood", now + i, b"bad", Verdict::Rejected, None);
-        store.insert_event(e, WINDOW, 4).await.unwrap();
+        store.insert_event(e, WINDOW, 4, vec![]).await.unwrap();
     }
     let good = event("flood", now + 20, b"good", Verdict::Verified, None);
-    store.insert_event(good, WINDOW, 4).await.unwrap();
+    store.insert_event(good, WINDOW, 4, vec![]).await.unwrap();
     let rejected = EventFilter {
         verdict: Some(Verdict::Rejected),
         ..Default::default()
@@ -117,7 +137,7 @@ pub async fn listing_filters_and_pages(store: Arc<dyn Store>) {
         if i % 5 == 0 {
             e.event_type = Some("order.paid".into());
         }
-        store.insert_event(e, WINDOW, 100).await.unwrap();
+        store.insert_event(e, WINDOW, 100, vec![]).await.unwrap();
     }
     let mut seen = Vec::new();
     let mut page = PageRequest::new(Some(10), None);
@@ -182,7 +202,7 @@ pub async fn concurrent_inserts_all_commit(store: Arc<dyn Store>) {
                     Verdict::Verified,
                     Some(&key),
                 );
-                store.insert_event(e, WINDOW, 100).await
+                store.insert_event(e, WINDOW, 100, vec![]).await
             })
         })
         .collect();

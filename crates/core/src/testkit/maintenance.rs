@@ -70,8 +70,14 @@ pub async fn retention_drops_old_events_and_frees_expired_dedup_keys(store: Arc<
         Some("k-old"),
     );
     let new = event("ret", now, b"new", Verdict::Verified, Some("k-new"));
-    store.insert_event(old.clone(), hour, 100).await.unwrap();
-    store.insert_event(new.clone(), hour, 100).await.unwrap();
+    store
+        .insert_event(old.clone(), hour, 100, vec![])
+        .await
+        .unwrap();
+    store
+        .insert_event(new.clone(), hour, 100, vec![])
+        .await
+        .unwrap();
     assert_eq!(
         expire_all(&*store, now - 30 * DAY, now).await,
         2,
@@ -82,12 +88,12 @@ pub async fn retention_drops_old_events_and_frees_expired_dedup_keys(store: Arc<
     // The expired dedup key no longer blocks; the live one still does.
     let again = event("ret", now + 1, b"x", Verdict::Verified, Some("k-old"));
     assert!(matches!(
-        store.insert_event(again, hour, 100).await.unwrap(),
+        store.insert_event(again, hour, 100, vec![]).await.unwrap(),
         Inserted::Stored(_)
     ));
     let dup = event("ret", now + 2, b"x", Verdict::Verified, Some("k-new"));
     assert!(matches!(
-        store.insert_event(dup, hour, 100).await.unwrap(),
+        store.insert_event(dup, hour, 100, vec![]).await.unwrap(),
         Inserted::Duplicate(_)
     ));
 }

@@ -247,7 +247,12 @@ pub async fn ingest(
     let live = (state.live.receiver_count() > 0).then(|| crate::ui::LiveEvent::of(&event));
     let inserted = state
         .store
-        .insert_event(event, source.dedup_window, state.config.rejected_cap)
+        .insert_event(
+            event,
+            source.dedup_window,
+            state.config.rejected_cap,
+            vec![],
+        )
         .await
         .map_err(|e| ApiError::internal(crate::error::Shape::Ingress, e))?;
     state.received.record(

@@ -1,0 +1,223 @@
+//! [`ForwardQueue`] on PostgreSQL: claim due forwards (`FOR UPDATE SKIP
+//! LOCKED`; of an ordered route only its head), record each try, postpone,
+//! pause on `410`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hookline_core::{
+    ClaimedForward, DeliveryStatus, EventId, ForwardQueue, ForwardTry, Next, RouteId, StoreError,
+};
+
+use crate::backend;
+use crate::codec::{self, all, code, ms, EVENT_COLUMNS};
+use crate::route::{self, set_paused, FORWARD_COLUMNS, ROUTE_COLUMNS};
+use crate::sql::*;
+use crate::store::{in_tx, PgStore};
+
+/// On a route that is not paused and (on an ordered route) its head: the
+/// earliest forward still pending or in flight.
+const CLAIMABLE: &str = "r.paused = FALSE AND (r.ordered = FALSE OR f.seq = \
+     (SELECT min(o.seq) FROM forward o WHERE o.route_id = f.route_id AND o.status IN (1, 3)))";
+
+/// Stores a pending forward of a just-stored event down each route that
+/// still exists, due at `due`, and wakes every node's engine.
+pub(crate) async fn insert_forwards(
+    tx: &Tx<'_>,
+    channel: &str,
+    source: &str,
+    event: &EventId,
+    routes: &[RouteId],
+    due: i64,
+) -> Result<(), StoreError> {
+    if routes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = routes.iter().map(RouteId::as_str).collect();
+    tx_exec(
+        tx,
+        "INSERT INTO forward (route_id, source, event_id, status, attempts, next_attempt_at, \
+         manual, version) SELECT r.id, $2, $3, $4, 0, $5, FALSE, 0 FROM route r \
+         WHERE r.id = ANY($1)",
+        &[
+            &ids,
+            &source,
+            &event.as_str(),
+            &code(DeliveryStatus::Pending),
+            &due,
+        ],
+    )
+    .await?;
+    tx_exec(tx, "SELECT pg_notify($1, '')", &[&channel]).await?;
+    Ok(())
+}
+
+async fn claim(
+    tx: &Tx<'_>,
+    now: i64,
+    limit: usize,
+    lease: Duration,
+) -> Result<Vec<ClaimedForward>, StoreError> {
+    let until = now.saturating_add(ms(lease));
+    let cols = FORWARD_COLUMNS
+        .split(", ")
+        .map(|c| format!("f.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "WITH due AS (SELECT f.seq FROM forward f JOIN route r ON r.id = f.route_id \
+                      WHERE f.next_attempt_at <= $1 AND {CLAIMABLE} \
+                      ORDER BY f.next_attempt_at LIMIT $2 FOR UPDATE OF f SKIP LOCKED) \
+         UPDATE forward f SET status = $3, next_attempt_at = $4, version = f.version + 1 FROM due \
+         WHERE f.seq = due.seq RETURNING {cols}"
+    );
+    let n = i64::try_from(limit).unwrap_or(i64::MAX);
+    let claimed = all(
+        &tx_rows(
+            tx,
+            &sql,
+            &[&now, &n, &code(DeliveryStatus::Sending), &until],
+        )
+        .await?,
+        route::forward,
+    )?;
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let route_ids: Vec<&str> = claimed.iter().map(|f| f.route_id.as_str()).collect();
+    let routes: HashMap<String, hookline_core::Route> = all(
+        &tx_rows(
+            tx,
+            &format!("SELECT {ROUTE_COLUMNS} FROM route WHERE id = ANY($1)"),
+            &[&route_ids],
+        )
+        .await?,
+        route::route,
+    )?
+    .into_iter()
+    .map(|r| (r.id.to_string(), r))
+    .collect();
+    let sources: Vec<&str> = claimed.iter().map(|f| f.source.as_str()).collect();
+    let events: Vec<&str> = claimed.iter().map(|f| f.event_id.as_str()).collect();
+    let found: HashMap<(String, String), hookline_core::InboundEvent> = all(
+        &tx_rows(
+            tx,
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM inbound_event \
+                 WHERE (source, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+            ),
+            &[&sources, &events],
+        )
+        .await?,
+        codec::event,
+    )?
+    .into_iter()
+    .map(|e| ((e.source.clone(), e.id.to_string()), e))
+    .collect();
+    Ok(claimed
+        .into_iter()
+        .filter_map(|forward| {
+            let route = routes.get(forward.route_id.as_str())?.clone();
+            let key = (forward.source.clone(), forward.event_id.to_string());
+            let event = found.get(&key)?.clone();
+            Some(ClaimedForward {
+                forward,
+                route,
+                event,
+            })
+        })
+        .collect())
+}
+
+#[async_trait]
+impl ForwardQueue for PgStore {
+    async fn claim_forwards(
+        &self,
+        now: i64,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedForward>, StoreError> {
+        in_tx!(self, |tx| claim(&tx, now, limit, lease).await?)
+    }
+
+    async fn record_forward(
+        &self,
+        route: &RouteId,
+        event: &EventId,
+        version: i64,
+        tried: &ForwardTry,
+        next: Next,
+    ) -> Result<(), StoreError> {
+        let (status, due) = match next {
+            Next::Success => (DeliveryStatus::Success, None),
+            Next::RetryAt(t) => (DeliveryStatus::Pending, Some(t)),
+            Next::Failed => (DeliveryStatus::Failed, None),
+        };
+        // What the try got is kept whatever happened meanwhile; only the
+        // current claim moves the forward on.
+        exec(
+            &self.db().await?,
+            "UPDATE forward SET last_status = $3, last_response = $4, last_duration_ms = $5, \
+             last_at = $6, \
+             status = CASE WHEN version = $7 THEN $8 ELSE status END, \
+             attempts = CASE WHEN version = $7 THEN attempts + 1 ELSE attempts END, \
+             next_attempt_at = CASE WHEN version = $7 THEN $9 ELSE next_attempt_at END, \
+             manual = CASE WHEN version = $7 THEN FALSE ELSE manual END \
+             WHERE route_id = $1 AND event_id = $2",
+            &[
+                &route.as_str(),
+                &event.as_str(),
+                &i32::from(tried.status_code),
+                &tried.response,
+                &i64::try_from(tried.duration_ms).unwrap_or(i64::MAX),
+                &tried.at,
+                &version,
+                &code(status),
+                &due,
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn postpone_forward(
+        &self,
+        route: &RouteId,
+        event: &EventId,
+        version: i64,
+        until: i64,
+    ) -> Result<(), StoreError> {
+        exec(
+            &self.db().await?,
+            "UPDATE forward SET status = $3, next_attempt_at = $4 \
+             WHERE route_id = $1 AND event_id = $2 AND version = $5",
+            &[
+                &route.as_str(),
+                &event.as_str(),
+                &code(DeliveryStatus::Pending),
+                &until,
+                &version,
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn next_forward_due(&self) -> Result<Option<i64>, StoreError> {
+        let sql = format!(
+            "SELECT f.next_attempt_at FROM forward f JOIN route r ON r.id = f.route_id \
+             WHERE f.next_attempt_at IS NOT NULL AND {CLAIMABLE} \
+             ORDER BY f.next_attempt_at LIMIT 1"
+        );
+        let found = rows(&self.db().await?, &sql, &[]).await?;
+        found
+            .first()
+            .map(|r| r.try_get::<_, i64>(0).map_err(backend))
+            .transpose()
+    }
+
+    async fn pause_route(&self, route: &RouteId, now: i64) -> Result<(), StoreError> {
+        set_paused(&self.db().await?, route, true, now).await
+    }
+}
