@@ -1,10 +1,9 @@
-//! One HTTP try: sign the message for the endpoint, send it, keep what came back.
+//! One HTTP try of anything the engine sends (a delivery, a forward): check
+//! the URL, send it, keep what came back.
 
 use std::time::{Duration, Instant};
 
-use hookline_core::Claimed;
-use hookline_signature::{Scheme, SignInput};
-use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{HeaderMap, RETRY_AFTER};
 
 use crate::config::EngineConfig;
 use crate::ssrf::Guard;
@@ -29,7 +28,7 @@ impl Outcome {
         (200..300).contains(&self.status)
     }
 
-    fn failed(started: Instant, why: String) -> Outcome {
+    pub fn failed(started: Instant, why: String) -> Outcome {
         Outcome {
             status: 0,
             response: why,
@@ -39,7 +38,7 @@ impl Outcome {
         }
     }
 
-    fn unsendable(started: Instant, why: &str) -> Outcome {
+    pub fn unsendable(started: Instant, why: &str) -> Outcome {
         Outcome {
             unsendable: true,
             ..Outcome::failed(started, why.into())
@@ -47,61 +46,37 @@ impl Outcome {
     }
 }
 
-/// The headers of one try: the endpoint's own first, then ours over them.
-fn headers(c: &Claimed, now_ms: i64) -> Result<HeaderMap, String> {
-    let mut h = HeaderMap::new();
-    for (k, v) in &c.endpoint.headers {
-        if let (Ok(k), Ok(v)) = (
-            HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(v),
-        ) {
-            h.insert(k, v);
-        }
-    }
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let secrets = c.endpoint.signing_secrets(now_ms);
-    let input = SignInput {
-        body: c.message.payload.as_bytes(),
-        id: c.message.id.as_str(),
-        timestamp: now_ms / 1000,
-        event: Some(&c.message.event_type),
-    };
-    let signed = Scheme::Standard
-        .sign_all(&secrets, &input)
-        .map_err(|e| format!("cannot sign with the endpoint's secret: {e}"))?;
-    h.extend(signed);
-    Ok(h)
+/// One HTTP request to make.
+pub(crate) struct Request<'a> {
+    pub method: reqwest::Method,
+    pub url: &'a str,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub timeout: Duration,
+    /// Written by the operator (a route in `hookline.toml`): the outbound
+    /// guard does not apply.
+    pub trusted: bool,
 }
 
-/// Sends `c` once.
+/// The clients requests go out through: every resolved address guarded, or
+/// (for the operator's own routes) not.
+pub(crate) struct Clients {
+    pub guarded: reqwest::Client,
+    pub trusted: reqwest::Client,
+}
+
+/// Sends `req` once: checks the URL against `https_only` and the guard, then
+/// keeps the status, `Retry-After` and up to `response_cap` bytes of answer.
 pub(crate) async fn send(
-    client: &reqwest::Client,
+    clients: &Clients,
     guard: &Guard,
     config: &EngineConfig,
-    c: &Claimed,
-    now_ms: i64,
+    req: Request<'_>,
 ) -> Outcome {
     let started = Instant::now();
-    if c.message.payload.is_empty() {
-        return Outcome::unsendable(
-            started,
-            "the payload expired (retention_days); nothing to send",
-        );
-    }
-    if c.endpoint.disabled {
-        return Outcome::unsendable(
-            started,
-            "the endpoint is disabled; re-enable it and recover to send",
-        );
-    }
-    let url = match url::Url::parse(&c.endpoint.url) {
+    let url = match url::Url::parse(req.url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-        _ => {
-            return Outcome::failed(
-                started,
-                format!("`{}` is not an http(s) URL", c.endpoint.url),
-            )
-        }
+        _ => return Outcome::failed(started, format!("`{}` is not an http(s) URL", req.url)),
     };
     if config.https_only && url.scheme() != "https" {
         return Outcome::failed(
@@ -110,24 +85,24 @@ pub(crate) async fn send(
         );
     }
     // Names are checked when resolved; literal addresses never are, so check them here.
-    if let Err(blocked) = guard.check_url(&url) {
-        return Outcome::failed(started, blocked.to_string());
-    }
-    let headers = match headers(c, now_ms) {
-        Ok(h) => h,
-        Err(e) => return Outcome::failed(started, e),
+    let client = if req.trusted {
+        &clients.trusted
+    } else {
+        if let Err(blocked) = guard.check_url(&url) {
+            return Outcome::failed(started, blocked.to_string());
+        }
+        &clients.guarded
     };
-    let timeout = config.timeout_for(&c.endpoint);
     let sent = client
-        .post(url)
-        .headers(headers)
-        .timeout(timeout)
-        .body(c.message.payload.clone())
+        .request(req.method, url)
+        .headers(req.headers)
+        .timeout(req.timeout)
+        .body(req.body)
         .send()
         .await;
     let mut resp = match sent {
         Ok(r) => r,
-        Err(e) => return Outcome::failed(started, describe(&e, timeout)),
+        Err(e) => return Outcome::failed(started, describe(&e, req.timeout)),
     };
     let status = resp.status().as_u16();
     let retry_after = resp

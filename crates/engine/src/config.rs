@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hookline_core::{Endpoint, RetryPolicy};
+use hookline_core::{EndpointPolicy, RetryPolicy};
 use ipnet::IpNet;
 
 #[derive(Debug, Clone)]
@@ -48,12 +48,12 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
-    /// The time one attempt to `e` may take: its own timeout if it has one,
+    /// The time one attempt may take under `policy`: its own timeout if any,
     /// but never longer than a claim's lease allows (an attempt that outlived
     /// its lease could be sent twice at once).
-    pub fn timeout_for(&self, e: &Endpoint) -> Duration {
+    pub fn timeout_for(&self, policy: &EndpointPolicy) -> Duration {
         let most = self.lease.saturating_sub(Duration::from_secs(5)) / 2;
-        match e.policy.timeout {
+        match policy.timeout {
             Some(t) => t.min(most.max(Duration::from_secs(1))),
             None => self.timeout,
         }

@@ -1,24 +1,26 @@
-//! The delivery loop. Publishing wakes it in-process (and, on a store shared
-//! by several nodes, a publish on any node wakes it through the store), so an
-//! idle engine delivers within milliseconds; otherwise it sleeps until the next
-//! delivery is due (or `poll`, whichever comes first) and the store stays the
+//! The delivery loop, for message deliveries and forwards alike. Publishing
+//! (or receiving an event with routes) wakes it in-process, and on a store
+//! shared by several nodes a publish on any node wakes it through the store,
+//! so an idle engine sends within milliseconds; otherwise it sleeps until the
+//! next one is due (or `poll`, whichever comes first) and the store stays the
 //! source of truth.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookline_core::clock::{now_ms, rfc3339};
-use hookline_core::{Attempt, AttemptId, Claimed, DeliveryQueue, DeliveryStatus, Next, Trigger};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use hookline_core::clock::now_ms;
+use hookline_core::{Claimed, ClaimedForward, DeliveryQueue, ForwardQueue, StoreError};
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 
+use crate::attempt::Clients;
 use crate::config::EngineConfig;
 use crate::metrics::EngineMetrics;
 use crate::operational::Operational;
 use crate::ssrf::Guard;
-use crate::throttle::{Admission, Throttles};
-use crate::{attempt, client, retry};
+use crate::throttle::{Pace, Throttles};
+use crate::{client, deliver, forward};
 
 /// Most deliveries claimed in one go.
 const BATCH: usize = 64;
@@ -45,14 +47,95 @@ pub enum EngineError {
     Client(String),
 }
 
-struct Shared {
-    store: Arc<dyn DeliveryQueue>,
-    config: EngineConfig,
-    client: reqwest::Client,
-    guard: Guard,
-    throttles: Arc<Throttles>,
-    metrics: EngineMetrics,
-    operational: Operational,
+/// What every send shares.
+pub(crate) struct Shared {
+    pub store: Arc<dyn DeliveryQueue>,
+    /// Forwards, when this engine runs them too.
+    pub forwards: Option<Arc<dyn ForwardQueue>>,
+    pub config: EngineConfig,
+    pub clients: Clients,
+    pub guard: Guard,
+    pub throttles: Arc<Throttles>,
+    pub metrics: EngineMetrics,
+    pub operational: Operational,
+}
+
+/// One claimed piece of work.
+enum Job {
+    Delivery(Claimed),
+    Forward(ClaimedForward),
+}
+
+impl Job {
+    fn pace(&self) -> Pace<'_> {
+        match self {
+            Job::Delivery(c) => Pace {
+                key: c.endpoint.id.as_str(),
+                rate: c.endpoint.throttle_rate,
+                max_concurrency: c.endpoint.policy.max_concurrency,
+            },
+            Job::Forward(c) => Pace {
+                key: c.route.id.as_str(),
+                rate: c.route.rate_limit,
+                max_concurrency: c.route.policy.max_concurrency,
+            },
+        }
+    }
+
+    /// Back in the queue, due at `until`, without counting a try.
+    async fn postpone(&self, s: &Shared, until: i64) -> Result<(), StoreError> {
+        match (self, &s.forwards) {
+            (Job::Delivery(c), _) => {
+                let d = &c.delivery;
+                s.store
+                    .postpone(&d.message_id, &d.endpoint_id, d.version, until)
+                    .await
+            }
+            (Job::Forward(c), Some(q)) => {
+                let f = &c.forward;
+                q.postpone_forward(&f.route_id, &f.event_id, f.version, until)
+                    .await
+            }
+            (Job::Forward(_), None) => Ok(()),
+        }
+    }
+}
+
+/// Claims up to `n` jobs, deliveries or forwards first by turns, so neither
+/// starves the other.
+async fn claim(
+    s: &Shared,
+    now: i64,
+    n: usize,
+    forwards_first: bool,
+) -> Result<Vec<Job>, StoreError> {
+    let mut jobs = Vec::new();
+    for turn in 0..2 {
+        let left = n.saturating_sub(jobs.len());
+        if left == 0 {
+            break;
+        }
+        if (turn == 0) == forwards_first {
+            if let Some(q) = &s.forwards {
+                let got = q.claim_forwards(now, left, s.config.lease).await?;
+                jobs.extend(got.into_iter().map(Job::Forward));
+            }
+        } else {
+            let got = s.store.claim_due(now, left, s.config.lease).await?;
+            jobs.extend(got.into_iter().map(Job::Delivery));
+        }
+    }
+    Ok(jobs)
+}
+
+/// When the earliest delivery or forward is due (ms), if any.
+async fn next_due(s: &Shared) -> Option<i64> {
+    let delivery = s.store.next_due().await.ok().flatten();
+    let forward = match &s.forwards {
+        Some(q) => q.next_forward_due().await.ok().flatten(),
+        None => None,
+    };
+    delivery.into_iter().chain(forward).min()
 }
 
 /// The delivery engine; `run` it on a task.
@@ -64,13 +147,18 @@ pub struct Engine {
 impl Engine {
     pub fn new(store: Arc<dyn DeliveryQueue>, config: EngineConfig) -> Result<Engine, EngineError> {
         let guard = Guard::new(config.allowed_subnets.clone());
-        let client = client::build(&config, Arc::new(guard.clone()))
-            .map_err(|e| EngineError::Client(e.to_string()))?;
+        let clients = Clients {
+            guarded: client::build(&config, Arc::new(guard.clone()))
+                .map_err(|e| EngineError::Client(e.to_string()))?,
+            trusted: client::build(&config, Arc::new(Guard::open()))
+                .map_err(|e| EngineError::Client(e.to_string()))?,
+        };
         Ok(Engine {
             shared: Arc::new(Shared {
                 store,
+                forwards: None,
                 config,
-                client,
+                clients,
                 guard,
                 throttles: Arc::default(),
                 metrics: EngineMetrics::default(),
@@ -92,6 +180,14 @@ impl Engine {
         self
     }
 
+    /// Runs forwards from `queue` too (call before `run`).
+    pub fn with_forwards(mut self, queue: Arc<dyn ForwardQueue>) -> Engine {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.forwards = Some(queue);
+        }
+        self
+    }
+
     /// The engine's metrics, to register with the server's.
     pub fn metrics(&self) -> EngineMetrics {
         self.shared.metrics.clone()
@@ -104,6 +200,7 @@ impl Engine {
         let s = self.shared;
         let permits = Arc::new(Semaphore::new(s.config.concurrency.max(1)));
         let mut tasks = JoinSet::new();
+        let mut forwards_first = false;
         tokio::pin!(shutdown);
         loop {
             while tasks.try_join_next().is_some() {}
@@ -115,14 +212,11 @@ impl Engine {
                 }
             }
             let now = now_ms();
-            let claimed = match s
-                .store
-                .claim_due(now, free.min(BATCH), s.config.lease)
-                .await
-            {
+            forwards_first = !forwards_first;
+            let claimed = match claim(&s, now, free.min(BATCH), forwards_first).await {
                 Ok(c) => c,
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot claim deliveries; retrying");
+                    tracing::warn!(error = %e, "cannot claim deliveries or forwards; retrying");
                     tokio::select! {
                         () = tokio::time::sleep(s.config.poll) => continue,
                         () = &mut shutdown => break,
@@ -131,9 +225,9 @@ impl Engine {
             };
             if claimed.is_empty() {
                 let poll = i64::try_from(s.config.poll.as_millis()).unwrap_or(1000);
-                let wait = match s.store.next_due().await {
-                    Ok(Some(due)) => (due - now).clamp(0, poll),
-                    _ => poll,
+                let wait = match next_due(&s).await {
+                    Some(due) => (due - now).clamp(0, poll),
+                    None => poll,
                 };
                 tokio::select! {
                     () = self.waker.0.notified() => {},
@@ -143,21 +237,16 @@ impl Engine {
                 }
                 continue;
             }
-            for c in claimed {
-                // Over its endpoint's rate or concurrency, or cooling down:
+            for job in claimed {
+                // Over its destination's rate or concurrency, or cooling down:
                 // back in the queue until it has room, holding no permit meanwhile.
-                let admission = match s.throttles.admit(&c.endpoint) {
+                let admission = match s.throttles.admit(job.pace()) {
                     Ok(a) => a,
                     Err(wait) => {
                         s.metrics.postponed();
                         let until = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(0).max(1);
-                        let d = &c.delivery;
-                        if let Err(e) = s
-                            .store
-                            .postpone(&d.message_id, &d.endpoint_id, d.version, until)
-                            .await
-                        {
-                            tracing::warn!(error = %e, "cannot postpone a throttled delivery; its lease will expire");
+                        if let Err(e) = job.postpone(&s, until).await {
+                            tracing::warn!(error = %e, "cannot postpone a throttled send; its lease will expire");
                         }
                         continue;
                     }
@@ -165,7 +254,15 @@ impl Engine {
                 let Ok(permit) = permits.clone().try_acquire_owned() else {
                     break;
                 };
-                tasks.spawn(deliver(s.clone(), c, permit, admission));
+                match (job, &s.forwards) {
+                    (Job::Delivery(c), _) => {
+                        tasks.spawn(deliver::run(s.clone(), c, permit, admission));
+                    }
+                    (Job::Forward(c), Some(q)) => {
+                        tasks.spawn(forward::run(s.clone(), q.clone(), c, permit, admission));
+                    }
+                    (Job::Forward(_), None) => {}
+                }
             }
         }
         let drain = s.config.timeout + Duration::from_secs(5);
@@ -175,134 +272,5 @@ impl Engine {
         {
             tracing::warn!("deliveries still in flight at shutdown; their leases will expire and they will be retried");
         }
-    }
-}
-
-/// One attempt of one delivery, recorded; the permit bounds concurrency
-/// overall, the admission the endpoint's own.
-async fn deliver(s: Arc<Shared>, c: Claimed, _permit: OwnedSemaphorePermit, admission: Admission) {
-    let started_at = now_ms();
-    let outcome = attempt::send(&s.client, &s.guard, &s.config, &c, started_at).await;
-    admission.finish();
-    let schedule = c.endpoint.policy.retry.as_ref().unwrap_or(&s.config.retry);
-    let next = retry::next(
-        schedule,
-        s.config.jitter,
-        c.delivery.attempts,
-        &outcome,
-        now_ms(),
-    );
-    let label = match (next, outcome.status) {
-        (_, 410) => "gone",
-        (Next::Success, _) => "delivered",
-        (Next::RetryAt(_), _) => "retry",
-        (Next::Failed, _) => "failed",
-    };
-    s.metrics.attempt(label, outcome.duration.as_secs_f64());
-    if matches!(outcome.status, 429 | 502 | 504) {
-        s.throttles.cool_down(&c.endpoint.id, outcome.retry_after);
-    }
-    let attempt = Attempt {
-        id: AttemptId::at(started_at),
-        message_id: c.message.id.clone(),
-        endpoint_id: c.endpoint.id.clone(),
-        app_id: c.message.app_id.clone(),
-        url: c.endpoint.url.clone(),
-        status: if outcome.ok() {
-            DeliveryStatus::Success
-        } else {
-            DeliveryStatus::Failed
-        },
-        response_status_code: outcome.status,
-        response: outcome.response,
-        duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
-        trigger: if c.delivery.manual {
-            Trigger::Manual
-        } else {
-            Trigger::Scheduled
-        },
-        created_at: started_at,
-    };
-    tracing::info!(
-        msg = %c.message.id, endpoint = %c.endpoint.id, status = outcome.status,
-        attempt = c.delivery.attempts + 1, next = ?next, "delivery attempt"
-    );
-    if outcome.status == 410 {
-        // The receiver says the endpoint is gone for good: stop sending to
-        // it. Only its flag is written, so an edit made since the claim stays.
-        if let Err(e) = s.store.disable_endpoint(&c.endpoint.id, now_ms()).await {
-            tracing::warn!(endpoint = %c.endpoint.id, error = %e, "cannot disable the endpoint");
-        }
-    }
-    if let Err(e) = s
-        .store
-        .record_attempt(&attempt, c.delivery.version, next)
-        .await
-    {
-        tracing::warn!(error = %e, "cannot record the attempt; the delivery is retried after its lease");
-    }
-    let mut disabled_now = false;
-    if attempt.status != DeliveryStatus::Success && !c.endpoint.disabled {
-        let since =
-            now_ms() - i64::try_from(s.config.disable_after.as_millis()).unwrap_or(i64::MAX);
-        match s
-            .store
-            .disable_if_failing_since(&c.endpoint.id, since)
-            .await
-        {
-            Ok(true) => {
-                disabled_now = true;
-                tracing::warn!(
-                    endpoint = %c.endpoint.id,
-                    after = ?s.config.disable_after,
-                    "endpoint disabled: every attempt failed for too long; its messages are kept for recover"
-                );
-            }
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot check the endpoint's failure streak"),
-        }
-    }
-    if let Next::Failed = next {
-        tracing::warn!(msg = %c.message.id, endpoint = %c.endpoint.id, "delivery failed for good (dead letter)");
-    }
-    report(
-        &s,
-        &c,
-        &attempt,
-        next,
-        attempt.response_status_code == 410 || disabled_now,
-    )
-    .await;
-}
-
-/// Operational webhooks about this attempt: exhausted (failed for good),
-/// failing (the 4th failure in a row), recovered (delivered after failures),
-/// endpoint.disabled.
-async fn report(s: &Shared, c: &Claimed, attempt: &Attempt, next: Next, endpoint_disabled: bool) {
-    let ops = &s.operational;
-    let app = &c.message.app_id;
-    if ops.is_internal(app) {
-        return;
-    }
-    let tried = c.delivery.attempts + 1;
-    let event = match next {
-        Next::Failed if !c.endpoint.disabled => Some("message.attempt.exhausted"),
-        Next::RetryAt(_) if tried == 4 => Some("message.attempt.failing"),
-        Next::Success if c.delivery.attempts > 0 => Some("message.attempt.recovered"),
-        _ => None,
-    };
-    if let Some(event) = event {
-        let data = serde_json::json!({
-            "appId": app, "endpointId": c.endpoint.id, "msgId": c.message.id, "msgEventId": c.message.event_id,
-            "lastAttempt": {
-                "id": attempt.id, "timestamp": rfc3339(attempt.created_at),
-                "responseStatusCode": attempt.response_status_code, "response": attempt.response,
-            },
-        });
-        ops.emit(app, event, data).await;
-    }
-    if endpoint_disabled {
-        let data = serde_json::json!({ "appId": app, "endpointId": c.endpoint.id, "endpointUid": c.endpoint.uid, "failSince": rfc3339(attempt.created_at) });
-        ops.emit(app, "endpoint.disabled", data).await;
     }
 }

@@ -1,8 +1,10 @@
-//! hookline-engine: delivers messages. For each due delivery: claim it (with a
-//! lease), sign it (Standard Webhooks, every active secret), send it, record
-//! the attempt, and reschedule or finish it. Knows no HTTP server and no SQL:
-//! it works through the store's roles: the dispatcher takes only the
-//! [`DeliveryQueue`](hookline_core::DeliveryQueue), retention the
+//! hookline-engine: delivers messages and forwards received events. For each
+//! due delivery or forward: claim it (with a lease), build the request (a
+//! message signed with Standard Webhooks; a forward byte-exact), send it,
+//! record the try, and reschedule or finish it. Knows no HTTP server and no
+//! SQL: it works through the store's roles: the dispatcher takes only the
+//! [`DeliveryQueue`](hookline_core::DeliveryQueue) and
+//! [`ForwardQueue`](hookline_core::ForwardQueue), retention the
 //! [`Maintenance`](hookline_core::Maintenance) role.
 //!
 //! Modules:
@@ -11,11 +13,14 @@
 //! - `client`: the HTTP client: no redirects, the SSRF-guarded resolver
 //!   ([`outbound_client`] gives one to the server for requests people ask for).
 //! - [`activity`]: per-minute counts of the last hour, for the web UI's charts.
-//! - `attempt`: one signed HTTP try and what came of it.
+//! - `attempt`: one HTTP try (URL checks, guarded or trusted client) and what came of it.
+//! - `deliver`: one delivery of a message: signed headers, record, operational webhooks.
+//! - `forward`: one forward of a received event: its own bytes and headers, record, `410` pauses.
 //! - [`retention`]: the background cleaner of old payloads, inbox events and dedup keys.
 //! - `retry`: the next step after a try: done, retry when (jitter, `Retry-After`), or failed.
-//! - `dispatcher`: the loop: wake on publish or when due, claim, send with bounded concurrency.
-//! - `throttle`: per-endpoint rate limits; a delivery over the rate is postponed, not held.
+//! - `dispatcher`: the loop: wake on publish or when due, claim deliveries and
+//!   forwards by turns, send with bounded concurrency.
+//! - `throttle`: per-destination rate limits and concurrency; a send over them is postponed, not held.
 //! - [`operational`]: operational webhooks (exhausted, failing, recovered, endpoint events).
 //! - [`metrics`]: attempts by outcome, attempt latency, postponements (Prometheus).
 //! - [`testkit`] (feature `testkit`): a capturing HTTP receiver for tests.
@@ -24,7 +29,9 @@ pub mod activity;
 mod attempt;
 mod client;
 pub mod config;
+mod deliver;
 mod dispatcher;
+mod forward;
 pub mod metrics;
 pub mod operational;
 pub mod retention;

@@ -13,6 +13,12 @@ struct Outcome {
     outcome: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteOutcome {
+    route: String,
+    outcome: &'static str,
+}
+
 impl std::fmt::Debug for EngineMetrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("EngineMetrics")
@@ -23,6 +29,7 @@ impl std::fmt::Debug for EngineMetrics {
 #[derive(Clone)]
 pub struct EngineMetrics {
     attempts: Family<Outcome, Counter>,
+    forwards: Family<RouteOutcome, Counter>,
     latency: Histogram,
     postponed: Counter,
     activity: Activity,
@@ -32,6 +39,7 @@ impl Default for EngineMetrics {
     fn default() -> Self {
         EngineMetrics {
             attempts: Family::default(),
+            forwards: Family::default(),
             latency: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             postponed: Counter::default(),
             activity: Activity::default(),
@@ -53,14 +61,34 @@ impl EngineMetrics {
             self.latency.clone(),
         );
         registry.register(
+            "forward_attempts",
+            "Forward attempts by route and outcome: delivered, retry, failed (dead letter), gone (410, route paused)",
+            self.forwards.clone(),
+        );
+        registry.register(
             "delivery_postponed",
-            "Deliveries put back because their endpoint's rate limit was used up",
+            "Deliveries and forwards put back because their destination's rate limit or concurrency was used up",
             self.postponed.clone(),
         );
     }
 
     pub(crate) fn attempt(&self, outcome: &'static str, seconds: f64) {
         self.attempts.get_or_create(&Outcome { outcome }).inc();
+        self.latency.observe(seconds);
+        self.activity.record(
+            hookline_core::clock::now_ms(),
+            outcome == "delivered",
+            seconds * 1e3,
+        );
+    }
+
+    pub(crate) fn forward_attempt(&self, route: &str, outcome: &'static str, seconds: f64) {
+        self.forwards
+            .get_or_create(&RouteOutcome {
+                route: route.to_string(),
+                outcome,
+            })
+            .inc();
         self.latency.observe(seconds);
         self.activity.record(
             hookline_core::clock::now_ms(),

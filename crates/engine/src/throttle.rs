@@ -1,7 +1,8 @@
-//! Per-endpoint pacing: rate limits (`throttleRate`, messages per second) as a
-//! token bucket with a burst of one second's worth; a cap on attempts in
-//! flight (`maxConcurrency`); and cool-downs after an endpoint answers 429,
-//! 502 or 504 (it is overloaded: give it room).
+//! Per-destination pacing (an endpoint, or a route): rate limits
+//! (`throttleRate`, a route's `rate_limit`, per second) as a token bucket with
+//! a burst of one second's worth; a cap on attempts in flight
+//! (`maxConcurrency`); and cool-downs after a destination answers 429, 502 or
+//! 504 (it is overloaded: give it room).
 //!
 //! A delivery that may not go now is postponed, never held: it goes back to
 //! the store with a due time, so it occupies no sending slot meanwhile.
@@ -13,13 +14,21 @@ use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use hookline_core::{Endpoint, EndpointId};
+
+/// A destination's limits: its id (an endpoint's or a route's) and its pace.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pace<'a> {
+    pub key: &'a str,
+    /// Per second.
+    pub rate: Option<u16>,
+    pub max_concurrency: Option<u16>,
+}
 
 #[derive(Default)]
 pub(crate) struct Throttles {
-    buckets: Mutex<HashMap<EndpointId, (u16, Arc<DefaultDirectRateLimiter>)>>,
-    cooling: Mutex<HashMap<EndpointId, Instant>>,
-    flights: Mutex<HashMap<EndpointId, Flights>>,
+    buckets: Mutex<HashMap<String, (u16, Arc<DefaultDirectRateLimiter>)>>,
+    cooling: Mutex<HashMap<String, Instant>>,
+    flights: Mutex<HashMap<String, Flights>>,
 }
 
 /// One endpoint's attempts in flight, how long they take, and when the next
@@ -40,7 +49,7 @@ const FIRST_GUESS: Duration = Duration::from_millis(100);
 
 /// Leave to send one delivery; hand it back (drop it) when the attempt ends.
 pub(crate) struct Admission {
-    limited: Option<(Arc<Throttles>, EndpointId, Instant)>,
+    limited: Option<(Arc<Throttles>, String, Instant)>,
 }
 
 impl Admission {
@@ -63,26 +72,26 @@ impl Drop for Admission {
 impl Throttles {
     /// After a 429/502/504: hold the endpoint's other deliveries for `asked`
     /// (its `Retry-After`), else 5 s; between 1 s and 10 min.
-    pub fn cool_down(&self, e: &EndpointId, asked: Option<Duration>) {
+    pub fn cool_down(&self, key: &str, asked: Option<Duration>) {
         let d = asked
             .unwrap_or(COOL_DOWN)
             .clamp(Duration::from_secs(1), Duration::from_secs(600));
         if let Ok(mut m) = self.cooling.lock() {
-            m.insert(e.clone(), Instant::now() + d);
+            m.insert(key.to_string(), Instant::now() + d);
         }
     }
 
-    /// Leave to send to `e` now, or how long to wait first.
-    pub fn admit(self: &Arc<Self>, e: &Endpoint) -> Result<Admission, Duration> {
-        if let Some(wait) = self.cooling_left(&e.id) {
+    /// Leave to send to the destination now, or how long to wait first.
+    pub fn admit(self: &Arc<Self>, p: Pace<'_>) -> Result<Admission, Duration> {
+        if let Some(wait) = self.cooling_left(p.key) {
             return Err(wait);
         }
-        let max = e.policy.max_concurrency.filter(|m| *m > 0);
+        let max = p.max_concurrency.filter(|m| *m > 0);
         if let Some(max) = max {
             // Full: come back when a slot is expected to be free, each
             // postponed delivery one slot later than the one before.
             let mut map = self.flights.lock().map_err(|_| FIRST_GUESS)?;
-            let f = map.entry(e.id.clone()).or_insert_with(|| Flights {
+            let f = map.entry(p.key.to_string()).or_insert_with(|| Flights {
                 in_flight: 0,
                 typical: FIRST_GUESS,
                 next_slot: Instant::now(),
@@ -93,22 +102,22 @@ impl Throttles {
                 return Err(f.next_slot - now);
             }
         }
-        if let Some(wait) = self.rate_wait(e) {
+        if let Some(wait) = self.rate_wait(p) {
             return Err(wait);
         }
         if max.is_none() {
             return Ok(Admission { limited: None });
         }
         let mut map = self.flights.lock().map_err(|_| FIRST_GUESS)?;
-        if let Some(f) = map.get_mut(&e.id) {
+        if let Some(f) = map.get_mut(p.key) {
             f.in_flight += 1;
         }
         Ok(Admission {
-            limited: Some((self.clone(), e.id.clone(), Instant::now())),
+            limited: Some((self.clone(), p.key.to_string(), Instant::now())),
         })
     }
 
-    fn land(&self, id: &EndpointId, took: Option<Duration>) {
+    fn land(&self, id: &str, took: Option<Duration>) {
         if let Ok(mut map) = self.flights.lock() {
             if let Some(f) = map.get_mut(id) {
                 f.in_flight = f.in_flight.saturating_sub(1);
@@ -119,7 +128,7 @@ impl Throttles {
         }
     }
 
-    fn cooling_left(&self, id: &EndpointId) -> Option<Duration> {
+    fn cooling_left(&self, id: &str) -> Option<Duration> {
         let mut m = self.cooling.lock().ok()?;
         let left = m.get(id)?.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -129,12 +138,12 @@ impl Throttles {
         Some(left)
     }
 
-    fn rate_wait(&self, e: &Endpoint) -> Option<Duration> {
-        let rate = e.throttle_rate.filter(|r| *r > 0)?;
+    fn rate_wait(&self, p: Pace<'_>) -> Option<Duration> {
+        let rate = p.rate.filter(|r| *r > 0)?;
         let bucket = {
             let mut map = self.buckets.lock().ok()?;
             let entry = map
-                .entry(e.id.clone())
+                .entry(p.key.to_string())
                 .or_insert_with(|| (rate, Arc::new(bucket(rate))));
             if entry.0 != rate {
                 *entry = (rate, Arc::new(bucket(rate)));
@@ -157,48 +166,45 @@ fn bucket(rate: u16) -> DefaultDirectRateLimiter {
 mod tests {
     use super::*;
 
-    fn endpoint(max: Option<u16>) -> Endpoint {
-        Endpoint {
-            id: EndpointId::new(),
-            app_id: hookline_core::AppId::new(),
-            uid: None,
-            url: "http://x".into(),
-            description: String::new(),
-            secrets: vec![],
-            event_types: None,
-            channels: None,
-            headers: Default::default(),
-            disabled: false,
-            throttle_rate: None,
-            policy: hookline_core::EndpointPolicy {
-                max_concurrency: max,
-                ..Default::default()
-            },
-            filter: None,
-            metadata: Default::default(),
-            created_at: 0,
-            updated_at: 0,
+    fn pace(key: &str, max: Option<u16>) -> Pace<'_> {
+        Pace {
+            key,
+            rate: None,
+            max_concurrency: max,
         }
     }
 
     #[test]
     fn concurrency_is_capped_and_postponements_spread_out() {
         let t = Arc::new(Throttles::default());
-        let e = endpoint(Some(2));
-        let a = t.admit(&e).expect("first");
-        let b = t.admit(&e).expect("second");
-        let w1 = t.admit(&e).err().expect("third waits");
-        let w2 = t.admit(&e).err().expect("fourth waits");
+        let e = pace("ep_1", Some(2));
+        let a = t.admit(e).expect("first");
+        let b = t.admit(e).expect("second");
+        let w1 = t.admit(e).err().expect("third waits");
+        let w2 = t.admit(e).err().expect("fourth waits");
         assert!(
             w2 > w1,
             "each postponed delivery comes back a slot later: {w1:?} {w2:?}"
         );
         drop(a);
-        let c = t.admit(&e).expect("a slot came free");
+        let c = t.admit(e).expect("a slot came free");
         b.finish();
         c.finish();
-        let unlimited = endpoint(None);
-        let all: Vec<_> = (0..100).map(|_| t.admit(&unlimited)).collect();
+        let unlimited = pace("ep_2", None);
+        let all: Vec<_> = (0..100).map(|_| t.admit(unlimited)).collect();
         assert!(all.iter().all(Result::is_ok), "no cap, no wait");
+    }
+
+    #[test]
+    fn a_rate_lets_a_second_s_worth_through_then_waits() {
+        let t = Arc::new(Throttles::default());
+        let p = Pace {
+            key: "route_1",
+            rate: Some(5),
+            max_concurrency: None,
+        };
+        let passed = (0..20).filter(|_| t.admit(p).is_ok()).count();
+        assert_eq!(passed, 5, "a burst of one second's worth");
+        assert!(t.admit(pace("route_2", None)).is_ok(), "keys are separate");
     }
 }

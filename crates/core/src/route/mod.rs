@@ -1,6 +1,12 @@
 //! Forwarding: a [`Route`] hands a source's accepted, non-duplicate events on
 //! to a destination URL, and a [`Forward`] is one event's way down one route,
 //! run by the same delivery engine as outbound messages.
+//!
+//! - `spec`: [`RouteSpec`], a route as people write it (file or API), validated.
+
+mod spec;
+
+pub use spec::{RouteError, RouteSpec};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -181,9 +187,10 @@ pub fn group_stats(rows: Vec<(RouteId, i64, u64)>) -> Vec<(RouteId, RouteStats)>
 /// header's first value), `query` (its fields) and `path`.
 pub fn filter_document(e: &InboundEvent) -> Value {
     let text = String::from_utf8_lossy(&e.body);
-    let is_form = e
-        .header("content-type")
-        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    let is_form = e.headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("content-type")
+            && v.starts_with("application/x-www-form-urlencoded")
+    });
     let body = match serde_json::from_slice::<Value>(&e.body) {
         Ok(v) => v,
         Err(_) if is_form => Value::Object(fields(&text)),
