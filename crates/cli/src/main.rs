@@ -19,6 +19,7 @@ macro_rules! say {
     }};
 }
 
+mod declared;
 mod exit;
 mod init;
 mod input;

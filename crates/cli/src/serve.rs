@@ -101,7 +101,9 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
     let (stop_engine, mut engine_stopped) = tokio::sync::watch::channel(false);
     let engine = match settings.role {
         Role::Api => None,
-        _ => Some(Engine::new(store.clone(), settings.engine.clone())?),
+        _ => {
+            Some(Engine::new(store.clone(), settings.engine.clone())?.with_forwards(store.clone()))
+        }
     };
     if let Some(engine) = &engine {
         settings.server.waker = engine.waker();

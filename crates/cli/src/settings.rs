@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use hookline_core::SourceSpec;
 use hookline_engine::EngineConfig;
 use hookline_server::{Config, TlsConfig};
 use serde::Deserialize;
 
+use crate::declared;
 use crate::exit::bad_input;
 
 /// `hookline.toml`. Every key is optional.
@@ -48,6 +48,8 @@ pub struct FileConfig {
     pub role: Option<Role>,
     #[serde(default)]
     pub source: Vec<toml::Value>,
+    #[serde(default)]
+    pub route: Vec<toml::Value>,
 }
 
 /// Flags of `hookline serve` that override everything else.
@@ -207,50 +209,8 @@ impl Settings {
                 ))
             }
         };
-        let mut sources = Vec::new();
-        for (i, raw) in file.source.into_iter().enumerate() {
-            let at = |name: &str| match name {
-                "" => format!("{origin}: [[source]] #{}", i + 1),
-                n => format!("{origin}: [[source]] #{}, name \"{n}\"", i + 1),
-            };
-            let raw_name = raw
-                .get("name")
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string();
-            let spec: SourceSpec = raw
-                .try_into()
-                .map_err(|e| bad_input(format!("{}: {e}", at(&raw_name))))?;
-            let name = spec.name.clone();
-            let source = spec
-                .into_source(None)
-                .map_err(|e| bad_input(format!("{}: {e}", at(&name))))?;
-            if sources
-                .iter()
-                .any(|s: &hookline_core::Source| s.name == source.name)
-            {
-                return Err(bad_input(format!("{}: defined twice", at(&name))));
-            }
-            if let Some(path) = &source.path {
-                if let Some(route) = hookline_server::source_paths::clash(path) {
-                    return Err(bad_input(format!(
-                        "{origin}: {}",
-                        hookline_server::source_paths::clash_message(&name, path, route)
-                    )));
-                }
-                if let Some(other) = sources
-                    .iter()
-                    .find(|s: &&hookline_core::Source| s.path.as_deref() == Some(path))
-                {
-                    return Err(bad_input(format!(
-                        "{}: path `{path}` is already the path of source `{}`",
-                        at(&name),
-                        other.name
-                    )));
-                }
-            }
-            sources.push(source);
-        }
+        let sources = declared::sources(file.source, &origin)?;
+        let routes = declared::routes(file.route, &origin)?;
         let subnets = match env("HOOKLINE_ALLOWED_SUBNETS") {
             Some(list) => list
                 .split(',')
@@ -343,6 +303,7 @@ impl Settings {
                     .or(file.rejected_cap)
                     .unwrap_or(defaults.rejected_cap),
                 sources,
+                routes,
                 tls,
                 serve_api: role != Role::Worker,
                 allowed_subnets,

@@ -58,6 +58,8 @@ pub(crate) struct Shared {
     pub throttles: Arc<Throttles>,
     pub metrics: EngineMetrics,
     pub operational: Operational,
+    /// Wakes this loop (a publish, or an ordered route's head finishing).
+    pub waker: Waker,
 }
 
 /// One claimed piece of work.
@@ -141,7 +143,6 @@ async fn next_due(s: &Shared) -> Option<i64> {
 /// The delivery engine; `run` it on a task.
 pub struct Engine {
     shared: Arc<Shared>,
-    waker: Waker,
 }
 
 impl Engine {
@@ -163,13 +164,13 @@ impl Engine {
                 throttles: Arc::default(),
                 metrics: EngineMetrics::default(),
                 operational: Operational::disabled(),
+                waker: Waker::default(),
             }),
-            waker: Waker::default(),
         })
     }
 
     pub fn waker(&self) -> Waker {
-        self.waker.clone()
+        self.shared.waker.clone()
     }
 
     /// Sends operational webhooks through `op` (call before `run`).
@@ -230,7 +231,7 @@ impl Engine {
                     None => poll,
                 };
                 tokio::select! {
-                    () = self.waker.0.notified() => {},
+                    () = s.waker.0.notified() => {},
                     () = s.store.published_elsewhere() => {},
                     () = tokio::time::sleep(Duration::from_millis(wait.max(1).unsigned_abs())) => {},
                     () = &mut shutdown => break,

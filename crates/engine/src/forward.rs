@@ -154,6 +154,10 @@ pub(crate) async fn run(
     {
         tracing::warn!(error = %e, "cannot record the forward; it is retried after its lease");
     }
+    if c.route.ordered {
+        // The next in line may go now: don't leave it to the next poll.
+        s.waker.wake();
+    }
     if let Next::Failed = next {
         tracing::warn!(evt = %c.event.id, route = %c.route.name, "forward failed for good (dead letter); resend it once the app is fixed");
     }

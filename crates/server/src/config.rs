@@ -22,6 +22,9 @@ pub struct Config {
     pub rejected_cap: usize,
     /// Sources defined in the config file (created or updated at start).
     pub sources: Vec<Source>,
+    /// Routes defined in the config file (created or updated at start, as
+    /// the operator's own: they may reach their URL's address).
+    pub routes: Vec<hookline_core::RouteSpec>,
     pub tls: Option<TlsConfig>,
     /// Wakes the delivery engine after a publish (a no-op when none runs here).
     pub waker: hookline_engine::Waker,
@@ -48,6 +51,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             rejected_cap: 1000,
             sources: Vec::new(),
+            routes: Vec::new(),
             tls: None,
             waker: hookline_engine::Waker::default(),
             operational: hookline_engine::Operational::disabled(),

@@ -41,6 +41,8 @@ pub enum ServeError {
     Tls(#[from] TlsError),
     #[error("invalid source `{name}`: {reason}")]
     Source { name: String, reason: String },
+    #[error("invalid route `{name}`: {reason}")]
+    Route { name: String, reason: String },
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
 }
@@ -144,7 +146,8 @@ pub async fn run(
     Ok(())
 }
 
-/// Loads sources (config-file ones written first, then the built-in default),
+/// Loads sources (config-file ones written first, then the built-in default)
+/// and the config file's routes,
 /// resolves the admin token, and builds the shared state.
 async fn prepare(config: Config, store: Arc<dyn Store>) -> Result<AppState, ServeError> {
     for source in &config.sources {
@@ -176,6 +179,16 @@ async fn prepare(config: Config, store: Arc<dyn Store>) -> Result<AppState, Serv
     let state =
         AppState::new(store, config, admin).map_err(|e| ServeError::Client(e.to_string()))?;
     state.reload_sources().await?;
+    for spec in state.config.routes.clone() {
+        let name = spec.name.clone();
+        crate::actions::route::declare(&state, spec)
+            .await
+            .map_err(|e| ServeError::Route {
+                name,
+                reason: e.detail,
+            })?;
+    }
+    state.reload_routes().await?;
     for s in state.store.list_sources().await? {
         if !s.verifies() && s.name != DEFAULT_SOURCE {
             tracing::warn!(

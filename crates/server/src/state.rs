@@ -6,7 +6,7 @@ use std::ops::Deref;
 use std::sync::{Arc, RwLock};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use hookline_core::{Source, Store, StoreError};
+use hookline_core::{Route, Source, Store, StoreError};
 
 use crate::auth::AdminToken;
 use crate::config::Config;
@@ -46,8 +46,9 @@ pub struct Inner {
     pub require_client_cert: bool,
     /// `Idempotency-Key`s whose first request is still running.
     pub idempotency: crate::api::InFlight,
-    /// Sources by name and by their own path, so the hot path never reads the
-    /// database to find one; kept fresh by `watch_sources`.
+    /// Sources by name and by their own path, and routes by source, so the
+    /// hot path never reads the database to find them; kept fresh by
+    /// `watch_sources`.
     sources: RwLock<Sources>,
     /// Webhooks received per minute (this node), for the dashboard.
     pub received: hookline_engine::Activity,
@@ -66,6 +67,10 @@ struct Sources {
     by_path: HashMap<String, String>,
     /// The store's fingerprint when these were loaded.
     fingerprint: Option<(i64, i64)>,
+    /// Every route, by its source's name.
+    routes: HashMap<String, Arc<[Route]>>,
+    /// The store's route fingerprint when the routes were loaded.
+    route_fingerprint: Option<(i64, i64)>,
 }
 
 impl Sources {
@@ -179,22 +184,46 @@ impl AppState {
     pub async fn reload_sources(&self) -> Result<(), StoreError> {
         let fingerprint = self.store.sources_fingerprint().await?;
         let all = self.store.list_sources().await?;
-        let mut fresh = Sources {
-            fingerprint: Some(fingerprint),
-            ..Sources::default()
-        };
-        for s in all {
-            fresh.put(Arc::new(SourceEntry::new(s, &self.metrics)));
-        }
         if let Ok(mut sources) = self.sources.write() {
-            *sources = fresh;
+            sources.by_name.clear();
+            sources.by_path.clear();
+            sources.fingerprint = Some(fingerprint);
+            for s in all {
+                sources.put(Arc::new(SourceEntry::new(s, &self.metrics)));
+            }
         }
         Ok(())
     }
 
-    /// Keeps the cached sources fresh when other nodes change them: every
-    /// 250 ms one cheap query (a count and a checksum of update times) and,
-    /// only when it moved, a reload. Runs until the state is dropped.
+    /// The routes of the source named `source` (cached; none is empty).
+    pub fn routes_of(&self, source: &str) -> Arc<[Route]> {
+        self.sources
+            .read()
+            .ok()
+            .and_then(|s| s.routes.get(source).cloned())
+            .unwrap_or_else(|| Arc::from(Vec::new()))
+    }
+
+    /// Reloads every route from the store.
+    pub async fn reload_routes(&self) -> Result<(), StoreError> {
+        let fingerprint = self.store.routes_fingerprint().await?;
+        let mut by_source: HashMap<String, Vec<Route>> = HashMap::new();
+        for r in self.store.list_routes(None).await? {
+            by_source.entry(r.source.clone()).or_default().push(r);
+        }
+        if let Ok(mut sources) = self.sources.write() {
+            sources.routes = by_source
+                .into_iter()
+                .map(|(k, v)| (k, Arc::from(v)))
+                .collect();
+            sources.route_fingerprint = Some(fingerprint);
+        }
+        Ok(())
+    }
+
+    /// Keeps the cached sources and routes fresh when other nodes change
+    /// them: every 250 ms two cheap queries (a count and a checksum of update
+    /// times each) and, only when one moved, a reload. Runs until the state is dropped.
     pub async fn watch_sources(self) {
         let weak = Arc::downgrade(&self.0);
         drop(self);
@@ -204,15 +233,29 @@ impl AppState {
             tick.tick().await;
             let Some(inner) = weak.upgrade() else { return };
             let state = AppState(inner);
-            let known = state.sources.read().ok().and_then(|s| s.fingerprint);
+            let known = state
+                .sources
+                .read()
+                .ok()
+                .map(|s| (s.fingerprint, s.route_fingerprint));
+            let (sources, routes) = known.unwrap_or_default();
             match state.store.sources_fingerprint().await {
-                Ok(now) if Some(now) != known => {
+                Ok(now) if Some(now) != sources => {
                     if let Err(e) = state.reload_sources().await {
                         tracing::warn!(error = %e, "cannot reload the sources; trying again");
                     }
                 }
                 Ok(_) => {}
                 Err(e) => tracing::debug!(error = %e, "cannot check the sources for changes"),
+            }
+            match state.store.routes_fingerprint().await {
+                Ok(now) if Some(now) != routes => {
+                    if let Err(e) = state.reload_routes().await {
+                        tracing::warn!(error = %e, "cannot reload the routes; trying again");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "cannot check the routes for changes"),
             }
         }
     }

@@ -72,7 +72,9 @@ impl TestApp {
     ) -> TestApp {
         let db = FreshDb::new().await;
         let store: Arc<dyn hookline_core::Store> = db.open().await;
-        let engine = Engine::new(store.clone(), engine).expect("engine");
+        let engine = Engine::new(store.clone(), engine)
+            .expect("engine")
+            .with_forwards(store.clone());
         config.waker = engine.waker();
         let engine = match operational {
             Some(url) => {

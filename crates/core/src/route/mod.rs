@@ -56,9 +56,19 @@ impl Route {
         self.filter.as_ref().is_none_or(|f| f.matches(doc))
     }
 
-    /// Whether any of `routes` filters (so the document is worth building).
-    pub fn any_filtered(routes: &[Route]) -> bool {
-        routes.iter().any(|r| r.filter.is_some())
+    /// The ids of the routes `e` goes down: every one without a filter, and
+    /// those whose filter matches (the filter document is built once, and
+    /// only when some route filters).
+    pub fn matching(routes: &[Route], e: &InboundEvent) -> Vec<RouteId> {
+        let doc = routes
+            .iter()
+            .any(|r| r.filter.is_some())
+            .then(|| filter_document(e));
+        routes
+            .iter()
+            .filter(|r| doc.as_ref().is_none_or(|d| r.takes(d)))
+            .map(|r| r.id.clone())
+            .collect()
     }
 
     /// Everything but the id, name, source, URL, `ordered`, `paused` and
@@ -188,8 +198,7 @@ pub fn group_stats(rows: Vec<(RouteId, i64, u64)>) -> Vec<(RouteId, RouteStats)>
 pub fn filter_document(e: &InboundEvent) -> Value {
     let text = String::from_utf8_lossy(&e.body);
     let is_form = e.headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("content-type")
-            && v.starts_with("application/x-www-form-urlencoded")
+        k.eq_ignore_ascii_case("content-type") && v.starts_with("application/x-www-form-urlencoded")
     });
     let body = match serde_json::from_slice::<Value>(&e.body) {
         Ok(v) => v,

@@ -14,8 +14,13 @@ use crate::source::validate_name;
 
 /// Why a route as written cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct RouteError(pub String);
+pub enum RouteError {
+    /// The filter does not parse (names the operator and where).
+    #[error("{0}")]
+    Filter(String),
+    #[error("{0}")]
+    Invalid(String),
+}
 
 /// A route as people write it: in `hookline.toml` (`[[route]]`, snake_case)
 /// or in the API (camelCase). Durations are in seconds.
@@ -73,25 +78,25 @@ impl RouteSpec {
         now: i64,
     ) -> Result<Route, RouteError> {
         validate_name(&self.name).map_err(|_| {
-            RouteError(format!(
+            RouteError::Invalid(format!(
                 "route name `{}`: use 1-64 lowercase letters, digits, `-` or `_`",
                 self.name
             ))
         })?;
         validate_name(&self.source).map_err(|_| {
-            RouteError(format!(
+            RouteError::Invalid(format!(
                 "route `{}`: `source` must name a source (got `{}`)",
                 self.name, self.source
             ))
         })?;
-        let named = |m: String| RouteError(format!("route `{}`: {m}", self.name));
+        let named = |m: String| RouteError::Invalid(format!("route `{}`: {m}", self.name));
         check_url(&self.url).map_err(named)?;
         let filter = self
             .filter
             .as_ref()
             .map(Filter::parse)
             .transpose()
-            .map_err(|e| named(e.to_string()))?;
+            .map_err(|e| RouteError::Filter(format!("route `{}`: {e}", self.name)))?;
         let sign = signing(self.sign.as_deref(), self.secret.as_deref()).map_err(named)?;
         check_headers(&self.headers).map_err(named)?;
         let retry = match self.retry_schedule {
@@ -197,7 +202,7 @@ mod tests {
 
     fn spec(json: Value) -> Result<Route, RouteError> {
         serde_json::from_value::<RouteSpec>(json)
-            .map_err(|e| RouteError(e.to_string()))?
+            .map_err(|e| RouteError::Invalid(e.to_string()))?
             .into_route(None, false, 1_000)
     }
 
@@ -225,7 +230,7 @@ mod tests {
         let with = |k: &str, v: Value| {
             let mut j = base.clone();
             j[k] = v;
-            spec(j).unwrap_err().0
+            spec(j).unwrap_err().to_string()
         };
         assert!(with("url", "ftp://x".into()).contains("http(s) URL"));
         assert!(with("name", "Bad Name".into()).contains("route name"));
@@ -237,7 +242,10 @@ mod tests {
         let mut j = base.clone();
         j["sign"] = "standard".into();
         j["secret"] = "whsec_!!".into();
-        assert!(spec(j).unwrap_err().0.contains("Standard Webhooks secret"));
+        assert!(spec(j)
+            .unwrap_err()
+            .to_string()
+            .contains("Standard Webhooks secret"));
     }
 
     #[test]

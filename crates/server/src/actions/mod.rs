@@ -1,13 +1,16 @@
 //! What the management API and the web UI both do, written once below both,
 //! so the two cannot validate or act differently: find what a path names,
-//! validate and patch an endpoint, rotate its secret, replay an event.
+//! validate and patch an endpoint, rotate its secret, replay an event,
+//! change a route.
 //!
 //! - `endpoint`: endpoint input validation and patching, secrets, rotation,
 //!   the operational report of a change.
 //! - `replay`: finding a stored event and sending its bytes to a URL.
+//! - `route`: routes validated, stored and re-cached; pause, resume, resend, recover.
 
 pub(crate) mod endpoint;
 pub(crate) mod replay;
+pub(crate) mod route;
 
 use hookline_core::{App, Endpoint};
 

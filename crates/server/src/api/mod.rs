@@ -5,6 +5,8 @@
 //! - `sources`: `/source` CRUD.
 //! - `events`: a source's inbox, one event, and replay to any URL.
 //! - `model`: the receiving side's bodies, `ListResponse`, times.
+//! - `routes`: `/route` CRUD, pause, resume, recover; an event's forwards and resend.
+//! - `route_model`: a route and a forward as the API shows them.
 //! - `apps`: `/app` CRUD (by `app_…` id or uid).
 //! - `endpoints`: `/app/{app}/endpoint` CRUD, secret and rotation, headers.
 //! - `messages`: publishing (`202`), messages, example messages, health.
@@ -21,6 +23,8 @@ pub(crate) mod events;
 mod idempotency;
 mod messages;
 pub(crate) mod model;
+mod route_model;
+mod routes;
 pub(crate) mod send_model;
 mod sources;
 
@@ -47,7 +51,7 @@ pub use idempotency::InFlight;
         title = "hookline API",
         description = "Receive, send and inspect webhooks. Wire-compatible with Svix's v1 API \
                        for applications, endpoints, event types, messages and attempts; \
-                       sources and the inbox are hookline's own."
+                       sources, the inbox and routes are hookline's own."
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)
@@ -80,6 +84,13 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(events::list))
         .routes(routes!(events::get))
         .routes(routes!(events::replay))
+        .routes(routes!(routes::list, routes::create))
+        .routes(routes!(routes::get, routes::update, routes::delete))
+        .routes(routes!(routes::pause))
+        .routes(routes!(routes::resume))
+        .routes(routes!(routes::recover))
+        .routes(routes!(routes::forwards))
+        .routes(routes!(routes::resend))
         .routes(routes!(messages::health))
         .routes(routes!(apps::portal_access))
         .routes(routes!(event_types::list, event_types::create))

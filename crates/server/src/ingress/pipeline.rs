@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use bytes::Bytes;
 use hookline_core::clock::now_ms;
-use hookline_core::{EventId, InboundEvent, Inserted, Verdict};
+use hookline_core::{EventId, InboundEvent, Inserted, Route, Verdict};
 use serde_json::json;
 
 use super::body::{self, Parsed};
@@ -245,16 +245,26 @@ pub async fn ingest(
     let size = body.len();
     // Only what the live inbox needs, and only if someone is watching.
     let live = (state.live.receiver_count() > 0).then(|| crate::ui::LiveEvent::of(&event));
+    // Accepted events go on down the source's routes, written in the same
+    // transaction; the store leaves a duplicate's out.
+    let routes = match verdict.accepted() {
+        true => Route::matching(&state.routes_of(&source.name), &event),
+        false => Vec::new(),
+    };
+    let forwards = !routes.is_empty();
     let inserted = state
         .store
         .insert_event(
             event,
             source.dedup_window,
             state.config.rejected_cap,
-            vec![],
+            routes,
         )
         .await
         .map_err(|e| ApiError::internal(crate::error::Shape::Ingress, e))?;
+    if forwards && matches!(inserted, Inserted::Stored(_)) {
+        state.config.waker.wake();
+    }
     state.received.record(
         now,
         verdict.accepted(),
