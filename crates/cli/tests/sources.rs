@@ -15,7 +15,7 @@ use serde_json::json;
 use support::{api, hookline, sqlite_in, start, stderr, TOKEN};
 
 #[tokio::test]
-async fn a_clashing_path_is_refused_at_start_naming_the_file_source_and_route() {
+async fn a_bad_source_or_route_is_refused_at_start_naming_the_file_and_entry() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("hookline.toml");
     for (toml, expect) in [
@@ -31,6 +31,18 @@ async fn a_clashing_path_is_refused_at_start_naming_the_file_source_and_route() 
             "[[source]]\nname = \"c\"\npath = \"/x\"\nauth = { bearer = \"t\", basic = \"u:p\" }\n",
             "[[source]] #1, name \"c\": auth: give exactly one of",
         ),
+        (
+            "[[route]]\nname = \"r\"\nsource = \"default\"\nurl = \"ftp://x\"\n",
+            "[[route]] #1, name \"r\": route `r`: `url` must be an http(s) URL",
+        ),
+        (
+            "[[route]]\nname = \"r\"\nsource = \"default\"\nurl = \"http://127.0.0.1:1/\"\nfilter = '{\"body\": {\"n\": {\"$gtt\": 1}}}'\n",
+            "[[route]] #1, name \"r\": route `r`: filter at `/body/n/$gtt`",
+        ),
+        (
+            "[[route]]\nname = \"r\"\nsource = \"default\"\nurl = \"http://127.0.0.1:1/\"\nretries = 3\n",
+            "[[route]] #1, name \"r\": unknown field `retries`",
+        ),
     ] {
         std::fs::write(&config, toml).unwrap();
         let db = sqlite_in(dir.path());
@@ -41,6 +53,26 @@ async fn a_clashing_path_is_refused_at_start_naming_the_file_source_and_route() 
         assert!(said.contains(config.to_str().unwrap()), "names the file: {said}");
         assert!(said.contains(expect), "{said}");
     }
+    // A route's source must exist once the file's sources are stored.
+    let toml = "[[route]]\nname = \"r\"\nsource = \"nope\"\nurl = \"http://127.0.0.1:1/\"\n";
+    std::fs::write(&config, toml).unwrap();
+    let db = sqlite_in(dir.path());
+    let args = [
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--port",
+        "0",
+        "--database-url",
+        &db,
+    ];
+    let out = hookline(&args, None).await;
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("no source named `nope`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// POSTs a webhook signed with `secret` to `/in/{source}` on `addr`.
