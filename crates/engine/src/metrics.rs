@@ -33,6 +33,7 @@ pub struct EngineMetrics {
     latency: Histogram,
     postponed: Counter,
     activity: Activity,
+    forward_activity: Activity,
 }
 
 impl Default for EngineMetrics {
@@ -43,6 +44,7 @@ impl Default for EngineMetrics {
             latency: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             postponed: Counter::default(),
             activity: Activity::default(),
+            forward_activity: Activity::default(),
         }
     }
 }
@@ -89,12 +91,16 @@ impl EngineMetrics {
                 outcome,
             })
             .inc();
-        self.latency.observe(seconds);
-        self.activity.record(
+        self.forward_activity.record(
             hookline_core::clock::now_ms(),
             outcome == "delivered",
             seconds * 1e3,
         );
+    }
+
+    /// Forward attempts per minute over the last hour (this node's).
+    pub fn forward_activity(&self) -> Activity {
+        self.forward_activity.clone()
     }
 
     /// Attempts per minute over the last hour (this node's), for the dashboard.

@@ -30,6 +30,12 @@ pub struct RouteLabel {
     pub route: String,
 }
 
+/// A forwarding route, by name (not an HTTP route).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ForwardLabel {
+    pub route: String,
+}
+
 /// The verdict labels of `hookline_inbound_requests_total`.
 pub const VERDICTS: [&str; 7] = [
     "verified",
@@ -67,6 +73,7 @@ pub struct Metrics {
     commits: Counter,
     committed_writes: Counter,
     queue: Family<QueueLabel, Gauge>,
+    forward_pending: Family<ForwardLabel, Gauge>,
     routes: std::sync::RwLock<std::collections::HashMap<String, Histogram>>,
 }
 
@@ -81,6 +88,12 @@ impl Metrics {
             "delivery_queue",
             "Deliveries due now, scheduled for later, and failed for good",
             queue.clone(),
+        );
+        let forward_pending = Family::<ForwardLabel, Gauge>::default();
+        registry.register(
+            "forward_pending",
+            "Forwards waiting (pending or in flight) by route",
+            forward_pending.clone(),
         );
         let requests = Family::<SourceVerdict, Counter>::default();
         registry.register(
@@ -124,6 +137,7 @@ impl Metrics {
             commits,
             committed_writes,
             queue,
+            forward_pending,
             routes: Default::default(),
         }
     }
@@ -171,9 +185,22 @@ impl Metrics {
         histogram.observe(secs);
     }
 
-    /// The exposition text, with the store's commit counters and the delivery
-    /// queue brought up to date.
-    pub fn render(&self, stats: CommitStats, queue: Option<QueueDepth>) -> String {
+    /// The exposition text, with the store's commit counters, the delivery
+    /// queue and the forwards waiting per route brought up to date.
+    pub fn render(
+        &self,
+        stats: CommitStats,
+        queue: Option<QueueDepth>,
+        forwards: Option<Vec<(String, u64)>>,
+    ) -> String {
+        if let Some(forwards) = forwards {
+            self.forward_pending.clear();
+            for (route, n) in forwards {
+                self.forward_pending
+                    .get_or_create(&ForwardLabel { route })
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+        }
         if let Some(q) = queue {
             for (state, n) in [
                 ("due", q.due),

@@ -69,13 +69,35 @@ async fn openapi(doc: Arc<String>) -> Response {
         .into_response()
 }
 
+/// Forwards waiting per route, by route name.
+async fn forwards_pending(state: &AppState) -> Option<Vec<(String, u64)>> {
+    let pending = state.store.pending_forwards().await.ok()?;
+    let routes = state.store.list_routes(None).await.ok()?;
+    Some(
+        routes
+            .into_iter()
+            .map(|r| {
+                let n = pending
+                    .iter()
+                    .find(|(id, _)| *id == r.id)
+                    .map_or(0, |p| p.1);
+                (r.name, n)
+            })
+            .collect(),
+    )
+}
+
 async fn metrics(State(state): State<AppState>) -> Response {
     let queue = state
         .store
         .queue_depth(hookline_core::clock::now_ms())
         .await
         .ok();
-    let text = state.metrics.render(state.store.commit_stats(), queue);
+    let text = state.metrics.render(
+        state.store.commit_stats(),
+        queue,
+        forwards_pending(&state).await,
+    );
     (
         [(
             header::CONTENT_TYPE,

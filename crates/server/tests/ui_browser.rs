@@ -28,7 +28,12 @@ struct Driver {
     child: tokio::process::Child,
     url: String,
     _profile: tempfile::TempDir,
+    /// One browser at a time: two cores, and chromedrivers started together
+    /// sometimes exit before they listen.
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn driver() -> Option<Driver> {
     if !std::path::Path::new(DRIVER).exists() {
@@ -39,6 +44,7 @@ async fn driver() -> Option<Driver> {
         eprintln!("skipping: {DRIVER} not found (apt-get install chromium chromium-driver)");
         return None;
     }
+    let turn = ONE_BROWSER.lock().await;
     // chromedriver picks its own port and says which: a port chosen here and
     // handed over could be taken by another test's listener in between.
     let mut child = tokio::process::Command::new(DRIVER)
@@ -67,6 +73,7 @@ async fn driver() -> Option<Driver> {
         child,
         url: format!("http://127.0.0.1:{port}"),
         _profile: tempfile::tempdir().unwrap(),
+        _turn: turn,
     })
 }
 
@@ -158,6 +165,14 @@ async fn reload_until(c: &Client, sel: &str, want: &str) -> String {
         tokio::time::sleep(Duration::from_millis(200)).await;
         c.refresh().await.unwrap();
     }
+}
+
+/// Logs in as the admin through the login page.
+async fn login(c: &Client, app: &TestApp) {
+    c.goto(&app.url("/ui/dashboard")).await.unwrap();
+    fill(c, "#token", &app.admin_token).await;
+    click_and_load(c, "#login").await;
+    assert_eq!(text(c, "#health").await, "healthy");
 }
 
 async fn the_ui_in_a_real_browser() {
@@ -510,5 +525,80 @@ fn hex_hmac(key: &[u8], body: &[u8]) -> String {
     h["x-signature"].to_str().unwrap().to_string()
 }
 
+/// Routes: create one in the form, watch an event's forward succeed on the
+/// event's page, pause the route, resend the forward (held while paused).
+async fn routes_in_a_real_browser() {
+    let Some(d) = driver().await else {
+        return;
+    };
+    let rx = Receiver::start(Reply::default()).await;
+    let app = TestApp::spawn(Config::default()).await;
+    let c = browser(&d).await;
+    login(&c, &app).await;
+    c.goto(&app.url("/ui/routes")).await.unwrap();
+    assert!(text(&c, "#no-routes").await.contains("No routes"));
+    fill(&c, "#name", "to-app").await;
+    fill(&c, "#url", &rx.url("/hook")).await;
+    fill(&c, "#filter", r#"{"body": {"$bad": 1}}"#).await;
+    click_and_load(&c, "#save-route").await;
+    assert!(
+        text(&c, "#route-error").await.contains("$bad"),
+        "the filter's mistake is named"
+    );
+    fill(&c, "#filter", r#"{"body": {"kind": "order"}}"#).await;
+    click_and_load(&c, "#save-route").await;
+    assert_eq!(text(&c, "#route-state").await, "running");
+    shot(&c, "route").await;
+
+    let r = app
+        .client
+        .post(app.url("/webhook/order.paid"))
+        .json(&json!({"kind": "order", "n": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let events = app.get_json("/source/default/event").await;
+    let id = events["data"][0]["id"].as_str().unwrap().to_string();
+    c.goto(&app.url(&format!("/ui/inbox/default/{id}")))
+        .await
+        .unwrap();
+    let forwards = reload_until(&c, "#forwards", "success").await;
+    assert!(
+        forwards.contains("to-app") && forwards.contains("success"),
+        "{forwards}"
+    );
+    assert_eq!(rx.captured().len(), 1);
+    shot(&c, "event-forwards").await;
+
+    c.goto(&app.url("/ui/routes/to-app")).await.unwrap();
+    click_and_load(&c, "#toggle").await;
+    assert_eq!(text(&c, "#route-state").await, "paused");
+    c.goto(&app.url(&format!("/ui/inbox/default/{id}")))
+        .await
+        .unwrap();
+    click_and_load(&c, "#forwards button").await;
+    assert!(
+        text(&c, "#forwards").await.contains("pending"),
+        "held while paused"
+    );
+    c.goto(&app.url("/ui/routes")).await.unwrap();
+    let list = text(&c, "#routes").await;
+    assert!(
+        list.contains("paused") && list.contains("default"),
+        "{list}"
+    );
+    shot(&c, "routes").await;
+    c.goto(&app.url("/ui/dashboard")).await.unwrap();
+    assert_eq!(text(&c, "#forwarded-hour").await, "1");
+    assert_eq!(
+        text(&c, "#forwards-waiting").await,
+        "1",
+        "the resent forward, held"
+    );
+    c.close().await.unwrap();
+    drop(d.child);
+}
+
 // Runs on SQLite and on PostgreSQL (the screenshots are the last run's).
-hookline_server::testkit::on_both_backends!(the_ui_in_a_real_browser);
+hookline_server::testkit::on_both_backends!(the_ui_in_a_real_browser, routes_in_a_real_browser);

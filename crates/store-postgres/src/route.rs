@@ -3,8 +3,7 @@
 
 use async_trait::async_trait;
 use hookline_core::{
-    DeliveryStatus, EventId, Forward, ForwardTry, Route, RouteId, RouteStats, RouteStore,
-    StoreError,
+    DeliveryStatus, EventId, Forward, ForwardTry, Route, RouteId, RouteStore, StoreError,
 };
 use tokio_postgres::Row;
 
@@ -233,20 +232,18 @@ impl RouteStore for PgStore {
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
-    async fn route_stats(&self) -> Result<Vec<(RouteId, RouteStats)>, StoreError> {
+    async fn pending_forwards(&self) -> Result<Vec<(RouteId, u64)>, StoreError> {
         let found = rows(
             &self.db().await?,
-            "SELECT route_id, status, count(*) FROM forward GROUP BY route_id, status ORDER BY route_id",
+            "SELECT route_id, count(*) FROM forward WHERE status IN (1, 3) GROUP BY route_id",
             &[],
         )
         .await?;
-        let rows = all(&found, |r| {
+        all(&found, |r| {
             Ok((
                 id::<RouteId>(r, 0)?,
-                i64::from(get::<i16>(r, 1)?),
-                u64::try_from(get::<i64>(r, 2)?).unwrap_or(0),
+                u64::try_from(get::<i64>(r, 1)?).unwrap_or(0),
             ))
-        })?;
-        Ok(hookline_core::route::group_stats(rows))
+        })
     }
 }

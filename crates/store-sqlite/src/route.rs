@@ -3,8 +3,7 @@
 
 use async_trait::async_trait;
 use hookline_core::{
-    DeliveryStatus, EventId, Forward, ForwardTry, Route, RouteId, RouteStats, RouteStore,
-    StoreError,
+    DeliveryStatus, EventId, Forward, ForwardTry, Route, RouteId, RouteStore, StoreError,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -248,26 +247,17 @@ impl RouteStore for SqliteStore {
             .await
     }
 
-    async fn route_stats(&self) -> Result<Vec<(RouteId, RouteStats)>, StoreError> {
+    async fn pending_forwards(&self) -> Result<Vec<(RouteId, u64)>, StoreError> {
         self.readers
             .read(|c| {
-                let mut st = c
-                    .prepare_cached(
-                        "SELECT route_id, status, count(*) FROM forward GROUP BY route_id, status \
-                         ORDER BY route_id",
-                    )
-                    .map_err(backend)?;
-                let rows = st
-                    .query_map([], |r| {
-                        Ok((
-                            id::<RouteId>(r, 0)?,
-                            r.get::<_, i64>(1)?,
-                            r.get::<_, u64>(2)?,
-                        ))
-                    })
-                    .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
-                    .map_err(backend)?;
-                Ok(hookline_core::route::group_stats(rows))
+                c.prepare_cached(
+                    "SELECT route_id, count(*) FROM forward WHERE status IN (1, 3) GROUP BY route_id",
+                )
+                .and_then(|mut st| {
+                    st.query_map([], |r| Ok((id::<RouteId>(r, 0)?, r.get::<_, u64>(1)?)))?
+                        .collect()
+                })
+                .map_err(backend)
             })
             .await
     }

@@ -170,28 +170,6 @@ pub struct ClaimedForward {
     pub event: InboundEvent,
 }
 
-/// A route's forwards by status.
-pub type RouteStats = crate::outbound::EndpointStats;
-
-/// Counts by route from `(route, status code, count)` rows sorted by route.
-pub fn group_stats(rows: Vec<(RouteId, i64, u64)>) -> Vec<(RouteId, RouteStats)> {
-    let mut out: Vec<(RouteId, RouteStats)> = Vec::new();
-    for (route, status, n) in rows {
-        let Some(status) = DeliveryStatus::from_code(status) else {
-            continue;
-        };
-        match out.last_mut() {
-            Some((r, stats)) if *r == route => stats.add(status, n),
-            _ => {
-                let mut stats = RouteStats::default();
-                stats.add(status, n);
-                out.push((route, stats));
-            }
-        }
-    }
-    out
-}
-
 /// The document a route's filter is matched against: `body` (the JSON body,
 /// a form's fields, or the text), `headers` (lower-case names; a repeated
 /// header's first value), `query` (its fields) and `path`.

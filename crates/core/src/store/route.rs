@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::StoreError;
 use crate::id::{EventId, RouteId};
-use crate::route::{Forward, Route, RouteStats};
+use crate::route::{Forward, Route};
 
 #[async_trait]
 pub trait RouteStore: Send + Sync + 'static {
@@ -48,6 +48,7 @@ pub trait RouteStore: Send + Sync + 'static {
         since: i64,
         now: i64,
     ) -> Result<usize, StoreError>;
-    /// Every route's forwards by status (routes with none are left out).
-    async fn route_stats(&self) -> Result<Vec<(RouteId, RouteStats)>, StoreError>;
+    /// How many forwards each route has waiting (pending or in flight);
+    /// routes with none are left out. Reads only the open forwards.
+    async fn pending_forwards(&self) -> Result<Vec<(RouteId, u64)>, StoreError>;
 }

@@ -23,7 +23,7 @@ pub(crate) mod events;
 mod idempotency;
 mod messages;
 pub(crate) mod model;
-mod route_model;
+pub(crate) mod route_model;
 mod routes;
 pub(crate) mod send_model;
 mod sources;

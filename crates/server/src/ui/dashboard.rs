@@ -1,6 +1,6 @@
 //! The dashboard: health, what was received and delivered per minute, the
-//! delivery success rate and latency (SVG charts), queue depth, and the
-//! endpoints that are failing.
+//! delivery success rate and latency (SVG charts), queue depth, forwards
+//! (done, failed, waiting), and the endpoints that are failing.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -50,6 +50,14 @@ pub async fn page(State(state): State<AppState>, s: Session) -> Result<Response,
         .as_ref()
         .map(|m| m.activity().last_hour(now))
         .unwrap_or_else(|| hookline_engine::Activity::default().last_hour(now));
+    let forwarded = state
+        .config
+        .engine_metrics
+        .as_ref()
+        .map(|m| m.forward_activity().last_hour(now))
+        .unwrap_or_else(|| hookline_engine::Activity::default().last_hour(now));
+    let waiting = state.store.pending_forwards().await.ok();
+    let routes = state.store.list_routes(None).await.map(|r| r.len()).ok();
     let col = |m: &[Minute], f: fn(&Minute) -> u64| m.iter().map(f).collect::<Vec<_>>();
     let sum = |m: &[Minute], f: fn(&Minute) -> u64| m.iter().map(f).sum::<u64>();
     let (ok, failed) = (sum(&delivered, |m| m.ok), sum(&delivered, |m| m.failed));
@@ -69,6 +77,10 @@ pub async fn page(State(state): State<AppState>, s: Session) -> Result<Response,
             rejected_total => sum(&received, |m| m.failed),
             delivered_total => ok + failed,
             failed_total => failed,
+            forwarded_total => sum(&forwarded, |m| m.ok),
+            forward_failed_total => sum(&forwarded, |m| m.failed),
+            forwards_waiting => waiting.map(|w| w.iter().map(|(_, n)| n).sum::<u64>()),
+            routes,
             success_rate => if ok + failed > 0 {
                 format!("{:.1}%", 100.0 * ok as f64 / (ok + failed) as f64)
             } else {

@@ -362,14 +362,7 @@ pub async fn recover(
 ) -> Result<Response, Response> {
     s.check_csrf(&form.csrf)?;
     let (app, e) = visible_endpoint(&state, &s, &app, &ep).await?;
-    // datetime-local has no zone or seconds: read it as UTC.
-    let raw = form.since.trim();
-    let with_secs = if raw.len() == 16 {
-        format!("{raw}:00Z")
-    } else {
-        raw.to_string()
-    };
-    let since = crate::api::model::parse_time(&with_secs)
+    let since = super::parse_local_time(&form.since)
         .map_err(|x| s.error(StatusCode::UNPROCESSABLE_ENTITY, x))?;
     state
         .store

@@ -21,6 +21,7 @@ use super::session::Session;
 use super::views;
 use crate::actions::replay::{find, perform_replay};
 use crate::api::model::{ReplayIn, ReplayMode};
+use crate::api::route_model::ForwardOut;
 use crate::state::AppState;
 
 /// What the live inbox is told about each stored event.
@@ -187,6 +188,30 @@ fn shown(e: InboundEvent) -> Shown {
     }
 }
 
+/// The event's forwards, by route name.
+async fn forwards_of(state: &AppState, e: &InboundEvent) -> Vec<ForwardOut> {
+    let found = state
+        .store
+        .list_forwards(&e.source, &e.id)
+        .await
+        .unwrap_or_default();
+    let routes = state
+        .store
+        .list_routes(Some(&e.source))
+        .await
+        .unwrap_or_default();
+    found
+        .iter()
+        .map(|f| {
+            let name = routes
+                .iter()
+                .find(|r| r.id == f.route_id)
+                .map_or_else(|| f.route_id.to_string(), |r| r.name.clone());
+            ForwardOut::new(f, name)
+        })
+        .collect()
+}
+
 fn schemes() -> Vec<&'static str> {
     Scheme::ALL.iter().map(|s| s.name()).collect()
 }
@@ -212,10 +237,11 @@ async fn detail(
         Some((url, Err(e))) => (url.to_string(), None, Some(e)),
         None => (String::new(), None, None),
     };
+    let forwards = forwards_of(state, &event).await;
     Ok(views::page(
         "event.html",
         minijinja::context! {
-            nav => "inbox", csrf => s.csrf, admin => true,
+            nav => "inbox", csrf => s.csrf, admin => true, forwards,
             e => shown(event), schemes => schemes(), replay_url, replayed, replay_error,
         },
     ))

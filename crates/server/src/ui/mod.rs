@@ -10,6 +10,8 @@
 //! - `inbox`: received events, live (Server-Sent Events), one event, replay.
 //! - `deliveries`: applications → endpoints → messages → attempts, and the
 //!   actions on them (create, edit, enable/disable, rotate, resend, recover).
+//! - `routes`: forwarding routes (create, edit, pause, resume, recover) and
+//!   resending an event's forward.
 
 // Handlers answer `Result<Response, Response>`: the error is a rendered page
 // (a redirect to log in, a 403 or 404 page), returned as it is.
@@ -19,6 +21,7 @@ mod chart;
 mod dashboard;
 mod deliveries;
 mod inbox;
+mod routes;
 mod send;
 mod session;
 mod views;
@@ -45,6 +48,15 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/stream", get(inbox::stream))
         .route("/inbox/{source}/{id}", get(inbox::event))
         .route("/inbox/{source}/{id}/replay", post(inbox::replay))
+        .route(
+            "/inbox/{source}/{id}/forward/{route}/resend",
+            post(routes::resend),
+        )
+        .route("/routes", get(routes::list).post(routes::create))
+        .route("/routes/{name}", get(routes::page))
+        .route("/routes/{name}/edit", post(routes::edit))
+        .route("/routes/{name}/toggle", post(routes::toggle))
+        .route("/routes/{name}/recover", post(routes::recover))
         .route("/apps", get(deliveries::apps))
         .route("/apps/{app}", get(deliveries::app))
         .route("/apps/{app}/endpoints", post(deliveries::create_endpoint))
@@ -67,6 +79,18 @@ pub fn router() -> Router<AppState> {
             "/apps/{app}/msg/{msg}/resend/{ep}",
             post(deliveries::resend),
         )
+}
+
+/// A `datetime-local` form value (no zone, maybe no seconds) read as UTC,
+/// or RFC 3339.
+fn parse_local_time(raw: &str) -> Result<i64, String> {
+    let raw = raw.trim();
+    let with_secs = if raw.len() == 16 {
+        format!("{raw}:00Z")
+    } else {
+        raw.to_string()
+    };
+    crate::api::model::parse_time(&with_secs)
 }
 
 /// `/ui/`: the dashboard for the admin, an application's page for its token.

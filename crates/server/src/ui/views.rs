@@ -34,6 +34,15 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "message.html",
             include_str!("../../ui/templates/message.html"),
         ),
+        (
+            "routes.html",
+            include_str!("../../ui/templates/routes.html"),
+        ),
+        ("route.html", include_str!("../../ui/templates/route.html")),
+        (
+            "route_form.html",
+            include_str!("../../ui/templates/route_form.html"),
+        ),
     ] {
         if let Err(e) = env.add_template(name, source) {
             tracing::error!(template = name, error = %e, "a UI template does not compile");
