@@ -1,5 +1,8 @@
-//! A receiver that counts deliveries and measures publish-to-delivery latency:
-//! each payload carries `t`, its publish time in Unix milliseconds.
+//! A receiver that counts what arrives and how late: a delivery's payload
+//! carries `t`, its publish time in Unix milliseconds; a forward carries
+//! `X-Hookline-Event-Id`, whose id holds the time hookline received it (just
+//! before its commit and answer, so this latency is receive → arrival, an
+//! upper bound of ack → arrival).
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -19,45 +22,73 @@ fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Serves on 127.0.0.1:0: `POST` counts a delivery, `GET /stats` reports.
+/// Arrivals so far: each one's latency, and when the first and last came.
+#[derive(Default, Clone)]
+struct Seen {
+    latencies: Vec<f64>,
+    count: u64,
+    first: Option<f64>,
+    last: Option<f64>,
+}
+
+fn stats(seen: &Seen) -> Value {
+    let mut l = seen.latencies.clone();
+    l.sort_by(f64::total_cmp);
+    let pct = |q: f64| {
+        l.get(((q * l.len() as f64).ceil() as usize).saturating_sub(1))
+            .copied()
+    };
+    json!({
+        "count": seen.count, "p50Ms": pct(0.5), "p99Ms": pct(0.99),
+        "firstMs": seen.first, "lastMs": seen.last,
+    })
+}
+
+/// Serves on 127.0.0.1:0: `POST` counts an arrival, `GET /stats` reports,
+/// `GET /reset` starts counting afresh.
 pub async fn serve() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("listening on http://{}", listener.local_addr()?);
-    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
-        let latencies = latencies.clone();
+        let seen = seen.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let latencies = latencies.clone();
+                let seen = seen.clone();
                 async move {
-                    let method = req.method().clone();
-                    let body = req
-                        .into_body()
+                    let (parts, body) = req.into_parts();
+                    let body = body
                         .collect()
                         .await
                         .map(|b| b.to_bytes())
                         .unwrap_or_default();
-                    let out = if method == Method::POST {
-                        let sent = serde_json::from_slice::<Value>(&body)
-                            .ok()
-                            .and_then(|v| v["t"].as_f64());
-                        if let (Some(t), Ok(mut l)) = (sent, latencies.lock()) {
-                            l.push(now_ms() - t);
+                    let req = Request::from_parts(parts, ());
+                    let arrived = now_ms();
+                    let out = match (req.method(), req.uri().path()) {
+                        (&Method::POST, _) => {
+                            let sent = sent_at_parts(&req, &body);
+                            if let Ok(mut s) = seen.lock() {
+                                s.count += 1;
+                                s.first.get_or_insert(arrived);
+                                s.last = Some(arrived);
+                                if let Some(t) = sent {
+                                    s.latencies.push(arrived - t);
+                                }
+                            }
+                            Bytes::from_static(b"{}")
                         }
-                        Bytes::from_static(b"{}")
-                    } else {
-                        let mut l = latencies.lock().map(|l| l.clone()).unwrap_or_default();
-                        l.sort_by(f64::total_cmp);
-                        let pct = |q: f64| {
-                            l.get(((q * l.len() as f64).ceil() as usize).saturating_sub(1))
-                                .copied()
-                        };
-                        Bytes::from(
-                            json!({"count": l.len(), "p50Ms": pct(0.5), "p99Ms": pct(0.99)})
-                                .to_string(),
-                        )
+                        (_, "/reset") => {
+                            if let Ok(mut s) = seen.lock() {
+                                *s = Seen::default();
+                            }
+                            Bytes::from_static(b"{}")
+                        }
+                        _ => {
+                            let s = seen.lock().map(|s| s.clone()).unwrap_or_default();
+                            Bytes::from(stats(&s).to_string())
+                        }
                     };
                     Ok::<_, Infallible>(Response::new(Full::new(out)))
                 }
@@ -69,12 +100,35 @@ pub async fn serve() -> anyhow::Result<()> {
     }
 }
 
+/// When what arrived was sent (ms): the forwarded event's id, else the
+/// payload's `t`.
+fn sent_at_parts(req: &Request<()>, body: &[u8]) -> Option<f64> {
+    let by_id = req
+        .headers()
+        .get("x-hookline-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|id| id.parse::<hookline_core::EventId>().ok())
+        .and_then(|id| id.time_ms());
+    match by_id {
+        Some(ms) => Some(ms as f64),
+        None => serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| v["t"].as_f64()),
+    }
+}
+
 /// The counter's `/stats`.
-pub async fn stats(client: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
+pub async fn stats_of(client: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
     Ok(client
         .get(format!("{url}/stats"))
         .send()
         .await?
         .json()
         .await?)
+}
+
+/// Forgets every arrival so far.
+pub async fn reset(client: &reqwest::Client, url: &str) -> anyhow::Result<()> {
+    client.get(format!("{url}/reset")).send().await?;
+    Ok(())
 }

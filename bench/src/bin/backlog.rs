@@ -63,7 +63,7 @@ async fn main() -> anyhow::Result<()> {
     let deadline = started + Duration::from_secs(3600);
     while marks.last().map(|m| m.0) < Some(count) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let n = counter::stats(&client, &recv.url).await?["count"]
+        let n = counter::stats_of(&client, &recv.url).await?["count"]
             .as_u64()
             .unwrap_or(0);
         let decile = (marks.len() as u64) * count / 10;

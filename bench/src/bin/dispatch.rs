@@ -114,7 +114,7 @@ async fn main() -> anyhow::Result<()> {
             let want = count * endpoints as u64;
             let deadline = started + Duration::from_secs(600);
             let stats = loop {
-                let s = counter::stats(&client, &recv.url).await?;
+                let s = counter::stats_of(&client, &recv.url).await?;
                 if s["count"].as_u64() >= Some(want) {
                     break s;
                 }

@@ -29,6 +29,19 @@ fn body_of(now_ms: i64, random: [u8; 10]) -> String {
     out.iter().map(|&b| b as char).collect()
 }
 
+/// The creation time (ms) a generated body carries, if it is one.
+pub fn body_time_ms(body: &str) -> Option<i64> {
+    if body.len() != BODY_LEN {
+        return None;
+    }
+    let mut n: u128 = 0;
+    for b in body.bytes() {
+        let digit = ALPHABET.iter().position(|&a| a == b)?;
+        n = n.checked_mul(62)?.checked_add(digit as u128)?;
+    }
+    i64::try_from(n >> 80).ok()
+}
+
 /// Why a string is not an ID of the expected kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{given}` is not a valid {prefix}_ id")]
@@ -64,6 +77,11 @@ macro_rules! typed_id {
 
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+
+            /// When it was made (ms), for an ID hookline generated.
+            pub fn time_ms(&self) -> Option<i64> {
+                body_time_ms(self.0.strip_prefix(concat!($prefix, "_"))?)
             }
         }
 
@@ -148,6 +166,14 @@ typed_id!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_tells_when_it_was_made() {
+        let now = 1_764_000_000_123;
+        assert_eq!(EventId::at(now).time_ms(), Some(now));
+        assert_eq!(EventId::floor(now).time_ms(), Some(now));
+        assert_eq!("evt_short".parse::<EventId>().unwrap().time_ms(), None);
+    }
 
     #[test]
     fn ids_have_prefix_fixed_width_and_sort_by_time() {
