@@ -7,6 +7,7 @@ Usage: python3 svix_client.py PATH_TO_HOOKLINE_BINARY
 """
 
 import http.server
+import json
 import os
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 from datetime import datetime, timedelta, timezone
 
@@ -116,6 +118,27 @@ try:
     check("message_attempt.resend delivers again", len(received) == 3 and received[2][0].get("webhook-id") == msg.id)
     recovered = svix.endpoint.recover(app.id, ep.id, RecoverIn(since=datetime.now(timezone.utc) - timedelta(hours=1)))
     check("endpoint.recover", recovered.status is not None, repr(recovered))
+    # hookline's endpoint filter (an extension), set over plain HTTP: Svix's
+    # client keeps working with the endpoint, and only matching messages go.
+    patch = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/app/{app.id}/endpoint/{ep.id}", method="PATCH",
+        data=json.dumps({"filter": {"body": {"amount": {"$gte": 1000}}}}).encode(),
+        headers={"authorization": f"Bearer {TOKEN}", "content-type": "application/json"})
+    urllib.request.urlopen(patch).read()
+    got = svix.endpoint.get(app.id, ep.id)
+    check("endpoint.get parses an endpoint with a filter", got.id == ep.id and got.url == ep.url, repr(got))
+    before = len(received)
+    svix.message.create(app.id, MessageIn(event_type="invoice.paid", payload={"amount": 5}))
+    big = svix.message.create(app.id, MessageIn(event_type="invoice.paid", payload={"amount": 5000}))
+    deadline = time.time() + 10
+    while len(received) <= before and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.5)
+    new = received[before:]
+    check("the filter lets only the matching message through",
+          len(new) == 1 and new[0][0].get("webhook-id") == big.id, repr([h.get("webhook-id") for h, _ in new]))
+    listed = svix.endpoint.list(app.id)
+    check("endpoint.list parses endpoints with a filter", any(e.id == ep.id for e in listed.data))
     svix.endpoint.delete(app.id, ep.id)
     svix.application.delete(app.id)
     try:
