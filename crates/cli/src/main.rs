@@ -10,6 +10,10 @@
 //! - `settings`: configuration layers for `serve` (defaults, file, env, flags).
 //! - `serve`: `hookline serve` and `hookline migrate`, the composition root.
 //! - `init`: `hookline init` (a commented hookline.toml) and `hookline completions`.
+//! - `declared`: the `[[source]]` and `[[route]]` tables of hookline.toml, validated.
+//! - `listen`: `hookline listen`, a source's events forwarded to a local app, resumed.
+//! - `cursor`: where `listen` left off, saved after every event.
+//! - `relay`: one streamed event, forwarded byte-exact to the local app.
 
 /// `println!` that stops quietly when stdout is closed (e.g. piped into `head`).
 macro_rules! say {
@@ -19,11 +23,14 @@ macro_rules! say {
     }};
 }
 
+mod cursor;
 mod declared;
 mod exit;
 mod init;
 mod input;
+mod listen;
 mod load;
+mod relay;
 mod send;
 mod serve;
 mod settings;
@@ -50,7 +57,8 @@ use clap::{Parser, Subcommand};
         the 2xx) at /webhook/{event}, /in/{source} and any source's own path; sends them with \
         a durable delivery engine behind a Svix-compatible API at /api/v1; and serves a web UI \
         at http://localhost:3000/ui (send, inbox, deliveries, dashboard).\n\n\
-        `hookline send` posts a signed webhook; `hookline verify` checks one.",
+        `hookline send` posts a signed webhook; `hookline verify` checks one; `hookline listen` \
+        brings a source's webhooks to your laptop's localhost and resumes after sleep.",
     after_help = "Examples:\n  hookline init && hookline serve\n  hookline send http://localhost:3000/webhook/user.created --secret s3cret\n  hookline completions bash > /etc/bash_completion.d/hookline",
     propagate_version = true
 )]
@@ -71,6 +79,8 @@ enum Command {
     Init(init::InitArgs),
     /// Print a shell completion script (bash, zsh, fish, …).
     Completions(init::CompletionsArgs),
+    /// Forward a source's events from a hookline server to a local app; resumes after any absence.
+    Listen(listen::ListenArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +90,7 @@ fn main() -> ExitCode {
         Command::Migrate(flags) => runtime().and_then(|rt| rt.block_on(serve::migrate(flags))),
         Command::Send(args) => runtime().and_then(|rt| rt.block_on(send::run(args))),
         Command::Verify(args) => verify::run(args),
+        Command::Listen(args) => runtime().and_then(|rt| rt.block_on(listen::run(args))),
         Command::Init(args) => init::run(args),
         Command::Completions(args) => {
             init::completions(args, <Cli as clap::CommandFactory>::command());

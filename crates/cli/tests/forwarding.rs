@@ -8,7 +8,7 @@
 mod support;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,58 +19,34 @@ use support::start;
 const SECRET: &str = "whsec_test_forwarding_secret";
 const N: usize = 60;
 
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop")
-}
-
-/// Whether Stripe's library is installed; a missing one fails under CI.
-fn stripe_ready() -> bool {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import stripe"])
-        .status()
-        .is_ok_and(|s| s.success());
-    let how = "pip install -r interop/requirements.txt";
-    assert!(
-        ok || std::env::var("CI").as_deref() != Ok("true"),
-        "stripe missing under CI: {how}"
-    );
-    if !ok {
-        eprintln!("skipping: Stripe's library is not installed; run: {how}");
-    }
-    ok
-}
-
 /// Event ids the app logged, each with how often it came and whether every
 /// arrival verified.
 fn arrivals(log: &Path) -> HashMap<String, (usize, bool)> {
     let mut out: HashMap<String, (usize, bool)> = HashMap::new();
     for line in std::fs::read_to_string(log).unwrap_or_default().lines() {
-        let Some((id, verdict)) = line.split_once(' ') else {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
-        let e = out.entry(id.to_string()).or_insert((0, true));
+        let id = v["id"].as_str().unwrap_or("-").to_string();
+        let e = out.entry(id).or_insert((0, true));
         e.0 += 1;
-        e.1 &= verdict == "ok";
+        e.1 &= v["verdict"] == "ok";
     }
     out
 }
 
 async fn a_sigkill_after_the_ack_loses_no_forward() {
-    if !stripe_ready() {
+    if !support::reference_libraries() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let db = FreshDb::new().await;
     // The app's port, free for now: the app is down.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let config = format!(
         "[[source]]\nname = \"stripe\"\nscheme = \"stripe\"\nsecret = \"{SECRET}\"\n\n\
          [[route]]\nname = \"to-app\"\nsource = \"stripe\"\n\
-         url = \"http://127.0.0.1:{port}/webhooks\"\nretry_schedule = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+         url = \"http://127.0.0.1:{port}/stripe/webhooks\"\nretry_schedule = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
     );
     std::fs::write(dir.path().join("hookline.toml"), config).unwrap();
     let mut server = start(dir.path(), &db.url, &[], &[]).await;
@@ -114,12 +90,7 @@ async fn a_sigkill_after_the_ack_loses_no_forward() {
     assert_eq!(acked.len(), N);
 
     let log = dir.path().join("app.log");
-    let mut app = tokio::process::Command::new("python3")
-        .arg(interop_dir().join("stripe_app.py"))
-        .args([&port.to_string(), SECRET, log.to_str().unwrap()])
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut app = support::local_app(port, &log, &["--stripe", SECRET]);
     let server = start(dir.path(), &db.url, &[], &[]).await;
     let deadline = Instant::now() + Duration::from_secs(90);
     let seen = loop {

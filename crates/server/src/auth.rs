@@ -1,7 +1,9 @@
 //! Tokens. The admin token is configured (`admin_token` / `HOOKLINE_ADMIN_TOKEN`),
 //! or else generated at first start, printed once, and stored only as its
 //! SHA-256. App-scoped tokens (`POST /api/v1/auth/app-portal-access/{app}`) open
-//! one application's routes until they expire; they too are stored hashed.
+//! one application's routes until they expire; source-scoped tokens
+//! (`POST /api/v1/source/{name}/token`) only read and stream that source's
+//! events. They too are stored hashed.
 
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
@@ -64,26 +66,85 @@ impl AdminToken {
     }
 }
 
-/// The settings key under which an app-scoped token's grant is kept.
-fn app_token_key(token: &str) -> String {
-    format!("app_token_sha256:{}", hex::encode(sha256(token)))
+/// What a scoped token opens: one application, or one source's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    App,
+    Source,
 }
 
-/// Issues a token that sees only `app` until `expires_at` (ms); only its hash is stored.
+impl Scope {
+    fn field(self) -> &'static str {
+        match self {
+            Scope::App => "app",
+            Scope::Source => "source",
+        }
+    }
+
+    /// The settings key under which a token's grant is kept.
+    fn key(self, token: &str) -> String {
+        format!(
+            "{}_token_sha256:{}",
+            self.field(),
+            hex::encode(sha256(token))
+        )
+    }
+}
+
+/// Issues a token for `scope` = `target` until `expires_at` (ms); only its hash is stored.
+async fn issue(
+    store: &dyn Store,
+    scope: Scope,
+    target: &str,
+    expires_at: i64,
+) -> Result<String, StoreError> {
+    let token = format!(
+        "hl_{}_{}",
+        if scope == Scope::App { "app" } else { "src" },
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
+    );
+    let grant = serde_json::json!({ scope.field(): target, "expiresAt": expires_at }).to_string();
+    store
+        .set_setting(&scope.key(&token), &grant, Some(expires_at))
+        .await?;
+    Ok(token)
+}
+
+/// What a scoped token opens, if it is one of `scope` and has not expired.
+async fn granted(
+    store: &dyn Store,
+    scope: Scope,
+    token: &str,
+) -> Result<Option<String>, StoreError> {
+    let Some(grant) = store.get_setting(&scope.key(token)).await? else {
+        return Ok(None);
+    };
+    let grant: serde_json::Value = serde_json::from_str(&grant).unwrap_or_default();
+    let live = grant["expiresAt"]
+        .as_i64()
+        .is_some_and(|t| t > hookline_core::clock::now_ms());
+    Ok(grant[scope.field()]
+        .as_str()
+        .filter(|_| live)
+        .map(str::to_string))
+}
+
+/// Issues a token that sees only `app` until `expires_at` (ms).
 pub async fn issue_app_token(
     store: &dyn Store,
     app: &AppId,
     expires_at: i64,
 ) -> Result<String, StoreError> {
-    let token = format!(
-        "hl_app_{}",
-        Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
-    );
-    let grant = serde_json::json!({ "app": app, "expiresAt": expires_at }).to_string();
-    store
-        .set_setting(&app_token_key(&token), &grant, Some(expires_at))
-        .await?;
-    Ok(token)
+    issue(store, Scope::App, app.as_str(), expires_at).await
+}
+
+/// Issues a token that only reads and streams `source`'s events until `expires_at` (ms).
+pub async fn issue_source_token(
+    store: &dyn Store,
+    source: &str,
+    expires_at: i64,
+) -> Result<String, StoreError> {
+    issue(store, Scope::Source, source, expires_at).await
 }
 
 /// The app an app-scoped token opens, if it is one and has not expired.
@@ -91,17 +152,23 @@ pub(crate) async fn app_of_token(
     store: &dyn Store,
     token: &str,
 ) -> Result<Option<AppId>, StoreError> {
-    let Some(grant) = store.get_setting(&app_token_key(token)).await? else {
-        return Ok(None);
-    };
-    let grant: serde_json::Value = serde_json::from_str(&grant).unwrap_or_default();
-    let live = grant["expiresAt"]
-        .as_i64()
-        .is_some_and(|t| t > hookline_core::clock::now_ms());
-    Ok(grant["app"]
-        .as_str()
-        .filter(|_| live)
+    Ok(granted(store, Scope::App, token)
+        .await?
         .and_then(|a| a.parse().ok()))
+}
+
+/// Whether a source-scoped token for `source` may make this request: only
+/// reads (`GET`) of `/source/{source}/event…` (the list, one event, the stream).
+fn source_may(source: &str, method: &axum::http::Method, path: &str) -> bool {
+    let rest = path.strip_prefix("/api/v1").unwrap_or(path);
+    let Some(rest) = rest.strip_prefix("/source/") else {
+        return false;
+    };
+    let mut parts = rest.split('/');
+    let named = parts.next() == Some(source);
+    let events = parts.next() == Some("event");
+    let read = parts.all(|p| p != "replay" && p != "forward");
+    method == axum::http::Method::GET && named && events && read
 }
 
 fn unauthorized(detail: &str) -> ApiError {
@@ -109,7 +176,8 @@ fn unauthorized(detail: &str) -> ApiError {
 }
 
 /// Middleware: `Authorization: Bearer <token>`. The admin token opens every
-/// route; an app-scoped token only `/app/{its app}/…` (by id or uid); else 401/403.
+/// route; an app-scoped token only `/app/{its app}/…` (by id or uid); a
+/// source-scoped token only reads of its source's events; else 401/403.
 pub async fn require_token(
     State(state): State<AppState>,
     req: Request,
@@ -129,9 +197,23 @@ pub async fn require_token(
         return Ok(next.run(req).await);
     }
     let store = state.store.as_ref();
+    let internal = |e: StoreError| ApiError::internal(Shape::Api, e);
+    if let Some(source) = granted(store, Scope::Source, given)
+        .await
+        .map_err(internal)?
+    {
+        if source_may(&source, req.method(), req.uri().path()) {
+            return Ok(next.run(req).await);
+        }
+        return Err(ApiError::api(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("This token only reads and streams the events of source `{source}`."),
+        ));
+    }
     let app = app_of_token(store, given)
         .await
-        .map_err(|e| ApiError::internal(Shape::Api, e))?
+        .map_err(internal)?
         .ok_or_else(|| unauthorized("Invalid token"))?;
     let path = req.uri().path();
     let key = path
@@ -144,7 +226,7 @@ pub async fn require_token(
         Some(k) => store
             .get_app(k)
             .await
-            .map_err(|e| ApiError::internal(Shape::Api, e))?
+            .map_err(internal)?
             .is_some_and(|a| a.id == app),
         None => false,
     };
@@ -156,4 +238,27 @@ pub async fn require_token(
         ));
     }
     Ok(next.run(req).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn a_source_token_reads_only_its_own_sources_events() {
+        for (method, path, ok) in [
+            (Method::GET, "/api/v1/source/gh/event", true),
+            (Method::GET, "/api/v1/source/gh/event/stream", true),
+            (Method::GET, "/api/v1/source/gh/event/evt_1", true),
+            (Method::GET, "/api/v1/source/gh/event/evt_1/forward", false),
+            (Method::POST, "/api/v1/source/gh/event/evt_1/replay", false),
+            (Method::GET, "/api/v1/source/other/event", false),
+            (Method::GET, "/api/v1/source/gh", false),
+            (Method::GET, "/api/v1/app", false),
+            (Method::POST, "/api/v1/source/gh/token", false),
+        ] {
+            assert_eq!(source_may("gh", &method, path), ok, "{method} {path}");
+        }
+    }
 }

@@ -54,6 +54,22 @@ impl InboxStore for PgStore {
         event(&self.db().await?, source, id).await
     }
 
+    async fn events_after(
+        &self,
+        source: &str,
+        after: Option<&EventId>,
+        limit: usize,
+    ) -> Result<Vec<InboundEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM inbound_event WHERE source = $1 \
+             AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3"
+        );
+        let after = after.map(EventId::as_str);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let found = rows(&self.db().await?, &sql, &[&source, &after, &limit]).await?;
+        all(&found, codec::event)
+    }
+
     async fn list_events(
         &self,
         source: &str,

@@ -89,6 +89,28 @@ impl InboxStore for SqliteStore {
             .await
     }
 
+    async fn events_after(
+        &self,
+        source: &str,
+        after: Option<&EventId>,
+        limit: usize,
+    ) -> Result<Vec<InboundEvent>, StoreError> {
+        let (source, after) = (source.to_string(), after.map(ToString::to_string));
+        self.readers
+            .read(move |c| {
+                c.prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM inbound_event WHERE source = ?1 \
+                     AND (?2 IS NULL OR id > ?2) ORDER BY id LIMIT ?3"
+                ))
+                .and_then(|mut st| {
+                    st.query_map(params![source, after, limit as i64], rows::event)?
+                        .collect()
+                })
+                .map_err(backend)
+            })
+            .await
+    }
+
     async fn list_events(
         &self,
         source: &str,

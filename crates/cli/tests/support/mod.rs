@@ -71,13 +71,81 @@ pub fn sqlite_in(dir: &Path) -> String {
 /// Starts `hookline serve` on 127.0.0.1:0 over the database `db` (a URL),
 /// in `dir`, and reads its address from stdout.
 pub async fn start(dir: &Path, db: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+    start_at(dir, db, 0, args, env).await
+}
+
+/// A free loopback port (free now; for a process that must come back on it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The providers' reference libraries (interop/) for tests whose local app
+/// verifies with them; missing ones skip the test, but fail it under CI.
+pub fn reference_libraries() -> bool {
+    let python = std::process::Command::new("python3")
+        .args(["-c", "import stripe, standardwebhooks"])
+        .status()
+        .is_ok_and(|s| s.success());
+    let node = interop_dir()
+        .join("node_modules/@octokit/webhooks-methods")
+        .exists();
+    let how = "pip install -r interop/requirements.txt && (cd interop && npm install)";
+    assert!(
+        (python && node) || std::env::var("CI").as_deref() != Ok("true"),
+        "reference libraries missing under CI: {how}"
+    );
+    if !(python && node) {
+        eprintln!("skipping: the providers' libraries are not installed; run: {how}");
+    }
+    python && node
+}
+
+pub fn interop_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop")
+}
+
+/// `interop/local_app.py` on `port`, logging to `log`, verifying with `secrets`
+/// (`--stripe S`, …); killed when dropped.
+pub fn local_app(port: u16, log: &Path, secrets: &[&str]) -> Child {
+    Command::new("python3")
+        .arg(interop_dir().join("local_app.py"))
+        .arg(port.to_string())
+        .arg(log)
+        .args(secrets)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+/// What the local app logged, one JSON object per request.
+pub fn app_log(log: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Starts `hookline serve` on 127.0.0.1:`port` (0: any) over `db`, in `dir`.
+pub async fn start_at(
+    dir: &Path,
+    db: &str,
+    port: u16,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookline"));
+    let port = port.to_string();
     cmd.args([
         "serve",
         "--host",
         "127.0.0.1",
         "--port",
-        "0",
+        &port,
         "--database-url",
         db,
     ])

@@ -39,6 +39,14 @@ pub trait InboxStore: Send + Sync + 'static {
         source: &str,
         id: &EventId,
     ) -> Result<Option<InboundEvent>, StoreError>;
+    /// A source's events after `after` (all, without it), oldest first: what
+    /// a stream sends next.
+    async fn events_after(
+        &self,
+        source: &str,
+        after: Option<&EventId>,
+        limit: usize,
+    ) -> Result<Vec<InboundEvent>, StoreError>;
     /// A source's events, newest first.
     async fn list_events(
         &self,

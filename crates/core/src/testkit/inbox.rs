@@ -228,3 +228,38 @@ pub async fn concurrent_inserts_all_commit(store: Arc<dyn Store>) {
     }
     assert_eq!(n, 300);
 }
+
+pub async fn events_after_a_cursor_come_oldest_first(store: Arc<dyn Store>) {
+    let now = now_ms();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let e = event("s", now + i, b"{}", Verdict::Verified, None);
+        ids.push(e.id.clone());
+        store.insert_event(e, WINDOW, 100, vec![]).await.unwrap();
+    }
+    store
+        .insert_event(
+            event("other", now, b"{}", Verdict::Verified, None),
+            WINDOW,
+            100,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let all: Vec<_> = store
+        .events_after("s", None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(all, ids, "oldest first, this source only");
+    let next: Vec<_> = store
+        .events_after("s", Some(&ids[1]), 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(next, ids[2..4], "after the cursor, at most the limit");
+}

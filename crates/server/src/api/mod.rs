@@ -4,6 +4,8 @@
 //!
 //! - `sources`: `/source` CRUD.
 //! - `events`: a source's inbox, one event, and replay to any URL.
+//! - `stream`: a source's events as Server-Sent Events (cursor, then live), and
+//!   source-scoped tokens.
 //! - `model`: the receiving side's bodies, `ListResponse`, times.
 //! - `routes`: `/route` CRUD, pause, resume, recover; an event's forwards and resend.
 //! - `route_model`: a route and a forward as the API shows them.
@@ -27,6 +29,7 @@ pub(crate) mod route_model;
 mod routes;
 pub(crate) mod send_model;
 mod sources;
+mod stream;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -82,6 +85,8 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sources::list, sources::create))
         .routes(routes!(sources::get, sources::update, sources::delete))
         .routes(routes!(events::list))
+        .routes(routes!(stream::stream))
+        .routes(routes!(stream::token))
         .routes(routes!(events::get))
         .routes(routes!(events::replay))
         .routes(routes!(routes::list, routes::create))
