@@ -95,6 +95,11 @@ impl Proc {
         Some(kb / 1024.0)
     }
 
+    /// CPU time used so far (user + system), in seconds.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        cpu_seconds(self.child.id()?)
+    }
+
     /// Peak resident memory of several processes, added up.
     pub fn peak_rss_sum(procs: &[Proc]) -> Option<f64> {
         procs.iter().map(Proc::peak_rss_mib).sum()
@@ -104,4 +109,14 @@ impl Proc {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
     }
+}
+
+/// CPU time (user + system) process `pid` has used, in seconds (Linux).
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at `)`.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }

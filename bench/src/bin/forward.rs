@@ -34,6 +34,15 @@ struct System {
     name: String,
     url: String,
     routed: bool,
+    /// The server process, whose CPU time a run costs.
+    pid: Option<u32>,
+}
+
+/// What one run cost the server: CPU microseconds per received request
+/// (for a routed run, its forwards included).
+#[derive(Clone, Debug)]
+struct Cost {
+    cpu_us_per_request: f64,
 }
 
 /// What a routed run's forwards did.
@@ -86,7 +95,7 @@ async fn rounds(
     count: u64,
     concurrency: usize,
     rate: Option<f64>,
-) -> anyhow::Result<Vec<Vec<(Measured, Option<Forwarded>)>>> {
+) -> anyhow::Result<Vec<Vec<Run>>> {
     let client = reqwest::Client::new();
     let mut runs = vec![Vec::new(); systems.len()];
     for round in 1..=ROUNDS {
@@ -96,44 +105,53 @@ async fn rounds(
             tokio::time::sleep(Duration::from_millis(200)).await;
             counter::reset(&client, counter).await?;
             let started = now_ms();
+            let cpu = s.pid.and_then(procs::cpu_seconds);
             let m = load::run(hookline, &s.url, payload, SECRET, count, concurrency, rate).await?;
             let f = match s.routed {
                 true => Some(drained(&client, counter, m.ok, started).await?),
                 false => None,
             };
-            runs[i].push((m, f));
+            let cost = match (cpu, s.pid.and_then(procs::cpu_seconds)) {
+                (Some(a), Some(b)) => Some(Cost {
+                    cpu_us_per_request: (b - a) * 1e6 / m.ok.max(1) as f64,
+                }),
+                _ => None,
+            };
+            runs[i].push((m, f, cost));
         }
     }
     Ok(runs)
 }
 
 /// The median round of each system (by `key`), as table rows, with its forwards.
+/// One run: the load's measurements, the forwards', the server's CPU.
+type Run = (Measured, Option<Forwarded>, Option<Cost>);
+
 fn medians(
     systems: &[System],
-    runs: &[Vec<(Measured, Option<Forwarded>)>],
+    runs: &[Vec<Run>],
     key: fn(&Measured) -> f64,
-) -> (Vec<Row>, Vec<Option<Forwarded>>) {
+) -> (Vec<Row>, Vec<Option<Forwarded>>, Vec<Option<Cost>>) {
     let mut rows = Vec::new();
     let mut forwards = Vec::new();
+    let mut costs = Vec::new();
     for (s, r) in systems.iter().zip(runs) {
         let mut r = r.clone();
         r.sort_by(|a, b| key(&a.0).total_cmp(&key(&b.0)));
-        let (m, f) = r[r.len() / 2].clone();
+        let (m, f, c) = r[r.len() / 2].clone();
         rows.push(Row {
             name: s.name.clone(),
             measured: m,
             peak_rss_mib: None,
         });
         forwards.push(f);
+        costs.push(c);
     }
-    (rows, forwards)
+    (rows, forwards, costs)
 }
 
 /// Routed req/s over unrouted req/s, round by round, for each store.
-fn route_cost(
-    systems: &[System],
-    runs: &[Vec<(Measured, Option<Forwarded>)>],
-) -> serde_json::Map<String, Value> {
+fn route_cost(systems: &[System], runs: &[Vec<Run>]) -> serde_json::Map<String, Value> {
     let mut out = serde_json::Map::new();
     for (i, s) in systems.iter().enumerate() {
         if !s.routed || i == 0 {
@@ -143,7 +161,7 @@ fn route_cost(
         let mut ratios: Vec<f64> = runs[i]
             .iter()
             .zip(plain)
-            .map(|((m, _), (p, _))| m.rps / p.rps)
+            .map(|((m, _, _), (p, _, _))| m.rps / p.rps)
             .collect();
         let each = ratios.clone();
         ratios.sort_by(f64::total_cmp);
@@ -233,17 +251,20 @@ async fn main() -> anyhow::Result<()> {
         name: "bare hyper (answers 200)".into(),
         url: bare.url.clone(),
         routed: false,
+        pid: bare.child.id(),
     }];
     for (store, p) in &servers {
         systems.push(System {
             name: format!("hookline /in ({store}, no route)"),
             url: format!("{}/in/plain", p.url),
             routed: false,
+            pid: p.child.id(),
         });
         systems.push(System {
             name: format!("hookline /in ({store}, 1 route)"),
             url: format!("{}/in/routed", p.url),
             routed: true,
+            pid: p.child.id(),
         });
     }
     let client = reqwest::Client::new();
@@ -277,8 +298,8 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let cost = route_cost(&systems, &closed);
-    let (rows, forwards) = medians(&systems, &closed, |m| m.rps);
-    let (open_rows, open_forwards) = medians(&systems, &open, |m| m.p99_ms);
+    let (rows, forwards, costs) = medians(&systems, &closed, |m| m.rps);
+    let (open_rows, open_forwards, _) = medians(&systems, &open, |m| m.p99_ms);
     for (_, p) in servers {
         p.stop().await;
     }
@@ -288,6 +309,14 @@ async fn main() -> anyhow::Result<()> {
         pg.drop_schema().await;
     }
 
+    println!("\nserver CPU per received request (closed loop, median round; a routed run includes its forwards)");
+    let mut cpu = serde_json::Map::new();
+    for (s, c) in systems.iter().zip(&costs) {
+        if let Some(c) = c {
+            println!("{:<40} {:>8.1} µs", s.name, c.cpu_us_per_request);
+            cpu.insert(s.name.clone(), json!(c.cpu_us_per_request));
+        }
+    }
     let closed_fw = print_forwards(
         "forwards, closed loop (median round by received req/s)",
         &systems,
@@ -307,7 +336,7 @@ async fn main() -> anyhow::Result<()> {
         "cpus": std::thread::available_parallelism()?.get(),
         "arrivalLatency": "arrival time minus the event id's time (taken when the request reached hookline, before its commit)",
         "routedOverUnroutedPerRound": cost,
-        "forwardsClosed": closed_fw, "forwardsOpen": open_fw,
+        "forwardsClosed": closed_fw, "forwardsOpen": open_fw, "cpuMicrosPerRequest": cpu,
     });
     report::emit("forward", setup, &rows)?;
     report::emit_open_loop("forward", rate, &open_rows)?;

@@ -3,6 +3,7 @@
 //! pause on `410`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -20,6 +21,14 @@ use crate::store::{in_tx, PgStore};
 /// earliest forward still pending or in flight.
 const CLAIMABLE: &str = "r.paused = FALSE AND (r.ordered = FALSE OR f.seq = \
      (SELECT min(o.seq) FROM forward o WHERE o.route_id = f.route_id AND o.status IN (1, 3)))";
+
+const RECORD_SQL: &str = "UPDATE forward SET last_status = $3, last_response = $4, \
+     last_duration_ms = $5, last_at = $6, \
+     status = CASE WHEN version = $7 THEN $8 ELSE status END, \
+     attempts = CASE WHEN version = $7 THEN attempts + 1 ELSE attempts END, \
+     next_attempt_at = CASE WHEN version = $7 THEN $9 ELSE next_attempt_at END, \
+     manual = CASE WHEN version = $7 THEN FALSE ELSE manual END \
+     WHERE route_id = $1 AND event_id = $2";
 
 /// Stores a pending forward of a just-stored event down each route that
 /// still exists, due at `due`, and wakes every node's engine.
@@ -155,30 +164,34 @@ impl ForwardQueue for PgStore {
             Next::Failed => (DeliveryStatus::Failed, None),
         };
         // What the try got is kept whatever happened meanwhile; only the
-        // current claim moves the forward on.
-        exec(
-            &self.db().await?,
-            "UPDATE forward SET last_status = $3, last_response = $4, last_duration_ms = $5, \
-             last_at = $6, \
-             status = CASE WHEN version = $7 THEN $8 ELSE status END, \
-             attempts = CASE WHEN version = $7 THEN attempts + 1 ELSE attempts END, \
-             next_attempt_at = CASE WHEN version = $7 THEN $9 ELSE next_attempt_at END, \
-             manual = CASE WHEN version = $7 THEN FALSE ELSE manual END \
-             WHERE route_id = $1 AND event_id = $2",
-            &[
-                &route.as_str(),
-                &event.as_str(),
-                &i32::from(tried.status_code),
-                &tried.response,
-                &i64::try_from(tried.duration_ms).unwrap_or(i64::MAX),
-                &tried.at,
-                &version,
-                &code(status),
-                &due,
-            ],
-        )
-        .await
-        .map(drop)
+        // current claim moves the forward on. Group-committed with the
+        // inbox's writes: one commit for many tries.
+        let keys = Arc::new((route.to_string(), event.to_string(), tried.clone()));
+        self.writer
+            .write(move |tx| {
+                let keys = keys.clone();
+                Box::pin(async move {
+                    let (route, event, t) = &*keys;
+                    tx_exec(
+                        tx,
+                        RECORD_SQL,
+                        &[
+                            &route.as_str(),
+                            &event.as_str(),
+                            &i32::from(t.status_code),
+                            &t.response,
+                            &i64::try_from(t.duration_ms).unwrap_or(i64::MAX),
+                            &t.at,
+                            &version,
+                            &code(status),
+                            &due,
+                        ],
+                    )
+                    .await
+                    .map(drop)
+                })
+            })
+            .await
     }
 
     async fn postpone_forward(

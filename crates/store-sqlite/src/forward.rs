@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hookline_core::{
-    ClaimedForward, DeliveryStatus, EventId, ForwardQueue, ForwardTry, Next, Route, RouteId,
-    StoreError,
+    ClaimedForward, DeliveryStatus, EventId, Forward, ForwardQueue, ForwardTry, Next, Route,
+    RouteId, StoreError,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -50,27 +50,32 @@ pub(crate) fn insert_forwards(
     Ok(())
 }
 
+/// Claims due forwards (the writer's part: one UPDATE).
 fn claim(
     c: &Connection,
     now: i64,
     limit: usize,
     lease: Duration,
-) -> Result<Vec<ClaimedForward>, StoreError> {
+) -> Result<Vec<Forward>, StoreError> {
     let until = now.saturating_add(ms(lease));
-    let claimed = c
-        .prepare_cached(&format!(
-            "UPDATE forward SET status = ?3, next_attempt_at = ?4, version = version + 1 \
-             WHERE seq IN (SELECT f.seq FROM forward f JOIN route r ON r.id = f.route_id \
-             WHERE {CLAIMABLE} ORDER BY f.next_attempt_at LIMIT ?2) RETURNING {FORWARD_COLUMNS}"
-        ))
-        .and_then(|mut st| {
-            st.query_map(
-                params![now, limit as i64, DeliveryStatus::Sending.code(), until],
-                |r| forward_at(r, 0),
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .map_err(backend)?;
+    c.prepare_cached(&format!(
+        "UPDATE forward SET status = ?3, next_attempt_at = ?4, version = version + 1 \
+         WHERE seq IN (SELECT f.seq FROM forward f JOIN route r ON r.id = f.route_id \
+         WHERE {CLAIMABLE} ORDER BY f.next_attempt_at LIMIT ?2) RETURNING {FORWARD_COLUMNS}"
+    ))
+    .and_then(|mut st| {
+        st.query_map(
+            params![now, limit as i64, DeliveryStatus::Sending.code(), until],
+            |r| forward_at(r, 0),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()
+    })
+    .map_err(backend)
+}
+
+/// What claimed forwards need to be sent: their routes and events (a
+/// reader's part, off the writer).
+fn complete(c: &Connection, claimed: Vec<Forward>) -> Result<Vec<ClaimedForward>, StoreError> {
     let mut routes: BTreeMap<RouteId, Route> = BTreeMap::new();
     let mut out = Vec::with_capacity(claimed.len());
     for forward in claimed {
@@ -116,9 +121,14 @@ impl ForwardQueue for SqliteStore {
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<ClaimedForward>, StoreError> {
-        self.writer
+        let claimed = self
+            .writer
             .write(move |c| claim(c, now, limit, lease))
-            .await
+            .await?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.readers.read(move |c| complete(c, claimed)).await
     }
 
     async fn record_forward(
