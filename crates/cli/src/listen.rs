@@ -8,8 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
-use eventsource_stream::Eventsource;
+use anyhow::bail;
 use futures_util::StreamExt;
 use hookline_core::clock::now_ms;
 use hookline_core::EventId;
@@ -17,6 +16,7 @@ use hookline_core::EventId;
 use crate::cursor::Cursor;
 use crate::exit::{bad_input, Outcome};
 use crate::relay::{self, Streamed};
+use crate::stream::{self, Connect};
 
 /// Which verdicts are forwarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -90,7 +90,7 @@ pub struct ListenArgs {
 }
 
 /// Waits after the n-th failure in a row: 0.5 s doubling to 30 s.
-fn backoff(n: u32) -> Duration {
+pub fn backoff(n: u32) -> Duration {
     Duration::from_millis(500u64.saturating_mul(1 << n.min(6))).min(Duration::from_secs(30))
 }
 
@@ -142,41 +142,16 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<Outcome> {
     let mut failures = 0u32;
     loop {
         let after = cursor.floor().map(|f| f.to_string());
-        let url = format!("{server}/api/v1/source/{}/event/stream", args.source);
-        let mut req = stream_client
-            .get(&url)
-            .bearer_auth(&args.token)
-            .header("accept", "text/event-stream");
-        if let Some(a) = &after {
-            req = req.query(&[("after", a)]);
-        }
-        let resp = tokio::select! {
-            r = req.send() => r,
+        let opened = tokio::select! {
+            c = stream::connect(&stream_client, &server, &args.source, &args.token, after.as_deref()) => c,
             _ = tokio::signal::ctrl_c() => return Ok(Outcome::Success),
         };
-        let resp = match resp {
-            Ok(r) if r.status().is_success() => r,
-            Ok(r) if matches!(r.status().as_u16(), 401 | 403 | 404) => {
-                let status = r.status();
-                let text = r.text().await.unwrap_or_default();
-                bail!("{url} answered {status}: {text}; check --from, --source and --token");
-            }
-            Ok(r) => {
+        let mut events = match opened {
+            Connect::Open(events) => events,
+            Connect::Refused(why) => bail!(why),
+            Connect::Unreachable(why) => {
                 failures += 1;
-                eprintln!(
-                    "{url} answered {}; retrying in {:?}",
-                    r.status(),
-                    backoff(failures)
-                );
-                tokio::time::sleep(backoff(failures)).await;
-                continue;
-            }
-            Err(e) => {
-                failures += 1;
-                eprintln!(
-                    "cannot reach {server} ({e}); retrying in {:?}",
-                    backoff(failures)
-                );
+                eprintln!("{why}; retrying in {:?}", backoff(failures));
                 tokio::time::sleep(backoff(failures)).await;
                 continue;
             }
@@ -185,25 +160,19 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<Outcome> {
             eprintln!("connected to {server} again");
         }
         failures = 0;
-        let bytes = futures_util::stream::unfold(resp, |mut r| async move {
-            r.chunk().await.transpose().map(|c| (c, r))
-        });
-        let mut events = Box::pin(bytes.eventsource());
         loop {
             let next = tokio::select! {
                 n = events.next() => n,
                 _ = tokio::signal::ctrl_c() => return Ok(Outcome::Success),
             };
-            let Some(Ok(msg)) = next else { break };
-            if msg.event != "webhook" {
-                continue;
-            }
-            let e: Streamed = serde_json::from_str(&msg.data).with_context(|| {
-                format!(
-                    "the server sent an event this version cannot read: {}",
-                    msg.data
-                )
-            })?;
+            let e = match next {
+                Some(Ok(e)) => e,
+                Some(Err(err)) => {
+                    eprintln!("{err:#}");
+                    break;
+                }
+                None => break,
+            };
             if cursor.seen(&e.id) {
                 continue;
             }

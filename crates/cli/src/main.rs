@@ -14,6 +14,8 @@
 //! - `listen`: `hookline listen`, a source's events forwarded to a local app, resumed.
 //! - `cursor`: where `listen` left off, saved after every event.
 //! - `relay`: one streamed event, forwarded byte-exact to the local app.
+//! - `stream`: a source's event stream (SSE) as the CLI reads it.
+//! - `events`: `hookline events list|show|replay|tail`, the inbox from the command line.
 
 /// `println!` that stops quietly when stdout is closed (e.g. piped into `head`).
 macro_rules! say {
@@ -25,6 +27,7 @@ macro_rules! say {
 
 mod cursor;
 mod declared;
+mod events;
 mod exit;
 mod init;
 mod input;
@@ -34,6 +37,7 @@ mod relay;
 mod send;
 mod serve;
 mod settings;
+mod stream;
 mod transport;
 mod verify;
 
@@ -81,6 +85,8 @@ enum Command {
     Completions(init::CompletionsArgs),
     /// Forward a source's events from a hookline server to a local app; resumes after any absence.
     Listen(listen::ListenArgs),
+    /// The inbox from the command line: list, show, replay, tail.
+    Events(events::EventsArgs),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +97,7 @@ fn main() -> ExitCode {
         Command::Send(args) => runtime().and_then(|rt| rt.block_on(send::run(args))),
         Command::Verify(args) => verify::run(args),
         Command::Listen(args) => runtime().and_then(|rt| rt.block_on(listen::run(args))),
+        Command::Events(args) => runtime().and_then(|rt| rt.block_on(events::run(args))),
         Command::Init(args) => init::run(args),
         Command::Completions(args) => {
             init::completions(args, <Cli as clap::CommandFactory>::command());

@@ -9,8 +9,11 @@
 //! read only when the client has taken the last, so a slow client never
 //! makes the server buffer more than one page. Ids sort by the time a
 //! request arrived, which is not quite commit order, so each check looks
-//! back a few seconds before the cursor and skips what this connection has
-//! already sent: an event that committed late is still sent, once.
+//! back a few seconds before the newest event sent (never before the
+//! client's cursor) and skips what this connection has already sent: an
+//! event that committed late is still sent, once. A client that resumes
+//! asks from a little before its cursor and skips what it has seen, as
+//! `hookline listen` does.
 
 use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
@@ -84,6 +87,8 @@ impl From<&InboundEvent> for StreamedEvent {
 struct Cursor {
     state: AppState,
     source: String,
+    /// The cursor the client gave: nothing at or before it is sent.
+    start: Option<EventId>,
     last: Option<EventId>,
     sent: HashSet<EventId>,
     ready: VecDeque<InboundEvent>,
@@ -94,11 +99,16 @@ impl Cursor {
     /// Reads what is new since the cursor (looking back for late commits)
     /// into `ready`; false if the store failed.
     async fn fill(&mut self) -> bool {
-        let floor = self
+        let look_back = self
             .last
             .as_ref()
             .and_then(EventId::time_ms)
             .map(|t| EventId::floor(t - LOOK_BACK_MS));
+        // Never before the client's own cursor.
+        let floor = match (look_back, &self.start) {
+            (Some(l), Some(s)) => Some(l.max(s.clone())),
+            (l, s) => l.or_else(|| s.clone()),
+        };
         let mut from = floor.clone();
         loop {
             let page = match self
@@ -195,6 +205,7 @@ pub async fn stream(
         live: state.live.subscribe(),
         state,
         source,
+        start: last.clone(),
         last,
         sent: HashSet::new(),
         ready: VecDeque::new(),
