@@ -137,6 +137,7 @@ pub async fn run(
     }
     drop(listener);
     tracing::info!("shutting down: finishing in-flight requests");
+    state.close();
     if tokio::time::timeout(DRAIN, graceful.shutdown())
         .await
         .is_err()

@@ -58,6 +58,9 @@ pub struct Inner {
     /// replays): the one outbound guard, `allowed_subnets`.
     pub outbound: reqwest::Client,
     pub guard: Arc<hookline_engine::ssrf::Guard>,
+    /// Set when the server begins to shut down, so long-lived responses
+    /// (event streams) end instead of holding the drain up.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 /// The cached sources: by name, and the names by their own exact path.
@@ -129,7 +132,21 @@ impl AppState {
             live: tokio::sync::broadcast::channel(256).0,
             outbound,
             guard,
+            closing: tokio::sync::watch::channel(false).0,
         })))
+    }
+
+    /// Tells long-lived responses that the server is shutting down.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once the server is shutting down.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.closing.subscribe();
+        async move {
+            let _ = rx.wait_for(|closing| *closing).await;
+        }
     }
 
     pub fn source(&self, name: &str) -> Option<Arc<SourceEntry>> {

@@ -24,7 +24,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use base64::Engine as _;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use hookline_core::clock::{now_ms, rfc3339};
 use hookline_core::{EventId, InboundEvent};
 use serde::{Deserialize, Serialize};
@@ -210,7 +210,8 @@ pub async fn stream(
         sent: HashSet::new(),
         ready: VecDeque::new(),
     };
-    let events = futures_util::stream::unfold(cursor, Cursor::next);
+    let closed = cursor.state.closed();
+    let events = futures_util::stream::unfold(cursor, Cursor::next).take_until(closed);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

@@ -10,7 +10,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use base64::Engine as _;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use hookline_core::clock::rfc3339;
 use hookline_core::source::DEFAULT_SOURCE;
 use hookline_core::{EventFilter, InboundEvent, PageRequest, Verdict};
@@ -122,6 +122,7 @@ pub async fn stream(
     s.require_admin()?;
     let source = q.source.unwrap_or_else(|| DEFAULT_SOURCE.to_string());
     let rx = state.live.subscribe();
+    let closed = state.closed();
     let events = futures_util::stream::unfold((rx, source), |(mut rx, source)| async move {
         loop {
             match rx.recv().await {
@@ -136,7 +137,8 @@ pub async fn stream(
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }
         }
-    });
+    })
+    .take_until(closed);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
