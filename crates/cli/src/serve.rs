@@ -107,6 +107,7 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
     };
     if let Some(engine) = &engine {
         settings.server.waker = engine.waker();
+        settings.server.handoff = engine.handoff();
         settings.server.engine_metrics = Some(engine.metrics());
     }
     if let Some((url, secret)) = &settings.operational {

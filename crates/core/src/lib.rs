@@ -40,7 +40,7 @@ pub use outbound::{
     EndpointStats, EventType, Message, Next, QueueDepth, RetryPolicy, Trigger,
 };
 pub use page::{Page, PageRequest};
-pub use route::{ClaimedForward, Forward, ForwardTry, Route, RouteError, RouteSpec};
+pub use route::{ClaimedForward, Forward, ForwardTry, NewForward, Route, RouteError, RouteSpec};
 pub use source::{
     Auth, AuthKind, DedupRule, EventTypeRule, Replies, Reply, Source, SourceError, SourceSpec,
 };

@@ -7,20 +7,26 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hookline_core::clock::now_ms;
-use hookline_core::{Claimed, ClaimedForward, DeliveryQueue, ForwardQueue, StoreError};
-use tokio::sync::{Notify, Semaphore};
+use hookline_core::{ClaimedForward, DeliveryQueue, ForwardQueue};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::attempt::Clients;
 use crate::config::EngineConfig;
+use crate::handoff::{self, Handoff};
+use crate::jobs::{claim, next_due, Job};
 use crate::metrics::EngineMetrics;
 use crate::operational::Operational;
 use crate::ssrf::Guard;
-use crate::throttle::{Pace, Throttles};
+use crate::throttle::Throttles;
 use crate::{client, deliver, forward};
+
+/// Without a wake-up, the store is still checked this often while handed-off
+/// forwards keep the loop busy (retries come due meanwhile).
+const STORE_CHECK: Duration = Duration::from_millis(100);
 
 /// Most deliveries claimed in one go.
 const BATCH: usize = 64;
@@ -60,89 +66,28 @@ pub(crate) struct Shared {
     pub operational: Operational,
     /// Wakes this loop (a publish, or an ordered route's head finishing).
     pub waker: Waker,
+    /// Routes this engine paused (their destination answered 410), and
+    /// when: a handed-off forward whose copy of the route is older than
+    /// that pause goes back to the store instead of out.
+    pub paused_here: std::sync::Mutex<std::collections::HashMap<hookline_core::RouteId, i64>>,
 }
 
-/// One claimed piece of work.
-enum Job {
-    Delivery(Claimed),
-    Forward(ClaimedForward),
-}
-
-impl Job {
-    fn pace(&self) -> Pace<'_> {
-        match self {
-            Job::Delivery(c) => Pace {
-                key: c.endpoint.id.as_str(),
-                rate: c.endpoint.throttle_rate,
-                max_concurrency: c.endpoint.policy.max_concurrency,
-            },
-            Job::Forward(c) => Pace {
-                key: c.route.id.as_str(),
-                rate: c.route.rate_limit,
-                max_concurrency: c.route.policy.max_concurrency,
-            },
-        }
+impl Shared {
+    /// Whether `c`'s route was paused here after the copy it carries.
+    pub fn paused_since(&self, c: &ClaimedForward) -> bool {
+        self.paused_here
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&c.route.id).copied())
+            .is_some_and(|t| t >= c.route.updated_at)
     }
-
-    /// Back in the queue, due at `until`, without counting a try.
-    async fn postpone(&self, s: &Shared, until: i64) -> Result<(), StoreError> {
-        match (self, &s.forwards) {
-            (Job::Delivery(c), _) => {
-                let d = &c.delivery;
-                s.store
-                    .postpone(&d.message_id, &d.endpoint_id, d.version, until)
-                    .await
-            }
-            (Job::Forward(c), Some(q)) => {
-                let f = &c.forward;
-                q.postpone_forward(&f.route_id, &f.event_id, f.version, until)
-                    .await
-            }
-            (Job::Forward(_), None) => Ok(()),
-        }
-    }
-}
-
-/// Claims up to `n` jobs, deliveries or forwards first by turns, so neither
-/// starves the other.
-async fn claim(
-    s: &Shared,
-    now: i64,
-    n: usize,
-    forwards_first: bool,
-) -> Result<Vec<Job>, StoreError> {
-    let mut jobs = Vec::new();
-    for turn in 0..2 {
-        let left = n.saturating_sub(jobs.len());
-        if left == 0 {
-            break;
-        }
-        if (turn == 0) == forwards_first {
-            if let Some(q) = &s.forwards {
-                let got = q.claim_forwards(now, left, s.config.lease).await?;
-                jobs.extend(got.into_iter().map(Job::Forward));
-            }
-        } else {
-            let got = s.store.claim_due(now, left, s.config.lease).await?;
-            jobs.extend(got.into_iter().map(Job::Delivery));
-        }
-    }
-    Ok(jobs)
-}
-
-/// When the earliest delivery or forward is due (ms), if any.
-async fn next_due(s: &Shared) -> Option<i64> {
-    let delivery = s.store.next_due().await.ok().flatten();
-    let forward = match &s.forwards {
-        Some(q) => q.next_forward_due().await.ok().flatten(),
-        None => None,
-    };
-    delivery.into_iter().chain(forward).min()
 }
 
 /// The delivery engine; `run` it on a task.
 pub struct Engine {
     shared: Arc<Shared>,
+    handed: mpsc::Receiver<ClaimedForward>,
+    handoff: Handoff,
 }
 
 impl Engine {
@@ -154,7 +99,11 @@ impl Engine {
             trusted: client::build(&config, Arc::new(Guard::open()))
                 .map_err(|e| EngineError::Client(e.to_string()))?,
         };
+        let (tx, handed) = mpsc::channel(handoff::CAPACITY);
+        let handoff = Handoff::new(tx, config.lease);
         Ok(Engine {
+            handed,
+            handoff,
             shared: Arc::new(Shared {
                 store,
                 forwards: None,
@@ -165,12 +114,18 @@ impl Engine {
                 metrics: EngineMetrics::default(),
                 operational: Operational::disabled(),
                 waker: Waker::default(),
+                paused_here: Default::default(),
             }),
         })
     }
 
     pub fn waker(&self) -> Waker {
         self.shared.waker.clone()
+    }
+
+    /// Where the ingress hands forwards straight to this engine.
+    pub fn handoff(&self) -> Handoff {
+        self.handoff.clone()
     }
 
     /// Sends operational webhooks through `op` (call before `run`).
@@ -198,10 +153,18 @@ impl Engine {
     /// (each is bounded by the attempt timeout). Deliveries it had claimed but
     /// not started are retried by anyone once their lease ends.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let s = self.shared;
+        let Engine {
+            shared: s,
+            mut handed,
+            handoff,
+        } = self;
+        // Only the ingress's clones may keep the channel open.
+        drop(handoff);
         let permits = Arc::new(Semaphore::new(s.config.concurrency.max(1)));
         let mut tasks = JoinSet::new();
         let mut forwards_first = false;
+        let mut check_store = true;
+        let mut last_check = Instant::now();
         tokio::pin!(shutdown);
         loop {
             while tasks.try_join_next().is_some() {}
@@ -212,33 +175,60 @@ impl Engine {
                     () = &mut shutdown => break,
                 }
             }
-            let now = now_ms();
-            forwards_first = !forwards_first;
-            let claimed = match claim(&s, now, free.min(BATCH), forwards_first).await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot claim deliveries or forwards; retrying");
-                    tokio::select! {
-                        () = tokio::time::sleep(s.config.poll) => continue,
-                        () = &mut shutdown => break,
+            let room = free.min(BATCH);
+            let mut jobs = Vec::new();
+            while jobs.len() < room {
+                match handed.try_recv() {
+                    Ok(c) => jobs.push(Job::Forward(c)),
+                    Err(_) => break,
+                }
+            }
+            if (check_store || last_check.elapsed() >= STORE_CHECK) && jobs.len() < room {
+                forwards_first = !forwards_first;
+                last_check = Instant::now();
+                match claim(&s, now_ms(), room - jobs.len(), forwards_first).await {
+                    // Nothing due: wait for a wake-up or the next due time.
+                    Ok(c) => {
+                        check_store = !c.is_empty();
+                        jobs.extend(c);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot claim deliveries or forwards; retrying");
+                        tokio::select! {
+                            () = tokio::time::sleep(s.config.poll) => continue,
+                            () = &mut shutdown => break,
+                        }
                     }
                 }
-            };
-            if claimed.is_empty() {
+            }
+            if jobs.is_empty() {
+                let now = now_ms();
                 let poll = i64::try_from(s.config.poll.as_millis()).unwrap_or(1000);
                 let wait = match next_due(&s).await {
                     Some(due) => (due - now).clamp(0, poll),
                     None => poll,
                 };
                 tokio::select! {
-                    () = s.waker.0.notified() => {},
-                    () = s.store.published_elsewhere() => {},
-                    () = tokio::time::sleep(Duration::from_millis(wait.max(1).unsigned_abs())) => {},
+                    () = s.waker.0.notified() => check_store = true,
+                    () = s.store.published_elsewhere() => check_store = true,
+                    () = tokio::time::sleep(Duration::from_millis(wait.max(1).unsigned_abs())) => check_store = true,
+                    Some(c) = handed.recv() => jobs.push(Job::Forward(c)),
                     () = &mut shutdown => break,
                 }
-                continue;
+                if jobs.is_empty() {
+                    continue;
+                }
             }
-            for job in claimed {
+            for job in jobs {
+                if let Job::Forward(c) = &job {
+                    if s.paused_since(c) {
+                        // Back to the store, pending; it goes out once resumed.
+                        if let Err(e) = job.postpone(&s, now_ms()).await {
+                            tracing::warn!(error = %e, "cannot hold a forward of a paused route; its lease will expire");
+                        }
+                        continue;
+                    }
+                }
                 // Over its destination's rate or concurrency, or cooling down:
                 // back in the queue until it has room, holding no permit meanwhile.
                 let admission = match s.throttles.admit(job.pace()) {

@@ -138,6 +138,9 @@ pub(crate) async fn run(
     );
     if outcome.status == 410 {
         tracing::warn!(route = %c.route.name, "the destination answered 410 Gone: route paused; resume it to send again");
+        if let Ok(mut m) = s.paused_here.lock() {
+            m.insert(c.route.id.clone(), now_ms());
+        }
         if let Err(e) = queue.pause_route(&c.route.id, now_ms()).await {
             tracing::warn!(route = %c.route.name, error = %e, "cannot pause the route");
         }

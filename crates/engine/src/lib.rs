@@ -18,8 +18,11 @@
 //! - `forward`: one forward of a received event: its own bytes and headers, record, `410` pauses.
 //! - [`retention`]: the background cleaner of old payloads, inbox events and dedup keys.
 //! - `retry`: the next step after a try: done, retry when (jitter, `Retry-After`), or failed.
-//! - `dispatcher`: the loop: wake on publish or when due, claim deliveries and
-//!   forwards by turns, send with bounded concurrency.
+//! - `dispatcher`: the loop: wake on publish or when due, take handed-off
+//!   forwards, claim deliveries and forwards by turns, send with bounded concurrency.
+//! - `jobs`: a claimed delivery or forward, its pace, putting it back; claiming by turns.
+//! - [`handoff`]: forwards handed from the ingress straight to the engine,
+//!   stored already claimed in the inbox transaction.
 //! - `throttle`: per-destination rate limits and concurrency; a send over them is postponed, not held.
 //! - [`operational`]: operational webhooks (exhausted, failing, recovered, endpoint events).
 //! - [`metrics`]: attempts by outcome, attempt latency, postponements (Prometheus).
@@ -32,6 +35,8 @@ pub mod config;
 mod deliver;
 mod dispatcher;
 mod forward;
+pub mod handoff;
+mod jobs;
 pub mod metrics;
 pub mod operational;
 pub mod retention;
@@ -45,5 +50,6 @@ pub use activity::Activity;
 pub use client::outbound_client;
 pub use config::EngineConfig;
 pub use dispatcher::{Engine, EngineError, Waker};
+pub use handoff::Handoff;
 pub use metrics::EngineMetrics;
 pub use operational::Operational;

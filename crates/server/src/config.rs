@@ -28,6 +28,8 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     /// Wakes the delivery engine after a publish (a no-op when none runs here).
     pub waker: hookline_engine::Waker,
+    /// Hands forwards straight to this node's engine (none when none runs here).
+    pub handoff: hookline_engine::Handoff,
     /// Where operational webhooks go (endpoint.created/updated/deleted from the API).
     pub operational: hookline_engine::Operational,
     /// The delivery engine's metrics, served at `/metrics` beside the server's.
@@ -54,6 +56,7 @@ impl Default for Config {
             routes: Vec::new(),
             tls: None,
             waker: hookline_engine::Waker::default(),
+            handoff: hookline_engine::Handoff::none(),
             operational: hookline_engine::Operational::disabled(),
             engine_metrics: None,
             serve_api: true,

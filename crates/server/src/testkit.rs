@@ -76,6 +76,7 @@ impl TestApp {
             .expect("engine")
             .with_forwards(store.clone());
         config.waker = engine.waker();
+        config.handoff = engine.handoff();
         let engine = match operational {
             Some(url) => {
                 let ops = hookline_engine::Operational::setup(

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hookline_core::{
-    ClaimedForward, DeliveryStatus, EventId, ForwardQueue, ForwardTry, Next, RouteId, StoreError,
+    ClaimedForward, DeliveryStatus, EventId, ForwardQueue, ForwardTry, NewForward, Next, RouteId,
+    StoreError,
 };
 
 use crate::backend;
@@ -30,35 +31,48 @@ const RECORD_SQL: &str = "UPDATE forward SET last_status = $3, last_response = $
      manual = CASE WHEN version = $7 THEN FALSE ELSE manual END \
      WHERE route_id = $1 AND event_id = $2";
 
-/// Stores a pending forward of a just-stored event down each route that
-/// still exists, due at `due`, and wakes every node's engine.
+/// Stores the forwards of a just-stored event down each route that still
+/// exists: pending, due at `due`, or handed off (in flight, version 1).
+/// Pending ones wake every node's engine.
 pub(crate) async fn insert_forwards(
     tx: &Tx<'_>,
     channel: &str,
     source: &str,
     event: &EventId,
-    routes: &[RouteId],
+    forwards: &[NewForward],
     due: i64,
 ) -> Result<(), StoreError> {
-    if routes.is_empty() {
+    if forwards.is_empty() {
         return Ok(());
     }
-    let ids: Vec<&str> = routes.iter().map(RouteId::as_str).collect();
+    let ids: Vec<&str> = forwards.iter().map(|f| f.route.as_str()).collect();
+    let statuses: Vec<i16> = forwards
+        .iter()
+        .map(|f| match f.leased_until {
+            Some(_) => code(DeliveryStatus::Sending),
+            None => code(DeliveryStatus::Pending),
+        })
+        .collect();
+    let dues: Vec<i64> = forwards
+        .iter()
+        .map(|f| f.leased_until.unwrap_or(due))
+        .collect();
+    let versions: Vec<i64> = forwards
+        .iter()
+        .map(|f| i64::from(f.leased_until.is_some()))
+        .collect();
     tx_exec(
         tx,
         "INSERT INTO forward (route_id, source, event_id, status, attempts, next_attempt_at, \
-         manual, version) SELECT r.id, $2, $3, $4, 0, $5, FALSE, 0 FROM route r \
-         WHERE r.id = ANY($1)",
-        &[
-            &ids,
-            &source,
-            &event.as_str(),
-            &code(DeliveryStatus::Pending),
-            &due,
-        ],
+         manual, version) SELECT r.id, $2, $3, x.status, 0, x.due, FALSE, x.version \
+         FROM unnest($1::text[], $4::smallint[], $5::bigint[], $6::bigint[]) \
+         AS x(route, status, due, version) JOIN route r ON r.id = x.route",
+        &[&ids, &source, &event.as_str(), &statuses, &dues, &versions],
     )
     .await?;
-    tx_exec(tx, "SELECT pg_notify($1, '')", &[&channel]).await?;
+    if forwards.iter().any(|f| f.leased_until.is_none()) {
+        tx_exec(tx, "SELECT pg_notify($1, '')", &[&channel]).await?;
+    }
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use tokio_postgres::types::ToSql;
 
 use async_trait::async_trait;
 use hookline_core::{
-    EventFilter, EventId, InboundEvent, InboxStore, Inserted, Page, PageRequest, RouteId,
+    EventFilter, EventId, InboundEvent, InboxStore, Inserted, NewForward, Page, PageRequest,
     StoreError,
 };
 
@@ -26,7 +26,7 @@ impl InboxStore for PgStore {
         event: InboundEvent,
         dedup_window: Duration,
         rejected_cap: usize,
-        routes: Vec<RouteId>,
+        routes: Vec<NewForward>,
     ) -> Result<Inserted, StoreError> {
         let event = Arc::new(event);
         let routes = Arc::new(routes);

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hookline_core::{
-    ClaimedForward, DeliveryStatus, EventId, Forward, ForwardQueue, ForwardTry, Next, Route,
-    RouteId, StoreError,
+    ClaimedForward, DeliveryStatus, EventId, Forward, ForwardQueue, ForwardTry, NewForward, Next,
+    Route, RouteId, StoreError,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -21,29 +21,34 @@ use crate::store::SqliteStore;
 const CLAIMABLE: &str = "f.next_attempt_at <= ?1 AND r.paused = 0 AND (r.ordered = 0 OR \
      f.seq = (SELECT min(o.seq) FROM forward o WHERE o.route_id = f.route_id AND o.status IN (1, 3)))";
 
-/// Stores a pending forward of a just-stored event down each route that
-/// still exists, due at `due`.
+/// Stores the forwards of a just-stored event down each route that still
+/// exists: pending, due at `due`, or handed off (in flight, version 1).
 pub(crate) fn insert_forwards(
     c: &Connection,
     source: &str,
     event: &EventId,
-    routes: &[RouteId],
+    forwards: &[NewForward],
     due: i64,
 ) -> Result<(), StoreError> {
     let mut st = c
         .prepare_cached(
             "INSERT INTO forward (route_id, source, event_id, status, attempts, next_attempt_at, \
-             manual, version) SELECT ?1, ?2, ?3, ?4, 0, ?5, 0, 0 \
+             manual, version) SELECT ?1, ?2, ?3, ?4, 0, ?5, 0, ?6 \
              WHERE EXISTS (SELECT 1 FROM route WHERE id = ?1)",
         )
         .map_err(backend)?;
-    for r in routes {
+    for f in forwards {
+        let (status, at, version) = match f.leased_until {
+            Some(until) => (DeliveryStatus::Sending, until, 1),
+            None => (DeliveryStatus::Pending, due, 0),
+        };
         st.execute(params![
-            r.as_str(),
+            f.route.as_str(),
             source,
             event.as_str(),
-            DeliveryStatus::Pending.code(),
-            due
+            status.code(),
+            at,
+            version
         ])
         .map_err(backend)?;
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hookline_core::{
-    EventFilter, EventId, InboundEvent, InboxStore, Inserted, Page, PageRequest, RouteId,
+    EventFilter, EventId, InboundEvent, InboxStore, Inserted, NewForward, Page, PageRequest,
     StoreError,
 };
 use rusqlite::{params, Connection, OptionalExtension};
@@ -22,7 +22,7 @@ impl InboxStore for SqliteStore {
         event: InboundEvent,
         dedup_window: Duration,
         rejected_cap: usize,
-        routes: Vec<RouteId>,
+        routes: Vec<NewForward>,
     ) -> Result<Inserted, StoreError> {
         let dedup = self.dedup.clone();
         self.writer

@@ -56,10 +56,10 @@ impl Route {
         self.filter.as_ref().is_none_or(|f| f.matches(doc))
     }
 
-    /// The ids of the routes `e` goes down: every one without a filter, and
-    /// those whose filter matches (the filter document is built once, and
-    /// only when some route filters).
-    pub fn matching(routes: &[Route], e: &InboundEvent) -> Vec<RouteId> {
+    /// The routes `e` goes down: every one without a filter, and those
+    /// whose filter matches (the filter document is built once, and only
+    /// when some route filters).
+    pub fn matching<'a>(routes: &'a [Route], e: &InboundEvent) -> Vec<&'a Route> {
         let doc = routes
             .iter()
             .any(|r| r.filter.is_some())
@@ -67,8 +67,14 @@ impl Route {
         routes
             .iter()
             .filter(|r| doc.as_ref().is_none_or(|d| r.takes(d)))
-            .map(|r| r.id.clone())
             .collect()
+    }
+
+    /// Whether a forward down this route may be handed straight to the
+    /// engine: not while paused, and not on an ordered route (its next one
+    /// waits for the head).
+    pub fn hands_off(&self) -> bool {
+        !self.paused && !self.ordered
     }
 
     /// Everything but the id, name, source, URL, `ordered`, `paused` and
@@ -130,6 +136,24 @@ struct Stored {
     headers: BTreeMap<String, String>,
     sign: Option<String>,
     trusted: bool,
+}
+
+/// A forward to store with a new event: pending, due at once; or already
+/// handed to this node's engine, stored in flight under a lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewForward {
+    pub route: RouteId,
+    /// Handed off: in flight (at version 1) until this time (ms).
+    pub leased_until: Option<i64>,
+}
+
+impl NewForward {
+    pub fn pending(route: RouteId) -> NewForward {
+        NewForward {
+            route,
+            leased_until: None,
+        }
+    }
 }
 
 /// One event's forward down one route.

@@ -5,9 +5,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::id::{EventId, RouteId};
+use crate::id::EventId;
 use crate::inbound::{EventFilter, InboundEvent};
 use crate::page::{Page, PageRequest};
+use crate::route::NewForward;
 
 /// The result of storing an inbound event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,14 +26,15 @@ pub trait InboxStore: Send + Sync + 'static {
     /// checked and recorded in the same transaction: a key seen within
     /// `dedup_window` yields `Duplicate` and nothing is stored. Rejected events
     /// are kept at most `rejected_cap` per source (oldest dropped first).
-    /// An accepted event that is stored also gets a pending forward, due at
-    /// once, down each of `routes`, in the same transaction.
+    /// An accepted event that is stored also gets its `forwards` (pending,
+    /// due at once, or handed off: in flight under a lease), in the same
+    /// transaction; a forward down a route that no longer exists is dropped.
     async fn insert_event(
         &self,
         event: InboundEvent,
         dedup_window: Duration,
         rejected_cap: usize,
-        routes: Vec<RouteId>,
+        forwards: Vec<NewForward>,
     ) -> Result<Inserted, StoreError>;
     async fn get_event(
         &self,

@@ -10,7 +10,7 @@ use super::*;
 use crate::clock::now_ms;
 use crate::id::RouteId;
 use crate::outbound::{DeliveryStatus, Next};
-use crate::route::{ForwardTry, Route};
+use crate::route::{ForwardTry, NewForward, Route};
 use crate::store::{Inserted, Store, StoreError};
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -39,7 +39,10 @@ pub fn route(name: &str, source: &str) -> Route {
 /// Stores an accepted event of `source` with forwards down `routes`.
 async fn receive(store: &dyn Store, source: &str, at: i64, routes: &[&Route]) -> EventId {
     let e = event(source, at, b"{\"n\":1}", Verdict::Verified, None);
-    let ids = routes.iter().map(|r| r.id.clone()).collect();
+    let ids = routes
+        .iter()
+        .map(|r| NewForward::pending(r.id.clone()))
+        .collect();
     match store.insert_event(e, WINDOW, 100, ids).await.unwrap() {
         Inserted::Stored(id) => id,
         other => panic!("stored, not {other:?}"),
@@ -106,7 +109,7 @@ pub async fn a_stored_event_gets_one_pending_forward_per_route(store: Arc<dyn St
     // A rejected event and a duplicate are never forwarded.
     let forged = event("gh", now, b"x", Verdict::Rejected, None);
     let Inserted::Stored(forged) = store
-        .insert_event(forged, WINDOW, 100, vec![a.id.clone()])
+        .insert_event(forged, WINDOW, 100, vec![NewForward::pending(a.id.clone())])
         .await
         .unwrap()
     else {
@@ -121,7 +124,7 @@ pub async fn a_stored_event_gets_one_pending_forward_per_route(store: Arc<dyn St
     let dup = event("gh", now + 1, b"1", Verdict::Verified, Some("k"));
     let dup_id = dup.id.clone();
     let got = store
-        .insert_event(dup, WINDOW, 100, vec![a.id.clone()])
+        .insert_event(dup, WINDOW, 100, vec![NewForward::pending(a.id.clone())])
         .await;
     assert!(matches!(got, Ok(Inserted::Duplicate(_))));
     assert!(store.list_forwards("gh", &dup_id).await.unwrap().is_empty());
@@ -297,4 +300,58 @@ pub async fn resend_and_recover_requeue_forwards(store: Arc<dyn Store>) {
     );
     store.delete_route(&other.id).await.unwrap();
     assert_eq!(store.list_forwards("gh", &old).await.unwrap().len(), 1);
+}
+
+pub async fn a_handed_off_forward_is_stored_in_flight_until_its_lease_ends(store: Arc<dyn Store>) {
+    let r = route("a", "gh");
+    store.create_route(&r).await.unwrap();
+    let now = now_ms();
+    let e = event("gh", now, b"{}", Verdict::Verified, None);
+    let id = e.id.clone();
+    let lease = NewForward {
+        route: r.id.clone(),
+        leased_until: Some(now + 30_000),
+    };
+    store
+        .insert_event(e, WINDOW, 100, vec![lease])
+        .await
+        .unwrap();
+    let f = &store.list_forwards("gh", &id).await.unwrap()[0];
+    assert_eq!((f.status, f.version), (DeliveryStatus::Sending, 1));
+    assert!(
+        store
+            .claim_forwards(now, 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    store
+        .record_forward(&r.id, &id, 1, &tried(200), Next::Success)
+        .await
+        .unwrap();
+    let f = &store.list_forwards("gh", &id).await.unwrap()[0];
+    assert_eq!(
+        f.status,
+        DeliveryStatus::Success,
+        "the handed-off try is recorded"
+    );
+    // Had it never been sent, it would be claimed once the lease ran out.
+    let e = event("gh", now, b"{}", Verdict::Verified, None);
+    let lease = NewForward {
+        route: r.id.clone(),
+        leased_until: Some(now + 30_000),
+    };
+    store
+        .insert_event(e, WINDOW, 100, vec![lease])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .claim_forwards(now + 30_000, 10, LEASE)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -7,7 +7,10 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use bytes::Bytes;
 use hookline_core::clock::now_ms;
-use hookline_core::{EventId, InboundEvent, Inserted, Route, Verdict};
+use hookline_core::{
+    ClaimedForward, DeliveryStatus, EventId, Forward, InboundEvent, Inserted, NewForward, Route,
+    Verdict,
+};
 use serde_json::json;
 
 use super::body::{self, Parsed};
@@ -246,23 +249,32 @@ pub async fn ingest(
     // Only what the live inbox needs, and only if someone is watching.
     let live = (state.live.receiver_count() > 0).then(|| crate::ui::LiveEvent::of(&event));
     // Accepted events go on down the source's routes, written in the same
-    // transaction; the store leaves a duplicate's out.
-    let routes = match verdict.accepted() {
-        true => Route::matching(&state.routes_of(&source.name), &event),
+    // transaction; the store leaves a duplicate's out. Those this node's
+    // engine has room for are handed to it directly, stored already claimed.
+    let routes = state.routes_of(&source.name);
+    let matched = match verdict.accepted() {
+        true => Route::matching(&routes, &event),
         false => Vec::new(),
     };
-    let forwards = !routes.is_empty();
+    let (forwards, handed) = plan_forwards(&state.config.handoff, &matched, now);
+    let pending = forwards.iter().any(|f| f.leased_until.is_none());
+    let event_copy = (!handed.is_empty()).then(|| event.clone());
     let inserted = state
         .store
         .insert_event(
             event,
             source.dedup_window,
             state.config.rejected_cap,
-            routes,
+            forwards,
         )
         .await
         .map_err(|e| ApiError::internal(crate::error::Shape::Ingress, e))?;
-    if forwards && matches!(inserted, Inserted::Stored(_)) {
+    if let (Inserted::Stored(_), Some(e)) = (&inserted, event_copy) {
+        for (slot, route, until) in handed {
+            slot.send(hand_off(route, &e, until));
+        }
+    }
+    if pending && matches!(inserted, Inserted::Stored(_)) {
         state.config.waker.wake();
     }
     state.received.record(
@@ -352,5 +364,52 @@ pub fn rejected_words(code: &str) -> &'static str {
     match code {
         "auth_failed" => "Missing or wrong credentials.",
         _ => "Invalid signature.",
+    }
+}
+
+/// The forwards of an accepted event down `routes`: handed to this node's
+/// engine where it has room (and the route allows it), else pending.
+fn plan_forwards<'a>(
+    handoff: &hookline_engine::Handoff,
+    routes: &[&'a Route],
+    now: i64,
+) -> (
+    Vec<NewForward>,
+    Vec<(hookline_engine::handoff::Slot, &'a Route, i64)>,
+) {
+    let until = now.saturating_add(i64::try_from(handoff.lease().as_millis()).unwrap_or(0));
+    let mut forwards = Vec::with_capacity(routes.len());
+    let mut handed = Vec::new();
+    for r in routes {
+        match r.hands_off().then(|| handoff.reserve()).flatten() {
+            Some(slot) => {
+                forwards.push(NewForward {
+                    route: r.id.clone(),
+                    leased_until: Some(until),
+                });
+                handed.push((slot, *r, until));
+            }
+            None => forwards.push(NewForward::pending(r.id.clone())),
+        }
+    }
+    (forwards, handed)
+}
+
+/// A handed-off forward as the engine takes it: claimed, version 1.
+fn hand_off(route: &Route, e: &InboundEvent, until: i64) -> ClaimedForward {
+    ClaimedForward {
+        forward: Forward {
+            route_id: route.id.clone(),
+            event_id: e.id.clone(),
+            source: e.source.clone(),
+            status: DeliveryStatus::Sending,
+            attempts: 0,
+            next_attempt_at: Some(until),
+            manual: false,
+            version: 1,
+            last: None,
+        },
+        route: route.clone(),
+        event: e.clone(),
     }
 }
