@@ -136,21 +136,25 @@ pub(crate) fn source_lists(s: &Source) -> Result<(String, String), StoreError> {
 }
 
 pub(crate) fn event(r: &Row) -> Result<InboundEvent, StoreError> {
-    let verdict: String = get(r, 10)?;
+    event_at(r, 0)
+}
+
+pub(crate) fn event_at(r: &Row, o: usize) -> Result<InboundEvent, StoreError> {
+    let verdict: String = get(r, o + 10)?;
     Ok(InboundEvent {
-        id: id(r, 0)?,
-        source: get(r, 1)?,
-        event_type: get(r, 2)?,
-        method: get(r, 3)?,
-        path: get(r, 4)?,
-        query: get(r, 5)?,
-        headers: from_json("headers", &get::<String>(r, 6)?)?,
-        body: get(r, 7)?,
-        remote_addr: get(r, 8)?,
-        received_at: get(r, 9)?,
+        id: id(r, o)?,
+        source: get(r, o + 1)?,
+        event_type: get(r, o + 2)?,
+        method: get(r, o + 3)?,
+        path: get(r, o + 4)?,
+        query: get(r, o + 5)?,
+        headers: from_json("headers", &get::<String>(r, o + 6)?)?,
+        body: get(r, o + 7)?,
+        remote_addr: get(r, o + 8)?,
+        received_at: get(r, o + 9)?,
         verdict: Verdict::parse(&verdict).ok_or_else(|| corrupt("verdict", &verdict))?,
-        verdict_reason: get(r, 11)?,
-        dedup_key: get(r, 12)?,
+        verdict_reason: get(r, o + 11)?,
+        dedup_key: get(r, o + 12)?,
     })
 }
 

@@ -2,7 +2,6 @@
 //! LOCKED`; of an ordered route only its head), record each try, postpone,
 //! pause on `410`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use crate::backend;
 use crate::codec::{self, all, code, ms, EVENT_COLUMNS};
 use crate::route::{self, set_paused, FORWARD_COLUMNS, ROUTE_COLUMNS};
 use crate::sql::*;
-use crate::store::{in_tx, PgStore};
+use crate::store::PgStore;
 
 /// On a route that is not paused and (on an ordered route) its head: the
 /// earliest forward still pending or in flight.
@@ -76,81 +75,45 @@ pub(crate) async fn insert_forwards(
     Ok(())
 }
 
+/// Claims due forwards and reads what they need (route and event) in one
+/// statement: one round trip, no explicit transaction.
 async fn claim(
-    tx: &Tx<'_>,
+    c: &Db,
     now: i64,
     limit: usize,
     lease: Duration,
 ) -> Result<Vec<ClaimedForward>, StoreError> {
     let until = now.saturating_add(ms(lease));
-    let cols = FORWARD_COLUMNS
-        .split(", ")
-        .map(|c| format!("f.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let prefixed = |cols: &str, p: &str| {
+        cols.split(", ")
+            .map(|c| format!("{p}.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let sql = format!(
         "WITH due AS (SELECT f.seq FROM forward f JOIN route r ON r.id = f.route_id \
                       WHERE f.next_attempt_at <= $1 AND {CLAIMABLE} \
-                      ORDER BY f.next_attempt_at LIMIT $2 FOR UPDATE OF f SKIP LOCKED) \
-         UPDATE forward f SET status = $3, next_attempt_at = $4, version = f.version + 1 FROM due \
-         WHERE f.seq = due.seq RETURNING {cols}"
+                      ORDER BY f.next_attempt_at LIMIT $2 FOR UPDATE OF f SKIP LOCKED), \
+         claimed AS (UPDATE forward f SET status = $3, next_attempt_at = $4, version = f.version + 1 \
+                     FROM due WHERE f.seq = due.seq RETURNING {}) \
+         SELECT {}, {}, {} FROM claimed f JOIN route r ON r.id = f.route_id \
+         JOIN inbound_event e ON e.source = f.source AND e.id = f.event_id",
+        prefixed(FORWARD_COLUMNS, "f"),
+        prefixed(FORWARD_COLUMNS, "f"),
+        prefixed(ROUTE_COLUMNS, "r"),
+        prefixed(EVENT_COLUMNS, "e"),
     );
     let n = i64::try_from(limit).unwrap_or(i64::MAX);
-    let claimed = all(
-        &tx_rows(
-            tx,
-            &sql,
-            &[&now, &n, &code(DeliveryStatus::Sending), &until],
-        )
-        .await?,
-        route::forward,
-    )?;
-    if claimed.is_empty() {
-        return Ok(Vec::new());
-    }
-    let route_ids: Vec<&str> = claimed.iter().map(|f| f.route_id.as_str()).collect();
-    let routes: HashMap<String, hookline_core::Route> = all(
-        &tx_rows(
-            tx,
-            &format!("SELECT {ROUTE_COLUMNS} FROM route WHERE id = ANY($1)"),
-            &[&route_ids],
-        )
-        .await?,
-        route::route,
-    )?
-    .into_iter()
-    .map(|r| (r.id.to_string(), r))
-    .collect();
-    let sources: Vec<&str> = claimed.iter().map(|f| f.source.as_str()).collect();
-    let events: Vec<&str> = claimed.iter().map(|f| f.event_id.as_str()).collect();
-    let found: HashMap<(String, String), hookline_core::InboundEvent> = all(
-        &tx_rows(
-            tx,
-            &format!(
-                "SELECT {EVENT_COLUMNS} FROM inbound_event \
-                 WHERE (source, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
-            ),
-            &[&sources, &events],
-        )
-        .await?,
-        codec::event,
-    )?
-    .into_iter()
-    .map(|e| ((e.source.clone(), e.id.to_string()), e))
-    .collect();
-    Ok(claimed
-        .into_iter()
-        .filter_map(|forward| {
-            let route = routes.get(forward.route_id.as_str())?.clone();
-            let key = (forward.source.clone(), forward.event_id.to_string());
-            let event = found.get(&key)?.clone();
-            Some(ClaimedForward {
-                forward,
-                route,
-                event,
-            })
+    let found = rows(c, &sql, &[&now, &n, &code(DeliveryStatus::Sending), &until]).await?;
+    let forward_cols = FORWARD_COLUMNS.split(", ").count();
+    let route_cols = ROUTE_COLUMNS.split(", ").count();
+    all(&found, |row| {
+        Ok(ClaimedForward {
+            forward: route::forward_at(row, 0)?,
+            route: route::route_at(row, forward_cols)?,
+            event: codec::event_at(row, forward_cols + route_cols)?,
         })
-        .collect())
+    })
 }
 
 #[async_trait]
@@ -161,7 +124,7 @@ impl ForwardQueue for PgStore {
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<ClaimedForward>, StoreError> {
-        in_tx!(self, |tx| claim(&tx, now, limit, lease).await?)
+        claim(&self.db().await?, now, limit, lease).await
     }
 
     async fn record_forward(

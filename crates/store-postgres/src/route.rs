@@ -17,29 +17,37 @@ pub(crate) const FORWARD_COLUMNS: &str = "route_id, event_id, source, status, at
      next_attempt_at, manual, version, last_status, last_response, last_duration_ms, last_at";
 
 pub(crate) fn route(r: &Row) -> Result<Route, StoreError> {
+    route_at(r, 0)
+}
+
+pub(crate) fn route_at(r: &Row, o: usize) -> Result<Route, StoreError> {
     let mut route = Route {
-        id: id(r, 0)?,
-        name: get(r, 1)?,
-        source: get(r, 2)?,
-        url: get(r, 3)?,
+        id: id(r, o)?,
+        name: get(r, o + 1)?,
+        source: get(r, o + 2)?,
+        url: get(r, o + 3)?,
         filter: None,
         policy: Default::default(),
         rate_limit: None,
-        ordered: get(r, 4)?,
-        paused: get(r, 5)?,
+        ordered: get(r, o + 4)?,
+        paused: get(r, o + 5)?,
         headers: Default::default(),
         sign: None,
         trusted: false,
-        created_at: get(r, 7)?,
-        updated_at: get(r, 8)?,
+        created_at: get(r, o + 7)?,
+        updated_at: get(r, o + 8)?,
     };
     route
-        .set_options_json(&get::<String>(r, 6)?)
+        .set_options_json(&get::<String>(r, o + 6)?)
         .map_err(|e| corrupt("route options", e))?;
     Ok(route)
 }
 
 pub(crate) fn forward(r: &Row) -> Result<Forward, StoreError> {
+    forward_at(r, 0)
+}
+
+pub(crate) fn forward_at(r: &Row, o: usize) -> Result<Forward, StoreError> {
     let last = match get::<Option<i64>>(r, 11)? {
         Some(at) => Some(ForwardTry {
             status_code: u16::try_from(get::<Option<i32>>(r, 8)?.unwrap_or(0)).unwrap_or(0),
@@ -50,14 +58,14 @@ pub(crate) fn forward(r: &Row) -> Result<Forward, StoreError> {
         None => None,
     };
     Ok(Forward {
-        route_id: id(r, 0)?,
-        event_id: id(r, 1)?,
-        source: get(r, 2)?,
-        status: status(get(r, 3)?)?,
-        attempts: u32::try_from(get::<i32>(r, 4)?).unwrap_or(0),
-        next_attempt_at: get(r, 5)?,
-        manual: get(r, 6)?,
-        version: get(r, 7)?,
+        route_id: id(r, o)?,
+        event_id: id(r, o + 1)?,
+        source: get(r, o + 2)?,
+        status: status(get(r, o + 3)?)?,
+        attempts: u32::try_from(get::<i32>(r, o + 4)?).unwrap_or(0),
+        next_attempt_at: get(r, o + 5)?,
+        manual: get(r, o + 6)?,
+        version: get(r, o + 7)?,
         last,
     })
 }
