@@ -7,18 +7,20 @@
 //! - [`config`]: [`Config`], everything the server needs, already validated.
 //! - `error`: [`ApiError`], the one error type, rendered as the tutorial's
 //!   `{"error": …}` on ingress routes and Svix's `{code, detail}` on the API.
-//! - `state`: shared state: the store, the source cache with rate limiters, metrics.
-//! - `auth`: the admin token (configured, or generated once and stored hashed).
+//! - `state`: shared state: the store, the source and route caches, metrics, shutdown.
+//! - `auth`: the admin token (configured, or generated once and stored hashed),
+//!   app-scoped and source-scoped tokens.
 //! - `metrics`: Prometheus counters and histograms, `GET /metrics`.
 //! - `ingress`: receiving: the tutorial routes (`/`, `/health`, `/ready`,
 //!   `/webhook/{event}`), named sources (`/in/{source}`) and the shared
-//!   verify → de-duplicate → store pipeline.
+//!   verify → de-duplicate → store (with the forwards of matching routes) pipeline.
 //! - `actions`: what the API and the UI both do, once: validate and patch an
-//!   endpoint, rotate its secret, replay an event.
+//!   endpoint, rotate its secret, replay an event, change a route.
 //! - `api`: the management API under `/api/v1`: Svix's applications, endpoints,
-//!   event types, messages and attempts, and hookline's sources and inbox.
+//!   event types, messages and attempts, and hookline's sources, inbox, event
+//!   stream and routes.
 //! - `routes`: the router, JSON for every error, CORS, panic guard.
-//! - `ui`: the web UI under `/ui`: send, inbox (live), deliveries, dashboard.
+//! - `ui`: the web UI under `/ui`: send, inbox (live), routes, deliveries, dashboard.
 //! - `tls`: rustls server config from PEM files, optional client certificates.
 //! - `serve`: the accept loop, TLS handshakes, graceful shutdown.
 //! - [`testkit`] (feature `testkit`): a capturing receiver and a spawned app, for tests.
