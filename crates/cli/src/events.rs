@@ -325,7 +325,7 @@ async fn tail(s: &Server, source: &str) -> anyhow::Result<Outcome> {
                     "{}  {}  {}  {} {}  {}",
                     e.received_at,
                     e.event_type.as_deref().unwrap_or("-"),
-                    e.verdict,
+                    e.verdict.as_str(),
                     e.method,
                     e.path,
                     e.id

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::bail;
 use futures_util::StreamExt;
 use hookline_core::clock::now_ms;
-use hookline_core::EventId;
+use hookline_core::{EventId, Verdict};
 
 use crate::cursor::Cursor;
 use crate::exit::{bad_input, Outcome};
@@ -30,13 +30,13 @@ pub enum Verdicts {
 }
 
 impl Verdicts {
-    fn take(self, verdict: &str) -> bool {
+    fn take(self, verdict: Verdict) -> bool {
         match self {
-            Verdicts::Accepted => verdict != "rejected",
+            Verdicts::Accepted => verdict.accepted(),
             Verdicts::All => true,
-            Verdicts::Verified => verdict == "verified",
-            Verdicts::Unverified => verdict == "unverified",
-            Verdicts::Rejected => verdict == "rejected",
+            Verdicts::Verified => verdict == Verdict::Verified,
+            Verdicts::Unverified => verdict == Verdict::Unverified,
+            Verdicts::Rejected => verdict == Verdict::Rejected,
         }
     }
 }
@@ -176,7 +176,7 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<Outcome> {
             if cursor.seen(&e.id) {
                 continue;
             }
-            let wanted = args.verdict.take(&e.verdict)
+            let wanted = args.verdict.take(e.verdict)
                 && (args.events.is_empty()
                     || e.event_type
                         .as_ref()
@@ -244,7 +244,7 @@ fn print(
         (Some(a), _) => say!(
             "{}  {kind}  {}  → {} ({:.1} ms)  {}",
             e.received_at,
-            e.verdict,
+            e.verdict.as_str(),
             a.status,
             a.took.as_secs_f64() * 1e3,
             e.id
@@ -252,7 +252,7 @@ fn print(
         (None, err) => say!(
             "{}  {kind}  {}  → not delivered: {}  {}",
             e.received_at,
-            e.verdict,
+            e.verdict.as_str(),
             err.unwrap_or("?"),
             e.id
         ),

@@ -5,39 +5,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use base64::Engine as _;
-use serde::Deserialize;
 
-/// An event as `/event/stream` sends it.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Streamed {
-    pub id: hookline_core::EventId,
-    pub event_type: Option<String>,
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: Vec<(String, String)>,
-    pub body_base64: String,
-    pub verdict: String,
-    pub received_at: String,
-}
-
-/// Headers that belong to one connection, or that the client recomputes.
-const DROPPED: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-    "expect",
-];
+pub use hookline_core::StreamedEvent as Streamed;
 
 /// What the local app answered.
 pub struct Answer {
@@ -73,13 +42,13 @@ pub async fn send(
     e: &Streamed,
 ) -> anyhow::Result<Answer> {
     let parsed = url::Url::parse(url).with_context(|| format!("`{url}` is not a URL"))?;
-    let body = base64::engine::general_purpose::STANDARD
-        .decode(&e.body_base64)
+    let body = e
+        .body()
         .context("the server sent a body that is not base64")?;
     let method = reqwest::Method::from_bytes(e.method.as_bytes()).unwrap_or(reqwest::Method::POST);
     let mut headers = reqwest::header::HeaderMap::new();
     for (k, v) in &e.headers {
-        if DROPPED.iter().any(|d| k.eq_ignore_ascii_case(d)) {
+        if !hookline_core::inbound::carried(k) {
             continue;
         }
         if let (Ok(k), Ok(v)) = (

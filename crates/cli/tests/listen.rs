@@ -103,6 +103,15 @@ async fn post(
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
 }
 
+/// Posts `k` Standard Webhooks events numbered after `n` to `std`; the last number.
+async fn post_numbered(addr: SocketAddr, n: i64, k: i64) -> i64 {
+    for i in n + 1..=n + k {
+        let body = json!({ "n": i }).to_string();
+        post(addr, "std", Scheme::Standard, STANDARD, &body, &[]).await;
+    }
+    n + k
+}
+
 /// Waits (bounded) until the app has logged `n` requests; what it logged.
 async fn arrived(log: &Path, n: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -267,42 +276,14 @@ async fn listen_resumes_after_a_stop_a_server_restart_and_an_app_outage() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     started(server.addr, &log, 0).await;
     let mut n = 0;
-    let mut send = |k: usize| {
-        let batch: Vec<i64> = (0..k)
-            .map(|_| {
-                n += 1;
-                n
-            })
-            .collect();
-        batch
-    };
-    for i in send(3) {
-        post(
-            server.addr,
-            "std",
-            Scheme::Standard,
-            STANDARD,
-            &json!({"n": i}).to_string(),
-            &[],
-        )
-        .await;
-    }
+
+    n = post_numbered(server.addr, n, 3).await;
     arrived(&log, 4).await;
 
     // Stopped (killed) while events arrive: the next start forwards them.
     l.start_kill().unwrap();
     l.wait().await.unwrap();
-    for i in send(4) {
-        post(
-            server.addr,
-            "std",
-            Scheme::Standard,
-            STANDARD,
-            &json!({"n": i}).to_string(),
-            &[],
-        )
-        .await;
-    }
+    n = post_numbered(server.addr, n, 4).await;
     let mut l = listen(&from, "std", &token, &to, &cursor, &out);
     arrived(&log, 8).await;
 
@@ -310,33 +291,13 @@ async fn listen_resumes_after_a_stop_a_server_restart_and_an_app_outage() {
     server.child.start_kill().unwrap();
     server.child.wait().await.unwrap();
     let server = start_at(dir.path(), &db.url, server_port, &[], &[]).await;
-    for i in send(3) {
-        post(
-            server.addr,
-            "std",
-            Scheme::Standard,
-            STANDARD,
-            &json!({"n": i}).to_string(),
-            &[],
-        )
-        .await;
-    }
+    n = post_numbered(server.addr, n, 3).await;
     arrived(&log, 11).await;
 
     // The app is down for a while: nothing is skipped.
     app.start_kill().unwrap();
     app.wait().await.unwrap();
-    for i in send(2) {
-        post(
-            server.addr,
-            "std",
-            Scheme::Standard,
-            STANDARD,
-            &json!({"n": i}).to_string(),
-            &[],
-        )
-        .await;
-    }
+    assert_eq!(post_numbered(server.addr, n, 2).await, 12);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let _app = local_app(port, &log, &["--standard", STANDARD]);
     let got = arrived(&log, 13).await;

@@ -75,6 +75,77 @@ impl InboundEvent {
     }
 }
 
+/// Headers that describe one hop, not the message (and `Host`,
+/// `Content-Length`, which the sender of a copy sets itself): never carried
+/// over when a received request is sent on (forwards, replays, `listen`).
+pub const HOP_BY_HOP: &[&str] = &[
+    "host",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "proxy-connection",
+    "expect",
+];
+
+/// Whether a received header is carried over when the request is sent on.
+pub fn carried(name: &str) -> bool {
+    !HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
+}
+
+/// A received event as a stream sends it (`/event/stream`): everything
+/// needed to send it on byte-exact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamedEvent {
+    pub id: EventId,
+    pub source: String,
+    pub event_type: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// In arrival order, repeats kept.
+    pub headers: Vec<(String, String)>,
+    /// The exact body bytes.
+    pub body_base64: String,
+    pub verdict: Verdict,
+    pub verdict_reason: Option<String>,
+    /// RFC 3339.
+    pub received_at: String,
+}
+
+impl StreamedEvent {
+    pub fn of(e: &InboundEvent) -> StreamedEvent {
+        use base64::Engine as _;
+        StreamedEvent {
+            id: e.id.clone(),
+            source: e.source.clone(),
+            event_type: e.event_type.clone(),
+            method: e.method.clone(),
+            path: e.path.clone(),
+            query: e.query.clone(),
+            headers: e.headers.clone(),
+            body_base64: base64::engine::general_purpose::STANDARD.encode(&e.body),
+            verdict: e.verdict,
+            verdict_reason: e.verdict_reason.clone(),
+            received_at: crate::clock::rfc3339(e.received_at),
+        }
+    }
+
+    /// The body's bytes; `None` if `body_base64` is not base64.
+    pub fn body(&self) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.body_base64)
+            .ok()
+    }
+}
+
 /// Filters for listing a source's events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventFilter {

@@ -34,7 +34,7 @@ pub mod store;
 pub mod testkit;
 
 pub use id::{AppId, AttemptId, EndpointId, EventId, MessageId, RouteId, SourceId};
-pub use inbound::{EventFilter, InboundEvent, Verdict};
+pub use inbound::{EventFilter, InboundEvent, StreamedEvent, Verdict};
 pub use outbound::{
     App, Attempt, Claimed, Delivery, DeliveryStatus, Endpoint, EndpointPolicy, EndpointSecret,
     EndpointStats, EventType, Message, Next, QueueDepth, RetryPolicy, Trigger,

@@ -91,12 +91,7 @@ pub(crate) async fn run(
         &outcome,
         now_ms(),
     );
-    let label = match (next, outcome.status) {
-        (_, 410) => "gone",
-        (Next::Success, _) => "delivered",
-        (Next::RetryAt(_), _) => "retry",
-        (Next::Failed, _) => "failed",
-    };
+    let label = retry::label(next, &outcome);
     s.metrics.attempt(label, outcome.duration.as_secs_f64());
     if matches!(outcome.status, 429 | 502 | 504) {
         s.throttles

@@ -18,27 +18,11 @@ use crate::dispatcher::Shared;
 use crate::retry;
 use crate::throttle::Admission;
 
-/// Headers that belong to one connection, or that the client recomputes.
-const DROPPED: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-    "expect",
-];
-
 /// The forwarded request's headers.
 pub(crate) fn headers(c: &ClaimedForward, now_ms: i64) -> Result<HeaderMap, String> {
     let mut h = HeaderMap::new();
     for (k, v) in &c.event.headers {
-        if DROPPED.iter().any(|d| k.eq_ignore_ascii_case(d)) {
+        if !hookline_core::inbound::carried(k) {
             continue;
         }
         if let (Ok(k), Ok(v)) = (
@@ -120,12 +104,7 @@ pub(crate) async fn run(
         &outcome,
         now_ms(),
     );
-    let label = match (next, outcome.status) {
-        (_, 410) => "gone",
-        (Next::Success, _) => "delivered",
-        (Next::RetryAt(_), _) => "retry",
-        (Next::Failed, _) => "failed",
-    };
+    let label = retry::label(next, &outcome);
     s.metrics
         .forward_attempt(&c.route.name, label, outcome.duration.as_secs_f64());
     if matches!(outcome.status, 429 | 502 | 504) {

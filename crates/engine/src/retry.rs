@@ -12,6 +12,16 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// The next step after a try, given how many tries came before it, the
 /// schedule (the endpoint's or the default) and the jitter fraction.
+/// The metrics label of a try that led to `next`.
+pub(crate) fn label(next: Next, outcome: &Outcome) -> &'static str {
+    match (next, outcome.status) {
+        (_, 410) => "gone",
+        (Next::Success, _) => "delivered",
+        (Next::RetryAt(_), _) => "retry",
+        (Next::Failed, _) => "failed",
+    }
+}
+
 pub(crate) fn next(
     schedule: &RetryPolicy,
     jitter_fraction: f64,

@@ -24,21 +24,6 @@ pub(crate) async fn find(state: &AppState, name: &str, id: &str) -> Result<Inbou
         .ok_or_else(|| ApiError::not_found(format!("no event {id} in source `{name}`")))
 }
 
-/// Headers that describe one hop, not the message: never replayed.
-pub(crate) const HOP_BY_HOP: &[&str] = &[
-    "host",
-    "content-length",
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "proxy-authorization",
-    "proxy-authenticate",
-    "proxy-connection",
-];
-
 pub(crate) fn replay_headers(
     event: &InboundEvent,
     input: &ReplayIn,
@@ -57,7 +42,7 @@ pub(crate) fn replay_headers(
             for (k, v) in event
                 .headers
                 .iter()
-                .filter(|(k, _)| !HOP_BY_HOP.contains(&k.as_str()))
+                .filter(|(k, _)| hookline_core::inbound::carried(k))
             {
                 put(k, v);
             }

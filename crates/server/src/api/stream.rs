@@ -23,10 +23,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
-use base64::Engine as _;
 use futures_util::{Stream, StreamExt};
 use hookline_core::clock::{now_ms, rfc3339};
-use hookline_core::{EventId, InboundEvent};
+use hookline_core::{EventId, InboundEvent, StreamedEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ErrorBody};
@@ -43,43 +42,6 @@ const CHECK: Duration = Duration::from_millis(250);
 pub struct StreamQuery {
     /// Send events after this one (`evt_…`); `Last-Event-ID` wins if both are given.
     after: Option<String>,
-}
-
-/// One event as the stream sends it: everything needed to forward it byte-exact.
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct StreamedEvent {
-    pub id: String,
-    pub source: String,
-    pub event_type: Option<String>,
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    /// In arrival order, repeats kept.
-    pub headers: Vec<(String, String)>,
-    /// The exact body bytes.
-    pub body_base64: String,
-    pub verdict: &'static str,
-    pub verdict_reason: Option<String>,
-    pub received_at: String,
-}
-
-impl From<&InboundEvent> for StreamedEvent {
-    fn from(e: &InboundEvent) -> Self {
-        StreamedEvent {
-            id: e.id.to_string(),
-            source: e.source.clone(),
-            event_type: e.event_type.clone(),
-            method: e.method.clone(),
-            path: e.path.clone(),
-            query: e.query.clone(),
-            headers: e.headers.clone(),
-            body_base64: base64::engine::general_purpose::STANDARD.encode(&e.body),
-            verdict: e.verdict.as_str(),
-            verdict_reason: e.verdict_reason.clone(),
-            received_at: rfc3339(e.received_at),
-        }
-    }
 }
 
 /// Where a stream stands: the cursor, what it has sent lately, what it read
@@ -148,7 +110,7 @@ impl Cursor {
                 if self.last.as_ref().is_none_or(|l| e.id > *l) {
                     self.last = Some(e.id.clone());
                 }
-                let data = serde_json::to_string(&StreamedEvent::from(&e)).unwrap_or_default();
+                let data = serde_json::to_string(&StreamedEvent::of(&e)).unwrap_or_default();
                 let event = Event::default()
                     .id(e.id.as_str())
                     .event("webhook")
