@@ -1,6 +1,6 @@
 //! `/api/v1/app`: applications.
 
-use super::model::ListResponse;
+use super::model::{ExpiryIn, ListResponse};
 use super::send_model::{check_token, AppIn, AppOut};
 use super::ApiJson;
 use crate::actions::app_of;
@@ -185,13 +185,6 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PortalAccessIn {
-    /// Seconds the token lives (default 7 days).
-    pub expiry: Option<u64>,
-}
-
 /// Svix's `AppPortalAccessOut`.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct PortalAccessOut {
@@ -207,7 +200,7 @@ pub struct PortalAccessOut {
     tag = "Authentication",
     summary = "Issue a token that opens only this application",
     params(("app_id" = String, Path, description = "The application's id (app_…) or uid")),
-    request_body = Option<PortalAccessIn>,
+    request_body = Option<ExpiryIn>,
     responses((status = 200, body = PortalAccessOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
 pub async fn portal_access(
@@ -216,17 +209,8 @@ pub async fn portal_access(
     body: axum::body::Bytes,
 ) -> Result<Json<PortalAccessOut>, ApiError> {
     let app = app_of(&state, &app).await?;
-    // The body is optional: none means the defaults.
-    let input: PortalAccessIn = if body.iter().all(u8::is_ascii_whitespace) {
-        PortalAccessIn::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::validation(e.to_string()))?
-    };
-    let secs = input
-        .expiry
-        .unwrap_or(7 * 24 * 3600)
-        .clamp(1, 365 * 24 * 3600);
-    let expires_at = now_ms() + i64::try_from(secs).unwrap_or(0) * 1000;
+    // The body is optional: none means the defaults (7 days).
+    let expires_at = ExpiryIn::read(&body)?.expires_at(7 * 24 * 3600);
     let token = crate::auth::issue_app_token(state.store.as_ref(), &app.id, expires_at).await?;
     Ok(Json(PortalAccessOut {
         url: format!("/ui/app/{}", app.id),

@@ -206,3 +206,30 @@ pub struct ReplayOut {
     pub response_headers: Vec<(String, String)>,
     pub response_body: String,
 }
+
+/// A token request's optional body: `{"expiry": SECS}`, or nothing for the default.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct ExpiryIn {
+    /// Seconds the token lives (at most a year).
+    pub expiry: Option<u64>,
+}
+
+impl ExpiryIn {
+    /// Reads an optional JSON body (empty: the defaults).
+    pub fn read(body: &[u8]) -> Result<ExpiryIn, crate::error::ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(ExpiryIn::default());
+        }
+        serde_json::from_slice(body).map_err(|e| crate::error::ApiError::validation(e.to_string()))
+    }
+
+    /// When a token issued now expires (ms): `expiry`, else `default_secs`,
+    /// between a second and a year.
+    pub fn expires_at(&self, default_secs: u64) -> i64 {
+        let secs = self
+            .expiry
+            .unwrap_or(default_secs)
+            .clamp(1, 365 * 24 * 3600);
+        hookline_core::clock::now_ms() + i64::try_from(secs).unwrap_or(0) * 1000
+    }
+}

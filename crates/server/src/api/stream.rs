@@ -24,10 +24,11 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use futures_util::{Stream, StreamExt};
-use hookline_core::clock::{now_ms, rfc3339};
+use hookline_core::clock::rfc3339;
 use hookline_core::{EventId, InboundEvent, StreamedEvent};
 use serde::{Deserialize, Serialize};
 
+use super::model::ExpiryIn;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
@@ -177,12 +178,6 @@ pub async fn stream(
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-#[derive(Deserialize, Default, utoipa::ToSchema)]
-pub struct SourceTokenIn {
-    /// Seconds until it expires (default 30 days, at most a year).
-    expiry: Option<u64>,
-}
-
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceTokenOut {
@@ -197,7 +192,7 @@ pub struct SourceTokenOut {
     tag = "Source",
     summary = "Issue a token that only reads and streams this source's events",
     params(("source" = String, Path, description = "The source's name")),
-    request_body = Option<SourceTokenIn>,
+    request_body = Option<ExpiryIn>,
     responses((status = 201, body = SourceTokenOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
 pub async fn token(
@@ -208,16 +203,7 @@ pub async fn token(
     if state.store.get_source(&source).await?.is_none() {
         return Err(ApiError::not_found(format!("no source named `{source}`")));
     }
-    let input: SourceTokenIn = if body.iter().all(u8::is_ascii_whitespace) {
-        SourceTokenIn::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::validation(e.to_string()))?
-    };
-    let secs = input
-        .expiry
-        .unwrap_or(30 * 24 * 3600)
-        .clamp(1, 365 * 24 * 3600);
-    let expires_at = now_ms() + i64::try_from(secs).unwrap_or(0) * 1000;
+    let expires_at = ExpiryIn::read(&body)?.expires_at(30 * 24 * 3600);
     let token = crate::auth::issue_source_token(state.store.as_ref(), &source, expires_at).await?;
     Ok((
         axum::http::StatusCode::CREATED,
