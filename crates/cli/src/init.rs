@@ -60,6 +60,21 @@ secret = "change-me"                        # or secrets = ["new", "old"] while 
 # reply.received = { status = 200, body = '{"status": "ok"}' }
 # reply.duplicate = { status = 200, body = '{"status": "duplicate"}' }
 # reply.rejected = { status = 401, body = '{"error": "{{reason}}"}' }
+
+# --- Routes: hand a source's events on to your app ----------------------
+# Byte-exact (the provider's signature still verifies), with retries, dead
+# letters, rate limits and ordering. A route in this file may reach its own
+# URL's address (loopback included).
+# [[route]]
+# name = "to-app"
+# source = "example"
+# url = "http://127.0.0.1:8000/webhooks"
+# filter = { body = { type = "order.paid" } }
+# retry_schedule = [5, 60, 600]             # seconds before each retry
+# rate_limit = 20                           # forwards per second
+# max_concurrency = 4
+# ordered = false                           # one at a time, in arrival order
+# sign = "none"                             # or "standard" with secret = "whsec_…"
 "#;
 
 /// `hookline init`.

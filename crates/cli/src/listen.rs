@@ -127,7 +127,21 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<Outcome> {
         .cursor_file
         .clone()
         .unwrap_or_else(|| Cursor::default_path(&server, &args.source));
-    let mut cursor = start(&args, Cursor::load(&path)?, &server);
+    let saved = Cursor::load(&path)?;
+    if let Some(c) = saved
+        .as_ref()
+        .filter(|c| c.server != server || c.source != args.source)
+    {
+        return Err(bad_input(format!(
+            "{} is the cursor of source `{}` on {}, not of `{}` on {server}; \
+             give another --cursor-file",
+            path.display(),
+            c.source,
+            c.server,
+            args.source
+        )));
+    }
+    let mut cursor = start(&args, saved, &server);
     let timeout = Duration::from_secs(args.timeout.max(1));
     let local = crate::transport::client(timeout, 4)?;
     let stream_client = reqwest::Client::builder()

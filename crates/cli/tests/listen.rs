@@ -323,6 +323,30 @@ async fn listen_resumes_after_a_stop_a_server_restart_and_an_app_outage() {
         said.contains("reconnect") || said.contains("cannot reach"),
         "{said}"
     );
+    // Another source's cursor file is refused, not silently reused.
+    let other = support::hookline(
+        &[
+            "listen",
+            "--from",
+            &from,
+            "--source",
+            "stripe",
+            "--token",
+            &token,
+            "--forward-to",
+            &to,
+            "--cursor-file",
+            cursor.to_str().unwrap(),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(other.status.code(), Some(2));
+    assert!(
+        support::stderr(&other).contains("is the cursor of source `std`"),
+        "{}",
+        support::stderr(&other)
+    );
     l.start_kill().unwrap();
 }
 

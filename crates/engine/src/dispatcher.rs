@@ -123,9 +123,13 @@ impl Engine {
         self.shared.waker.clone()
     }
 
-    /// Where the ingress hands forwards straight to this engine.
+    /// Where the ingress hands forwards straight to this engine; none unless
+    /// it runs forwards (`with_forwards`), so nothing handed off is stranded.
     pub fn handoff(&self) -> Handoff {
-        self.handoff.clone()
+        match self.shared.forwards {
+            Some(_) => self.handoff.clone(),
+            None => Handoff::none(),
+        }
     }
 
     /// Sends operational webhooks through `op` (call before `run`).

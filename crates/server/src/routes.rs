@@ -71,20 +71,8 @@ async fn openapi(doc: Arc<String>) -> Response {
 
 /// Forwards waiting per route, by route name.
 async fn forwards_pending(state: &AppState) -> Option<Vec<(String, u64)>> {
-    let pending = state.store.pending_forwards().await.ok()?;
-    let routes = state.store.list_routes(None).await.ok()?;
-    Some(
-        routes
-            .into_iter()
-            .map(|r| {
-                let n = pending
-                    .iter()
-                    .find(|(id, _)| *id == r.id)
-                    .map_or(0, |p| p.1);
-                (r.name, n)
-            })
-            .collect(),
-    )
+    let all = crate::actions::route::with_waiting(state).await.ok()?;
+    Some(all.into_iter().map(|(r, n)| (r.name, n)).collect())
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

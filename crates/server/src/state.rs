@@ -212,13 +212,9 @@ impl AppState {
         Ok(())
     }
 
-    /// The routes of the source named `source` (cached; none is empty).
-    pub fn routes_of(&self, source: &str) -> Arc<[Route]> {
-        self.sources
-            .read()
-            .ok()
-            .and_then(|s| s.routes.get(source).cloned())
-            .unwrap_or_else(|| Arc::from(Vec::new()))
+    /// The routes of the source named `source`, if it has any (cached).
+    pub fn routes_of(&self, source: &str) -> Option<Arc<[Route]>> {
+        self.sources.read().ok()?.routes.get(source).cloned()
     }
 
     /// Reloads every route from the store.

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use hookline_core::clock::now_ms;
 use hookline_core::{EventId, Route, RouteError, RouteSpec, StoreError};
 
+use crate::api::route_model::ForwardOut;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -118,6 +119,43 @@ pub(crate) async fn requeue(
         state.config.waker.wake();
     }
     Ok(n)
+}
+
+/// Every route (by name) with how many forwards it has waiting.
+pub(crate) async fn with_waiting(state: &AppState) -> Result<Vec<(Route, u64)>, ApiError> {
+    let pending = state.store.pending_forwards().await?;
+    let routes = state.store.list_routes(None).await?;
+    Ok(routes
+        .into_iter()
+        .map(|r| {
+            let n = pending
+                .iter()
+                .find(|(id, _)| *id == r.id)
+                .map_or(0, |p| p.1);
+            (r, n)
+        })
+        .collect())
+}
+
+/// One event's forwards as shown (the API and the UI alike), each named by
+/// its route.
+pub(crate) async fn forwards_of(
+    state: &AppState,
+    source: &str,
+    event: &EventId,
+) -> Result<Vec<ForwardOut>, ApiError> {
+    let routes = state.store.list_routes(Some(source)).await?;
+    let found = state.store.list_forwards(source, event).await?;
+    Ok(found
+        .iter()
+        .map(|f| {
+            let name = routes
+                .iter()
+                .find(|r| r.id == f.route_id)
+                .map_or_else(|| f.route_id.to_string(), |r| r.name.clone());
+            ForwardOut::new(f, name)
+        })
+        .collect())
 }
 
 /// Deletes a route and its forwards.

@@ -183,16 +183,9 @@ pub async fn forwards(
             "no event `{evt}` in source `{source}`"
         )));
     }
-    let routes = state.store.list_routes(Some(&source)).await?;
-    let name = |f: &hookline_core::Forward| {
-        routes
-            .iter()
-            .find(|r| r.id == f.route_id)
-            .map_or_else(|| f.route_id.to_string(), |r| r.name.clone())
-    };
-    let found = state.store.list_forwards(&source, &id).await?;
+    let data = route::forwards_of(&state, &source, &id).await?;
     Ok(Json(ListResponse {
-        data: found.iter().map(|f| ForwardOut::new(f, name(f))).collect(),
+        data,
         iterator: None,
         prev_iterator: None,
         done: true,

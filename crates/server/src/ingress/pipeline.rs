@@ -251,11 +251,15 @@ pub async fn ingest(
     // Accepted events go on down the source's routes, written in the same
     // transaction; the store leaves a duplicate's out. Those this node's
     // engine has room for are handed to it directly, stored already claimed.
-    let routes = state.routes_of(&source.name);
-    let matched = match verdict.accepted() {
-        true => Route::matching(&routes, &event),
-        false => Vec::new(),
+    // Sources without routes (most) cost one map lookup, nothing more.
+    let routes = match verdict.accepted() {
+        true => state.routes_of(&source.name),
+        false => None,
     };
+    let matched = routes
+        .as_deref()
+        .map(|r| Route::matching(r, &event))
+        .unwrap_or_default();
     let (forwards, handed) = plan_forwards(&state.config.handoff, &matched, now);
     let pending = forwards.iter().any(|f| f.leased_until.is_none());
     let event_copy = (!handed.is_empty()).then(|| event.clone());

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use super::session::Session;
 use super::views;
 use crate::actions::replay::{find, perform_replay};
+use crate::actions::route::forwards_of;
 use crate::api::model::{ReplayIn, ReplayMode};
-use crate::api::route_model::ForwardOut;
 use crate::state::AppState;
 
 /// What the live inbox is told about each stored event.
@@ -190,30 +190,6 @@ fn shown(e: InboundEvent) -> Shown {
     }
 }
 
-/// The event's forwards, by route name.
-async fn forwards_of(state: &AppState, e: &InboundEvent) -> Vec<ForwardOut> {
-    let found = state
-        .store
-        .list_forwards(&e.source, &e.id)
-        .await
-        .unwrap_or_default();
-    let routes = state
-        .store
-        .list_routes(Some(&e.source))
-        .await
-        .unwrap_or_default();
-    found
-        .iter()
-        .map(|f| {
-            let name = routes
-                .iter()
-                .find(|r| r.id == f.route_id)
-                .map_or_else(|| f.route_id.to_string(), |r| r.name.clone());
-            ForwardOut::new(f, name)
-        })
-        .collect()
-}
-
 fn schemes() -> Vec<&'static str> {
     Scheme::ALL.iter().map(|s| s.name()).collect()
 }
@@ -239,7 +215,9 @@ async fn detail(
         Some((url, Err(e))) => (url.to_string(), None, Some(e)),
         None => (String::new(), None, None),
     };
-    let forwards = forwards_of(state, &event).await;
+    let forwards = forwards_of(state, &event.source, &event.id)
+        .await
+        .map_err(|e| s.failed(e))?;
     Ok(views::page(
         "event.html",
         minijinja::context! {

@@ -154,9 +154,9 @@ async fn source_names(state: &AppState) -> Vec<String> {
     all.into_iter().map(|s| s.name).collect()
 }
 
-async fn pending_of(state: &AppState, r: &Route) -> u64 {
-    let all = state.store.pending_forwards().await.unwrap_or_default();
-    all.iter().find(|(id, _)| *id == r.id).map_or(0, |p| p.1)
+async fn waiting_on(state: &AppState, r: &Route) -> u64 {
+    let all = route::with_waiting(state).await.unwrap_or_default();
+    all.iter().find(|(x, _)| x.id == r.id).map_or(0, |p| p.1)
 }
 
 async fn list_page(
@@ -165,20 +165,13 @@ async fn list_page(
     form: RouteForm,
     error: Option<String>,
 ) -> Result<Response, Response> {
-    let routes = state
-        .store
-        .list_routes(None)
+    let rows: Vec<Row> = route::with_waiting(state)
         .await
-        .map_err(|e| s.failed(e.into()))?;
-    let pending = state.store.pending_forwards().await.unwrap_or_default();
-    let rows: Vec<Row> = routes
+        .map_err(|e| s.failed(e))?
         .iter()
-        .map(|r| Row {
+        .map(|(r, pending)| Row {
             route: RouteOut::from(r),
-            pending: pending
-                .iter()
-                .find(|(id, _)| *id == r.id)
-                .map_or(0, |p| p.1),
+            pending: *pending,
         })
         .collect();
     let status = if error.is_some() {
@@ -215,7 +208,7 @@ async fn route_page(
         "route.html",
         minijinja::context! {
             nav => "routes", csrf => s.csrf, admin => true, r => RouteOut::from(r), error,
-            pending => pending_of(state, r).await, since_default, recovered,
+            pending => waiting_on(state, r).await, since_default, recovered,
             sources => source_names(state).await, f => form,
             form_action => format!("/ui/routes/{}/edit", r.name),
         },
