@@ -25,7 +25,10 @@ pub const TEMPLATE: &str = r#"# hookline.toml: written by `hookline init`. Every
 # --- Receiving -----------------------------------------------------------
 # webhook_secret = "…"                      # makes /webhook/{event} check X-Webhook-Signature
 # body_limit = 1048576                      # bytes
-# request_timeout = 30                      # seconds to receive a request
+# request_timeout = 30                      # seconds to receive a request's body
+# header_timeout = 10                       # seconds a new connection gets to send its headers
+# idle_timeout = 60                         # seconds a connection may sit idle
+# max_connections = 15000                   # default: three quarters of `ulimit -n`
 # rejected_cap = 1000                       # rejected events kept per source
 
 # --- Sending -------------------------------------------------------------

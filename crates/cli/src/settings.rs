@@ -26,6 +26,11 @@ pub struct FileConfig {
     pub body_limit: Option<usize>,
     /// Seconds.
     pub request_timeout: Option<u64>,
+    /// Seconds a new connection gets to send its first request's headers.
+    pub header_timeout: Option<u64>,
+    /// Seconds a connection may sit idle.
+    pub idle_timeout: Option<u64>,
+    pub max_connections: Option<usize>,
     pub rejected_cap: Option<usize>,
     pub log_format: Option<String>,
     pub log_level: Option<String>,
@@ -189,6 +194,25 @@ impl Settings {
             return Err(bad_input("body_limit must be at least 1 byte"));
         }
         let timeout = env_parse("HOOKLINE_REQUEST_TIMEOUT")?.or(file.request_timeout);
+        let seconds = |name: &str, value: Option<u64>, default: Duration| match value {
+            Some(0) => Err(bad_input(format!("{name} must be at least 1 second"))),
+            Some(n) => Ok(Duration::from_secs(n)),
+            None => Ok(default),
+        };
+        let header_timeout = seconds(
+            "header_timeout",
+            env_parse("HOOKLINE_HEADER_TIMEOUT")?.or(file.header_timeout),
+            defaults.header_timeout,
+        )?;
+        let idle_timeout = seconds(
+            "idle_timeout",
+            env_parse("HOOKLINE_IDLE_TIMEOUT")?.or(file.idle_timeout),
+            defaults.idle_timeout,
+        )?;
+        let max_connections = env_parse("HOOKLINE_MAX_CONNECTIONS")?.or(file.max_connections);
+        if max_connections == Some(0) {
+            return Err(bad_input("max_connections must be at least 1"));
+        }
         let tls_cert = env("HOOKLINE_TLS_CERT")
             .map(PathBuf::from)
             .or(file.tls_cert);
@@ -299,6 +323,9 @@ impl Settings {
                     .or(file.webhook_secret),
                 body_limit,
                 request_timeout: timeout.map_or(defaults.request_timeout, Duration::from_secs),
+                header_timeout,
+                idle_timeout,
+                max_connections,
                 rejected_cap: env_parse("HOOKLINE_REJECTED_CAP")?
                     .or(file.rejected_cap)
                     .unwrap_or(defaults.rejected_cap),

@@ -16,8 +16,14 @@ pub struct Config {
     pub webhook_secret: Option<String>,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
-    /// Time allowed to receive a request's headers and body.
+    /// Time allowed to receive a request's body (and for its handler).
     pub request_timeout: Duration,
+    /// Time a new connection gets to send its first request's headers.
+    pub header_timeout: Duration,
+    /// Time a connection may sit with no request in flight and nothing read.
+    pub idle_timeout: Duration,
+    /// Open connections at most; `None`: three quarters of the descriptor limit.
+    pub max_connections: Option<usize>,
     /// Rejected requests kept per source (oldest dropped first).
     pub rejected_cap: usize,
     /// Sources defined in the config file (created or updated at start).
@@ -51,6 +57,9 @@ impl Default for Config {
             webhook_secret: None,
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: None,
             rejected_cap: 1000,
             sources: Vec::new(),
             routes: Vec::new(),
@@ -62,6 +71,19 @@ impl Default for Config {
             serve_api: true,
             allowed_subnets: Vec::new(),
             role: "all",
+        }
+    }
+}
+
+impl Config {
+    /// The connection policing's limits.
+    pub fn limits(&self) -> crate::conn::Limits {
+        crate::conn::Limits {
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self
+                .max_connections
+                .unwrap_or_else(crate::conn::default_max_connections),
         }
     }
 }

@@ -23,12 +23,17 @@
 //! - `ui`: the web UI under `/ui`: send, inbox (live), routes, deliveries, dashboard.
 //! - `tls`: rustls server config from PEM files, optional client certificates.
 //! - `serve`: the accept loop, TLS handshakes, graceful shutdown.
+//! - `conn`: connection policing: header and idle timeouts, the connection
+//!   cap (the oldest idle connection makes room).
+//! - `deadline`: a deadline on reading every request's body (408).
 //! - [`testkit`] (feature `testkit`): a capturing receiver and a spawned app, for tests.
 
 mod actions;
 mod api;
 mod auth;
 pub mod config;
+mod conn;
+mod deadline;
 mod error;
 mod ingress;
 mod metrics;

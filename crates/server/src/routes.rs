@@ -40,6 +40,10 @@ pub fn router(state: AppState) -> Router {
             get(|| async { axum::response::Redirect::to("/ui") }),
         )
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::deadline::limit,
+        ))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(CatchPanicLayer::custom(|_| internal_error()))

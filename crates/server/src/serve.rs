@@ -63,16 +63,20 @@ pub async fn run(
     let state = prepare(config, store).await?;
     let app = crate::routes::router(state.clone());
 
+    let conns = crate::conn::Conns::new(state.config.limits());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(state.config.request_timeout);
+        .header_read_timeout(state.config.header_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
-            accepted = listener.accept() => match accepted {
+            accepted = async {
+                conns.room().await;
+                listener.accept().await
+            } => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
                     // Out of file descriptors and the like: back off, keep serving.
@@ -84,54 +88,19 @@ pub async fn run(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let (app, builder, acceptor, watcher) = (
-            app.clone(),
-            builder.clone(),
-            acceptor.clone(),
-            graceful.watcher(),
-        );
-        let handshake_timeout = state.config.request_timeout;
+        let admitted = conns.admit();
+        let conn = Connection {
+            app: app.clone(),
+            builder: builder.clone(),
+            acceptor: acceptor.clone(),
+            watcher: graceful.watcher(),
+            stream,
+            remote,
+        };
         tokio::spawn(async move {
-            let (io, info): (Box<dyn Io>, ConnInfo) = match acceptor {
-                None => (
-                    Box::new(stream),
-                    ConnInfo {
-                        remote,
-                        client_cert: false,
-                    },
-                ),
-                Some(acceptor) => {
-                    let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(stream))
-                        .await
-                    {
-                        Ok(Ok(tls)) => tls,
-                        Ok(Err(e)) => {
-                            return tracing::debug!(%remote, error = %e, "TLS handshake failed")
-                        }
-                        Err(_) => return tracing::debug!(%remote, "TLS handshake timed out"),
-                    };
-                    let client_cert = tls
-                        .get_ref()
-                        .1
-                        .peer_certificates()
-                        .is_some_and(|c| !c.is_empty());
-                    (
-                        Box::new(tls),
-                        ConnInfo {
-                            remote,
-                            client_cert,
-                        },
-                    )
-                }
-            };
-            let svc = tower::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(info);
-                app.clone().oneshot(req)
-            });
-            let conn = builder
-                .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(svc));
-            if let Err(e) = watcher.watch(conn.into_owned()).await {
-                tracing::debug!(%remote, error = %e, "connection ended with an error");
+            tokio::select! {
+                () = conn.serve(admitted.conn()) => {}
+                () = admitted.ended() => {}
             }
         });
     }
@@ -145,6 +114,75 @@ pub async fn run(
         tracing::warn!("some connections were still open after {DRAIN:?}; closing them");
     }
     Ok(())
+}
+
+/// One accepted connection, before its TLS handshake.
+struct Connection {
+    app: axum::Router,
+    builder: auto::Builder<TokioExecutor>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    watcher: hyper_util::server::graceful::Watcher,
+    stream: tokio::net::TcpStream,
+    remote: SocketAddr,
+}
+
+impl Connection {
+    /// Serves the connection's requests until it closes (or is dropped by
+    /// the connection policing, which ends it).
+    async fn serve(self, conn: Arc<crate::conn::Conn>) {
+        let remote = self.remote;
+        let (io, info): (Box<dyn Io>, ConnInfo) = match self.acceptor {
+            None => (
+                Box::new(self.stream),
+                ConnInfo {
+                    remote,
+                    client_cert: false,
+                },
+            ),
+            Some(acceptor) => {
+                let tls = match acceptor.accept(self.stream).await {
+                    Ok(tls) => tls,
+                    Err(e) => return tracing::debug!(%remote, error = %e, "TLS handshake failed"),
+                };
+                let client_cert = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .is_some_and(|c| !c.is_empty());
+                (
+                    Box::new(tls),
+                    ConnInfo {
+                        remote,
+                        client_cert,
+                    },
+                )
+            }
+        };
+        let app = self.app;
+        let counted = conn.clone();
+        let svc = tower::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(info);
+            let in_flight = counted.request();
+            let answer = app.clone().oneshot(req);
+            async move {
+                // The answer's body holds the request in flight until it is sent.
+                let resp = answer.await?;
+                Ok::<_, std::convert::Infallible>(resp.map(|body| {
+                    axum::body::Body::new(http_body_util::BodyExt::map_frame(body, move |f| {
+                        let _held = &in_flight;
+                        f
+                    }))
+                }))
+            }
+        });
+        let io = crate::conn::Watched::new(io, conn);
+        let served = self
+            .builder
+            .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(svc));
+        if let Err(e) = self.watcher.watch(served.into_owned()).await {
+            tracing::debug!(%remote, error = %e, "connection ended with an error");
+        }
+    }
 }
 
 /// Loads sources (config-file ones written first, then the built-in default)

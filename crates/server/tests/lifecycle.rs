@@ -39,7 +39,7 @@ async fn a_body_that_never_finishes_gets_408() {
 
 async fn headers_that_never_finish_close_the_connection() {
     let app = TestApp::spawn(Config {
-        request_timeout: Duration::from_millis(300),
+        header_timeout: Duration::from_millis(300),
         ..Config::default()
     })
     .await;

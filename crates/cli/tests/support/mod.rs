@@ -138,7 +138,39 @@ pub async fn start_at(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookline"));
+    launch(
+        Command::new(env!("CARGO_BIN_EXE_hookline")),
+        dir,
+        db,
+        port,
+        args,
+        env,
+    )
+    .await
+}
+
+/// Like [`start`], with at most `nofile` open descriptors (by `prlimit`).
+pub async fn start_with_nofile(
+    dir: &Path,
+    db: &str,
+    nofile: u64,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
+    let mut cmd = Command::new("prlimit");
+    cmd.arg(format!("--nofile={nofile}:{nofile}"))
+        .arg(env!("CARGO_BIN_EXE_hookline"));
+    launch(cmd, dir, db, 0, args, env).await
+}
+
+async fn launch(
+    mut cmd: Command,
+    dir: &Path,
+    db: &str,
+    port: u16,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
     let port = port.to_string();
     cmd.args([
         "serve",

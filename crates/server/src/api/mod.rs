@@ -150,6 +150,11 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) if crate::deadline::timed_out(&rejection) => Err(ApiError::api(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "The request body was not received in time; send it whole and promptly.",
+            )),
             Err(rejection) => Err(ApiError::api(
                 rejection.status(),
                 "validation",

@@ -140,20 +140,15 @@ async fn read_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match tokio::time::timeout(
-        state.config.request_timeout,
-        axum::body::to_bytes(body, limit),
-    )
-    .await
-    {
-        Err(_) => Err(refuse(
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if crate::deadline::timed_out(&e) => Err(refuse(
             entry,
             StatusCode::REQUEST_TIMEOUT,
             "request_timeout",
             "The request body was not received in time.".into(),
         )),
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) => {
+        Err(e) => {
             let mut cause: Option<&dyn std::error::Error> = Some(&e);
             while let Some(c) = cause {
                 if c.is::<http_body_util::LengthLimitError>() {
