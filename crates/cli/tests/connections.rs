@@ -2,6 +2,8 @@
 //! time, stalled bodies are cut off, and a flood of silent connections under
 //! a low descriptor limit leaves `/health` and the ingress answering.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::time::{Duration, Instant};

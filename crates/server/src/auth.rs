@@ -197,7 +197,7 @@ pub async fn require_token(
         return Ok(next.run(req).await);
     }
     let store = state.store.as_ref();
-    let internal = |e: StoreError| ApiError::internal(Shape::Api, e);
+    let internal = |e: StoreError| ApiError::storage(Shape::Api, e);
     if let Some(source) = granted(store, Scope::Source, given)
         .await
         .map_err(internal)?

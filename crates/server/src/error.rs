@@ -73,6 +73,21 @@ impl ApiError {
         Self::api(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail)
     }
 
+    /// A store failure: `503` with the reason when the store cannot write now
+    /// (the store logs that itself, once a minute), else internal.
+    pub fn storage(shape: Shape, e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(why) => ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "storage_unavailable",
+                detail: format!("Nothing can be stored right now ({why}); retry later."),
+                shape,
+                extra: None,
+            },
+            other => Self::internal(shape, other),
+        }
+    }
+
     /// An unexpected failure: logged in full, answered without details.
     pub fn internal(shape: Shape, cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -87,13 +102,13 @@ impl ApiError {
 }
 
 /// A store error on an API route: `NotFound` is a 404, `Conflict` a 409 with
-/// its words, anything else an internal error (logged, never shown).
+/// its words, anything else as [`ApiError::storage`].
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::not_found("not found"),
             StoreError::Conflict(m) => Self::api(StatusCode::CONFLICT, "conflict", m),
-            other => Self::internal(Shape::Api, other),
+            other => Self::storage(Shape::Api, other),
         }
     }
 }

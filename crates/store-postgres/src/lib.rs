@@ -63,6 +63,15 @@ pub(crate) fn backend(e: tokio_postgres::Error) -> StoreError {
                 None => e.to_string(),
             })
         }
+        // Insufficient resources (a full disk: 53100), operator intervention
+        // (shutting down), system errors (I/O): nothing can be written now.
+        Some(c) if ["53", "57", "58"].contains(&&c.code()[..2]) => {
+            StoreError::Unavailable(match e.as_db_error() {
+                Some(db) => format!("{}: {}", db.code().code(), db.message()),
+                None => e.to_string(),
+            })
+        }
+        None if e.is_closed() => StoreError::Unavailable("the database connection was lost".into()),
         _ => StoreError::Backend(match e.as_db_error() {
             Some(db) => format!("{}: {}", db.code().code(), db.message()),
             None => e.to_string(),
@@ -74,6 +83,6 @@ pub(crate) fn backend(e: tokio_postgres::Error) -> StoreError {
 pub(crate) fn pool(e: deadpool_postgres::PoolError) -> StoreError {
     match e {
         deadpool_postgres::PoolError::Backend(e) => backend(e),
-        other => StoreError::Backend(format!("no database connection: {other}")),
+        other => StoreError::Unavailable(format!("no database connection: {other}")),
     }
 }

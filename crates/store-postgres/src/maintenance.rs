@@ -13,7 +13,32 @@ use crate::store::PgStore;
 #[async_trait]
 impl Maintenance for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
-        rows(&self.db().await?, "SELECT 1", &[]).await.map(|_| ())
+        rows(&self.db().await?, "SELECT 1", &[]).await?;
+        if let Some(why) = self.counters.health.fault() {
+            // Writes failed: one small write tells whether they work again.
+            let now = hookline_core::clock::now_ms().to_string();
+            let probe = std::sync::Arc::new(now);
+            self.writer
+                .write(move |tx| {
+                    let probe = probe.clone();
+                    Box::pin(async move {
+                        tx_exec(
+                            tx,
+                            "INSERT INTO setting (key, value) VALUES ('health.probe', $1) \
+                             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                            &[&probe.as_str()],
+                        )
+                        .await
+                        .map(|_| ())
+                    })
+                })
+                .await
+                .map_err(|e| match e {
+                    StoreError::Unavailable(_) => e,
+                    _ => StoreError::Unavailable(why),
+                })?;
+        }
+        Ok(())
     }
 
     async fn expire(&self, before: i64, now: i64, limit: usize) -> Result<usize, StoreError> {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use deadpool_postgres::Pool;
 use futures_util::future::{try_join_all, BoxFuture};
-use hookline_core::StoreError;
+use hookline_core::{StoreError, WriteHealth};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backend;
@@ -22,11 +22,22 @@ use crate::sql::Tx;
 /// Most writes committed together.
 const MAX_BATCH: usize = 256;
 
-/// Commit counters, for metrics: groups and the writes they carried.
+/// Commit counters, for metrics: groups and the writes they carried; and
+/// whether writes can be stored at all.
 #[derive(Debug, Default)]
 pub(crate) struct CommitCounters {
     pub commits: AtomicU64,
     pub writes: AtomicU64,
+    pub health: WriteHealth,
+}
+
+/// Tells the health how a commit went.
+fn report(health: &WriteHealth, outcome: &Result<impl Sized, StoreError>) {
+    match outcome {
+        Ok(_) => health.succeeded(),
+        Err(StoreError::Unavailable(why)) => health.failed(why),
+        Err(_) => {}
+    }
 }
 
 type Value = Box<dyn Any + Send>;
@@ -88,7 +99,9 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, counters: Arc<CommitCounte
             }
         }
         let n = batch.len() as u64;
-        match commit(&pool, &batch).await {
+        let committed = commit(&pool, &batch).await;
+        report(&counters.health, &committed);
+        match committed {
             Ok(values) => {
                 counters.commits.fetch_add(1, Ordering::Relaxed);
                 counters.writes.fetch_add(n, Ordering::Relaxed);
@@ -102,6 +115,7 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, counters: Arc<CommitCounte
                     let r = commit(&pool, std::slice::from_ref(&job))
                         .await
                         .map(|mut v| v.remove(0));
+                    report(&counters.health, &r);
                     let _ = job.reply.send(r);
                 }
             }

@@ -10,7 +10,7 @@
 //! transactions: nothing can arrive in between, so its next transaction starts
 //! the WAL over, and SQLite truncates a file grown past [`SIZE_LIMIT`].
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -68,6 +68,9 @@ pub(crate) fn start(conn: Connection, alive: Weak<()>, restart: Restart) -> std:
     Ok(())
 }
 
+/// When a failed checkpoint was last logged (ms).
+static LAST_WARNED: AtomicI64 = AtomicI64::new(i64::MIN / 2);
+
 /// One PASSIVE pass (copies what it can without blocking the writer or
 /// readers): the frames in the WAL and how many of them are copied back, or
 /// `None` (logged) if it failed.
@@ -75,7 +78,18 @@ fn pass(conn: &Connection) -> Option<(i64, i64)> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
         Ok((r.get(1)?, r.get(2)?))
     })
-    .map_err(|e| tracing::warn!(error = %e, "WAL checkpoint failed"))
+    .map_err(|e| {
+        // A full disk fails every pass (every 50 ms): say so once a minute.
+        let now = hookline_core::clock::now_ms();
+        let last = LAST_WARNED.load(Ordering::Relaxed);
+        if now - last >= 60_000
+            && LAST_WARNED
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed (said at most once a minute)");
+        }
+    })
     .ok()
 }
 

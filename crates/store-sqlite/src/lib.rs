@@ -59,6 +59,17 @@ pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
         {
             StoreError::Conflict(msg.unwrap_or_else(|| "constraint violated".into()))
         }
+        rusqlite::Error::SqliteFailure(f, msg)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::ReadOnly
+                    | rusqlite::ErrorCode::CannotOpen
+            ) =>
+        {
+            StoreError::Unavailable(msg.unwrap_or_else(|| f.to_string()))
+        }
         other => StoreError::Backend(other.to_string()),
     }
 }

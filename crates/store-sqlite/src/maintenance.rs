@@ -15,7 +15,16 @@ impl Maintenance for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.readers
             .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
-            .await
+            .await?;
+        if let Some(why) = self.counters.health.fault() {
+            // Writes failed: one small write tells whether they work again
+            // (so the store recovers even when nothing else writes).
+            self.writer.write(probe).await.map_err(|e| match e {
+                StoreError::Unavailable(_) => e,
+                _ => StoreError::Unavailable(why),
+            })?;
+        }
+        Ok(())
     }
 
     async fn expire(&self, before: i64, now: i64, limit: usize) -> Result<usize, StoreError> {
@@ -34,6 +43,17 @@ impl Maintenance for SqliteStore {
             writes: self.counters.writes.load(Ordering::Relaxed),
         }
     }
+}
+
+/// A write that needs a page of space: the health probe's row.
+fn probe(c: &Connection) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO setting (key, value) VALUES ('health.probe', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![hookline_core::clock::now_ms().to_string()],
+    )
+    .map(|_| ())
+    .map_err(backend)
 }
 
 pub(crate) fn expire(

@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use hookline_core::StoreError;
+use hookline_core::{StoreError, WriteHealth};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -36,6 +36,8 @@ trait Job: Send {
     fn run_alone(&mut self, conn: &Connection) -> Result<(), StoreError>;
     /// Takes back what the last run changed in memory (it was rolled back).
     fn undo(&mut self);
+    /// Why its last run could not be stored, if the store cannot write.
+    fn fault(&self) -> Option<String>;
     /// Answers the waiter: the run's value, or `commit_err` if the group's
     /// commit failed (then the run's memory changes are taken back first).
     fn finish(self: Box<Self>, commit_err: Option<&StoreError>);
@@ -73,6 +75,13 @@ where
         }
     }
 
+    fn fault(&self) -> Option<String> {
+        match &self.ran {
+            Some(Err(StoreError::Unavailable(why))) => Some(why.clone()),
+            _ => None,
+        }
+    }
+
     fn finish(mut self: Box<Self>, commit_err: Option<&StoreError>) {
         let answer = match commit_err {
             Some(e) => {
@@ -89,11 +98,13 @@ where
     }
 }
 
-/// Commit counters, for metrics: batches and the writes they carried.
+/// Commit counters, for metrics: batches and the writes they carried; and
+/// whether writes can be stored at all.
 #[derive(Debug, Default)]
 pub(crate) struct CommitCounters {
     pub commits: AtomicU64,
     pub writes: AtomicU64,
+    pub health: WriteHealth,
 }
 
 #[derive(Clone)]
@@ -205,12 +216,23 @@ fn run(
         let committed = exec(&conn, "BEGIN IMMEDIATE")
             .and_then(|()| run_group(&conn, &mut batch))
             .and_then(|()| exec(&conn, "COMMIT"));
-        if let Err(e) = &committed {
-            tracing::error!(error = %e, writes = n, "the group could not commit; it is rolled back");
+        match &committed {
+            // Logged by the health, once and then once a minute.
+            Err(StoreError::Unavailable(why)) => counters.health.failed(why),
+            Err(e) => {
+                tracing::error!(error = %e, writes = n, "the group could not commit; it is rolled back")
+            }
+            Ok(()) => {
+                counters.commits.fetch_add(1, Ordering::Relaxed);
+                counters.writes.fetch_add(n, Ordering::Relaxed);
+                match batch.iter().find_map(|job| job.fault()) {
+                    Some(why) => counters.health.failed(&why),
+                    None => counters.health.succeeded(),
+                }
+            }
+        }
+        if committed.is_err() {
             let _ = exec(&conn, "ROLLBACK");
-        } else {
-            counters.commits.fetch_add(1, Ordering::Relaxed);
-            counters.writes.fetch_add(n, Ordering::Relaxed);
         }
         for job in batch.drain(..) {
             job.finish(committed.as_ref().err());

@@ -14,7 +14,8 @@ pub struct CommitStats {
 
 #[async_trait]
 pub trait Maintenance: Send + Sync + 'static {
-    /// Checks that the store answers (for `/ready`).
+    /// Checks that the store answers and, after a write failed, that it can
+    /// write again (for `/ready`): `Unavailable` while it cannot.
     async fn ping(&self) -> Result<(), StoreError>;
     /// One bounded pass of retention: message payloads and inbound events from
     /// before `before` (ms) go (attempts and statuses stay), and dedup keys

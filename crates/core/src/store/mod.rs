@@ -17,9 +17,14 @@
 //! - [`RouteStore`]: forwarding routes, each event's forwards, resend, recover.
 //! - [`ForwardQueue`]: what the dispatcher does with forwards.
 //! - [`Maintenance`]: health, retention, queue depth, commit counters.
+//!
+//! [`WriteHealth`] is what the backends' writers report to, so a store that
+//! cannot write (a full disk) answers [`StoreError::Unavailable`] and its
+//! `ping` fails until a write succeeds again.
 
 mod catalog;
 mod forward;
+mod health;
 mod inbox;
 mod maintenance;
 mod outbox;
@@ -30,6 +35,7 @@ mod source;
 
 pub use catalog::CatalogStore;
 pub use forward::ForwardQueue;
+pub use health::WriteHealth;
 pub use inbox::{InboxStore, Inserted};
 pub use maintenance::{CommitStats, Maintenance};
 pub use outbox::OutboxStore;
@@ -47,6 +53,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("the store is shut down")]
     Closed,
+    /// Nothing can be written now (a full, read-only or failing disk, a lost
+    /// database): worth retrying later, answered as 503.
+    #[error("the store cannot write: {0}")]
+    Unavailable(String),
     #[error("storage error: {0}")]
     Backend(String),
 }

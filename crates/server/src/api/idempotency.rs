@@ -70,7 +70,7 @@ pub async fn idempotent(
         .store
         .get_setting(&setting)
         .await
-        .map_err(|e| ApiError::internal(Shape::Api, e))?
+        .map_err(|e| ApiError::storage(Shape::Api, e))?
     {
         let kept: Value = serde_json::from_str(&kept).unwrap_or_default();
         if kept["expiresAt"].as_i64().is_some_and(|t| t > now_ms()) {
@@ -109,7 +109,7 @@ async fn keep(state: &AppState, setting: &str, resp: Response) -> Result<Respons
         .store
         .set_setting(setting, &kept.to_string(), Some(expires_at))
         .await
-        .map_err(|e| ApiError::internal(Shape::Api, e))?;
+        .map_err(|e| ApiError::storage(Shape::Api, e))?;
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 

@@ -267,7 +267,7 @@ pub async fn ingest(
             forwards,
         )
         .await
-        .map_err(|e| ApiError::internal(crate::error::Shape::Ingress, e))?;
+        .map_err(|e| ApiError::storage(crate::error::Shape::Ingress, e))?;
     if let (Inserted::Stored(_), Some(e)) = (&inserted, event_copy) {
         for (slot, route, until) in handed {
             slot.send(hand_off(route, &e, until));

@@ -29,10 +29,18 @@ pub async fn ready(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => Json(json!({ "status": "ok" })).into_response(),
         Err(e) => {
-            tracing::warn!(error = %e, "store not ready");
+            let error = match &e {
+                hookline_core::StoreError::Unavailable(why) => {
+                    format!("The store cannot write: {why}.")
+                }
+                other => {
+                    tracing::warn!(error = %other, "store not ready");
+                    "The store does not answer.".to_string()
+                }
+            };
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "error": "The store does not answer." })),
+                Json(json!({ "status": "unavailable", "error": error })),
             )
                 .into_response()
         }

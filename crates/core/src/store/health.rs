@@ -1,0 +1,92 @@
+//! Whether the store can write: the backends' writers report each commit's
+//! outcome here, so a full disk (or a read-only or failing one) is known at
+//! once, logged once and then at most once a minute, and cleared by the
+//! first write that succeeds again.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How often a continuing write fault is logged again.
+const RELOG: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Default)]
+pub struct WriteHealth {
+    failing: Mutex<Option<Failing>>,
+}
+
+#[derive(Debug)]
+struct Failing {
+    since: Instant,
+    reason: String,
+    logged: Instant,
+    unlogged: u64,
+}
+
+impl WriteHealth {
+    /// A write could not be stored for `reason`.
+    pub fn failed(&self, reason: &str) {
+        let mut failing = self.lock();
+        let now = Instant::now();
+        match failing.as_mut() {
+            None => {
+                tracing::error!(reason, "the store cannot write; answering 503 until it can");
+                *failing = Some(Failing {
+                    since: now,
+                    reason: reason.to_string(),
+                    logged: now,
+                    unlogged: 0,
+                });
+            }
+            Some(f) => {
+                f.reason = reason.to_string();
+                f.unlogged += 1;
+                if now.duration_since(f.logged) >= RELOG {
+                    tracing::error!(
+                        reason,
+                        failed_writes = f.unlogged,
+                        for_s = now.duration_since(f.since).as_secs(),
+                        "the store still cannot write"
+                    );
+                    f.logged = now;
+                    f.unlogged = 0;
+                }
+            }
+        }
+    }
+
+    /// A write was stored: any fault is over.
+    pub fn succeeded(&self) {
+        let mut failing = self.lock();
+        if let Some(f) = failing.take() {
+            tracing::warn!(
+                after_s = f.since.elapsed().as_secs(),
+                "the store writes again"
+            );
+        }
+    }
+
+    /// Why writes fail now, if they do.
+    pub fn fault(&self) -> Option<String> {
+        self.lock().as_ref().map(|f| f.reason.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Failing>> {
+        self.failing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_lasts_until_a_write_succeeds() {
+        let h = WriteHealth::default();
+        assert_eq!(h.fault(), None);
+        h.failed("disk full");
+        h.failed("disk full");
+        assert_eq!(h.fault().as_deref(), Some("disk full"));
+        h.succeeded();
+        assert_eq!(h.fault(), None);
+    }
+}
