@@ -14,31 +14,34 @@ use crate::store::PgStore;
 impl Maintenance for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
         rows(&self.db().await?, "SELECT 1", &[]).await?;
-        if let Some(why) = self.counters.health.fault() {
-            // Writes failed: one small write tells whether they work again.
-            let now = hookline_core::clock::now_ms().to_string();
-            let probe = std::sync::Arc::new(now);
-            self.writer
-                .write(move |tx| {
-                    let probe = probe.clone();
-                    Box::pin(async move {
-                        tx_exec(
-                            tx,
-                            "INSERT INTO setting (key, value) VALUES ('health.probe', $1) \
-                             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                            &[&probe.as_str()],
-                        )
-                        .await
-                        .map(|_| ())
-                    })
+        let why = match self.counters.health.writable() {
+            hookline_core::Writable::Yes => return Ok(()),
+            hookline_core::Writable::No(why) => return Err(StoreError::Unavailable(why)),
+            hookline_core::Writable::Probe(why) => why,
+        };
+        // Writes failed, none lately: one small write tells whether they
+        // work again (so the store recovers with no traffic).
+        let now = hookline_core::clock::now_ms().to_string();
+        let probe = std::sync::Arc::new(now);
+        self.writer
+            .write(move |tx| {
+                let probe = probe.clone();
+                Box::pin(async move {
+                    tx_exec(
+                        tx,
+                        "INSERT INTO setting (key, value) VALUES ('health.probe', $1) \
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        &[&probe.as_str()],
+                    )
+                    .await
+                    .map(|_| ())
                 })
-                .await
-                .map_err(|e| match e {
-                    StoreError::Unavailable(_) => e,
-                    _ => StoreError::Unavailable(why),
-                })?;
-        }
-        Ok(())
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Unavailable(_) => e,
+                _ => StoreError::Unavailable(why),
+            })
     }
 
     async fn expire(&self, before: i64, now: i64, limit: usize) -> Result<usize, StoreError> {

@@ -16,15 +16,17 @@ impl Maintenance for SqliteStore {
         self.readers
             .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
             .await?;
-        if let Some(why) = self.counters.health.fault() {
-            // Writes failed: one small write tells whether they work again
-            // (so the store recovers even when nothing else writes).
-            self.writer.write(probe).await.map_err(|e| match e {
-                StoreError::Unavailable(_) => e,
-                _ => StoreError::Unavailable(why),
-            })?;
-        }
-        Ok(())
+        let why = match self.counters.health.writable() {
+            hookline_core::Writable::Yes => return Ok(()),
+            hookline_core::Writable::No(why) => return Err(StoreError::Unavailable(why)),
+            hookline_core::Writable::Probe(why) => why,
+        };
+        // Writes failed, none lately: one small write tells whether they
+        // work again (so the store recovers with no traffic).
+        self.writer.write(probe).await.map_err(|e| match e {
+            StoreError::Unavailable(_) => e,
+            _ => StoreError::Unavailable(why),
+        })
     }
 
     async fn expire(&self, before: i64, now: i64, limit: usize) -> Result<usize, StoreError> {

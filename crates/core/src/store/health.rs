@@ -9,6 +9,20 @@ use std::time::{Duration, Instant};
 /// How often a continuing write fault is logged again.
 const RELOG: Duration = Duration::from_secs(60);
 
+/// After a failed write, how long before a probe may say writes work again
+/// (a small probe can fit where real writes do not; failing traffic wins).
+const QUIET: Duration = Duration::from_secs(2);
+
+/// What [`WriteHealth::writable`] knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Writable {
+    Yes,
+    /// A write failed within the last seconds, for this reason.
+    No(String),
+    /// Writes failed, but none was tried lately: a probe write should tell.
+    Probe(String),
+}
+
 #[derive(Debug, Default)]
 pub struct WriteHealth {
     failing: Mutex<Option<Failing>>,
@@ -17,6 +31,7 @@ pub struct WriteHealth {
 #[derive(Debug)]
 struct Failing {
     since: Instant,
+    last: Instant,
     reason: String,
     logged: Instant,
     unlogged: u64,
@@ -32,6 +47,7 @@ impl WriteHealth {
                 tracing::error!(reason, "the store cannot write; answering 503 until it can");
                 *failing = Some(Failing {
                     since: now,
+                    last: now,
                     reason: reason.to_string(),
                     logged: now,
                     unlogged: 0,
@@ -39,6 +55,7 @@ impl WriteHealth {
             }
             Some(f) => {
                 f.reason = reason.to_string();
+                f.last = now;
                 f.unlogged += 1;
                 if now.duration_since(f.logged) >= RELOG {
                     tracing::error!(
@@ -65,9 +82,13 @@ impl WriteHealth {
         }
     }
 
-    /// Why writes fail now, if they do.
-    pub fn fault(&self) -> Option<String> {
-        self.lock().as_ref().map(|f| f.reason.clone())
+    /// Whether writes work, as far as is known.
+    pub fn writable(&self) -> Writable {
+        match self.lock().as_ref() {
+            None => Writable::Yes,
+            Some(f) if f.last.elapsed() < QUIET => Writable::No(f.reason.clone()),
+            Some(f) => Writable::Probe(f.reason.clone()),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Failing>> {
@@ -82,11 +103,13 @@ mod tests {
     #[test]
     fn a_fault_lasts_until_a_write_succeeds() {
         let h = WriteHealth::default();
-        assert_eq!(h.fault(), None);
+        assert_eq!(h.writable(), Writable::Yes);
         h.failed("disk full");
         h.failed("disk full");
-        assert_eq!(h.fault().as_deref(), Some("disk full"));
+        assert_eq!(h.writable(), Writable::No("disk full".into()));
+        h.lock().as_mut().unwrap().last -= QUIET;
+        assert_eq!(h.writable(), Writable::Probe("disk full".into()));
         h.succeeded();
-        assert_eq!(h.fault(), None);
+        assert_eq!(h.writable(), Writable::Yes);
     }
 }
