@@ -25,9 +25,10 @@ pub struct SendArgs {
     /// The receiver's URL (http:// or https://).
     pub url: String,
     /// Event type, sent as `X-Event-Type` (and as the provider's event header
-    /// for github/shopify). An empty value sends no event header.
-    #[arg(long, short, default_value = "user.created")]
-    pub event: String,
+    /// for github/shopify) [default: the URL's `/webhook/{event}`, else
+    /// user.created]. An empty value sends no event header.
+    #[arg(long, short)]
+    pub event: Option<String>,
     /// Secret to sign with; without it the request is sent unsigned.
     #[arg(long, short, env = "HOOKLINE_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
@@ -97,6 +98,7 @@ impl Prepared {
             .iter()
             .map(|h| input::header(h))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let event = args.event.clone().unwrap_or_else(|| event_of(&url));
         let prepared = Prepared {
             url,
             body: body.into(),
@@ -107,7 +109,7 @@ impl Prepared {
                 .clone()
                 .filter(|s| !s.is_empty())
                 .map(Secret::new),
-            event: Some(args.event.clone()).filter(|e| !e.is_empty()),
+            event: Some(event).filter(|e| !e.is_empty()),
             extra,
         };
         // Sign once now so that a bad secret is reported before anything is sent.
@@ -300,4 +302,20 @@ fn headers_json(h: &HeaderMap) -> Value {
         );
     }
     Value::Object(m)
+}
+
+/// The event type a URL names (`…/webhook/{event}`, the tutorial's route),
+/// else `user.created`.
+fn event_of(url: &url::Url) -> String {
+    let mut segments = url.path_segments().into_iter().flatten();
+    while let Some(s) = segments.next() {
+        if s == "webhook" {
+            if let Some(event) = segments.next().filter(|e| !e.is_empty()) {
+                return percent_encoding::percent_decode_str(event)
+                    .decode_utf8_lossy()
+                    .into_owned();
+            }
+        }
+    }
+    "user.created".into()
 }

@@ -93,6 +93,8 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
             ))
         })?;
     let addr = listener.local_addr()?;
+    // Deliveries may reach hookline itself (the guard's one exception).
+    settings.engine.own_address = Some(addr);
     let scheme = if settings.server.tls.is_some() {
         "https"
     } else {

@@ -43,6 +43,21 @@ async fn defaults_match_the_tutorial_client() {
 }
 
 #[tokio::test]
+async fn the_event_type_defaults_to_the_one_the_url_names() {
+    let rx = Receiver::start(Reply::default()).await;
+    for (url, expected) in [
+        ("/webhook/order.paid", "order.paid"),
+        ("/webhook/a%20b", "a b"),
+        ("/hooks", "user.created"),
+    ] {
+        let out = hookline(&["send", &rx.url(url)], None).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let got = rx.captured().pop().unwrap();
+        assert_eq!(got.headers["x-event-type"], expected, "{url}");
+    }
+}
+
+#[tokio::test]
 async fn signed_json_is_compact_with_key_order_kept() {
     let rx = Receiver::start(Reply::default()).await;
     let data = r#"{ "zeta": 1,  "alpha": {"b": [1, 2], "a": "é"} }"#;

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use http::header::{HeaderMap, RETRY_AFTER};
 
 use crate::config::EngineConfig;
-use crate::ssrf::Guard;
 
 /// What one try produced.
 #[derive(Debug)]
@@ -61,18 +60,13 @@ pub(crate) struct Request<'a> {
 /// The clients requests go out through: every resolved address guarded, or
 /// (for the operator's own routes) not.
 pub(crate) struct Clients {
-    pub guarded: reqwest::Client,
+    pub guarded: crate::client::Outbound,
     pub trusted: reqwest::Client,
 }
 
 /// Sends `req` once: checks the URL against `https_only` and the guard, then
 /// keeps the status, `Retry-After` and up to `response_cap` bytes of answer.
-pub(crate) async fn send(
-    clients: &Clients,
-    guard: &Guard,
-    config: &EngineConfig,
-    req: Request<'_>,
-) -> Outcome {
+pub(crate) async fn send(clients: &Clients, config: &EngineConfig, req: Request<'_>) -> Outcome {
     let started = Instant::now();
     let url = match url::Url::parse(req.url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => u,
@@ -88,10 +82,10 @@ pub(crate) async fn send(
     let client = if req.trusted {
         &clients.trusted
     } else {
-        if let Err(blocked) = guard.check_url(&url) {
-            return Outcome::failed(started, blocked.to_string());
+        match clients.guarded.client(&url) {
+            Ok(client) => client,
+            Err(blocked) => return Outcome::failed(started, blocked.to_string()),
         }
-        &clients.guarded
     };
     let sent = client
         .request(req.method, url)

@@ -1,5 +1,6 @@
-//! The delivery HTTP client: connection reuse, no redirects (a 3xx is a
-//! failure), and every resolved address checked by the SSRF guard.
+//! The outbound HTTP clients: connection reuse, no redirects (a 3xx is a
+//! failure), and every resolved address checked by the SSRF guard
+//! ([`Outbound`], the one way out for requests made on someone's behalf).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,7 +37,13 @@ impl Resolve for GuardedResolver {
             if allowed.is_empty() {
                 let reason = refused.map_or_else(
                     || format!("{host} has no address"),
-                    |e| format!("{host} resolves to {e}"),
+                    |e| {
+                        format!(
+                            "{host} resolves to {}, a {} address, which hookline calls only \
+                             when its network is in allowed_subnets",
+                            e.ip, e.kind
+                        )
+                    },
                 );
                 return Err(reason.into());
             }
@@ -61,9 +68,67 @@ fn guarded(guard: Arc<Guard>, timeout: Duration) -> reqwest::ClientBuilder {
         .user_agent(concat!("hookline/", env!("CARGO_PKG_VERSION")))
 }
 
-/// A client for requests a person asks hookline to make (the web UI's Send
-/// page): no redirects, and every resolved address passes `guard`. Check
-/// literal-IP URLs with [`Guard::check_url`] before sending.
-pub fn outbound_client(guard: Arc<Guard>, timeout: Duration) -> reqwest::Result<reqwest::Client> {
-    guarded(guard, timeout).build()
+/// The one way out for every request hookline makes on someone's behalf
+/// (deliveries, API routes' forwards, the UI's Send page, replays): the
+/// guard, a client whose resolver applies it, and one more for hookline's
+/// own port, whose resolver also lets its own addresses through.
+#[derive(Clone)]
+pub struct Outbound {
+    guard: Arc<Guard>,
+    guarded: reqwest::Client,
+    own: Option<(u16, reqwest::Client)>,
+}
+
+impl Outbound {
+    /// `build` makes a client whose resolver applies the guard it is given.
+    pub fn new(
+        guard: Guard,
+        build: impl Fn(Arc<Guard>) -> reqwest::Result<reqwest::Client>,
+    ) -> reqwest::Result<Outbound> {
+        let own = match guard.own_port() {
+            Some(port) => Some((port, build(Arc::new(guard.at_port(port)))?)),
+            None => None,
+        };
+        let guard = Arc::new(guard);
+        Ok(Outbound {
+            guarded: build(guard.clone())?,
+            guard,
+            own,
+        })
+    }
+
+    /// For requests people ask for (the Send page, replays): `timeout`.
+    pub fn for_people(guard: Guard, timeout: Duration) -> reqwest::Result<Outbound> {
+        Outbound::new(guard, |g| guarded(g, timeout).build())
+    }
+
+    /// The client to call `url` with, or why it may not be called (a
+    /// literal address the guard refuses; names are checked as resolved).
+    pub fn client(&self, url: &url::Url) -> Result<&reqwest::Client, crate::ssrf::Blocked> {
+        self.guard.check_url(url)?;
+        let port = url.port_or_known_default();
+        Ok(match &self.own {
+            Some((own, client)) if Some(*own) == port => client,
+            _ => &self.guarded,
+        })
+    }
+
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+}
+
+/// The guard's own sentence, when it is why `e` happened (a name that
+/// resolved only to refused addresses).
+pub fn refusal(e: &reqwest::Error) -> Option<String> {
+    let mut cause = std::error::Error::source(e);
+    let mut said = None;
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if text.contains("allowed_subnets") {
+            said = Some(text);
+        }
+        cause = c.source();
+    }
+    said
 }

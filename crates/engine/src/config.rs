@@ -21,6 +21,8 @@ pub struct EngineConfig {
     pub poll: Duration,
     /// Networks that may be called although private, loopback, etc.
     pub allowed_subnets: Vec<IpNet>,
+    /// hookline's own listening address, which deliveries may reach.
+    pub own_address: Option<std::net::SocketAddr>,
     /// Refuse `http://` endpoints.
     pub https_only: bool,
     /// Response bodies kept per attempt.
@@ -40,6 +42,7 @@ impl Default for EngineConfig {
             lease: Duration::from_secs(60),
             poll: Duration::from_secs(1),
             allowed_subnets: Vec::new(),
+            own_address: None,
             https_only: false,
             response_cap: 16 * 1024,
             disable_after: Duration::from_secs(5 * 24 * 3600),

@@ -69,7 +69,7 @@ async fn send(s: &Shared, c: &Claimed, now_ms: i64) -> Outcome {
         timeout: s.config.timeout_for(&c.endpoint.policy),
         trusted: false,
     };
-    attempt::send(&s.clients, &s.guard, &s.config, req).await
+    attempt::send(&s.clients, &s.config, req).await
 }
 
 /// One attempt of one delivery, recorded; the permit bounds concurrency

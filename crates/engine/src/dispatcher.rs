@@ -60,7 +60,6 @@ pub(crate) struct Shared {
     pub forwards: Option<Arc<dyn ForwardQueue>>,
     pub config: EngineConfig,
     pub clients: Clients,
-    pub guard: Guard,
     pub throttles: Arc<Throttles>,
     pub metrics: EngineMetrics,
     pub operational: Operational,
@@ -92,9 +91,12 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(store: Arc<dyn DeliveryQueue>, config: EngineConfig) -> Result<Engine, EngineError> {
-        let guard = Guard::new(config.allowed_subnets.clone());
+        let mut guard = Guard::new(config.allowed_subnets.clone());
+        if let Some(own) = config.own_address {
+            guard = guard.with_own(own);
+        }
         let clients = Clients {
-            guarded: client::build(&config, Arc::new(guard.clone()))
+            guarded: client::Outbound::new(guard, |g| client::build(&config, g))
                 .map_err(|e| EngineError::Client(e.to_string()))?,
             trusted: client::build(&config, Arc::new(Guard::open()))
                 .map_err(|e| EngineError::Client(e.to_string()))?,
@@ -109,7 +111,6 @@ impl Engine {
                 forwards: None,
                 config,
                 clients,
-                guard,
                 throttles: Arc::default(),
                 metrics: EngineMetrics::default(),
                 operational: Operational::disabled(),

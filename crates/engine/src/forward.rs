@@ -81,7 +81,7 @@ async fn send(s: &Shared, c: &ClaimedForward, now_ms: i64) -> Outcome {
         timeout: s.config.timeout_for(&c.route.policy),
         trusted: c.route.trusted,
     };
-    attempt::send(&s.clients, &s.guard, &s.config, req).await
+    attempt::send(&s.clients, &s.config, req).await
 }
 
 /// One try of one forward, recorded; the permit bounds concurrency overall,

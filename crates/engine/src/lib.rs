@@ -47,7 +47,7 @@ pub mod testkit;
 mod throttle;
 
 pub use activity::Activity;
-pub use client::outbound_client;
+pub use client::{refusal, Outbound};
 pub use config::EngineConfig;
 pub use dispatcher::{Engine, EngineError, Waker};
 pub use handoff::Handoff;

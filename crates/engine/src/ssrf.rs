@@ -1,13 +1,16 @@
 //! Server-side request forgery guard: webhooks go to the public internet only,
-//! unless a network is explicitly allowed (`allowed_subnets`).
+//! unless a network is explicitly allowed (`allowed_subnets`), or the request
+//! is to hookline's own listening address (its port on its own addresses).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use ipnet::IpNet;
 
 /// Why an address may not be called.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{ip} is a {kind} address; webhooks may not be sent there unless its network is in allowed_subnets")]
+#[error(
+    "{ip} is a {kind} address, which hookline calls only when its network is in allowed_subnets"
+)]
 pub struct Blocked {
     pub ip: IpAddr,
     pub kind: &'static str,
@@ -73,11 +76,47 @@ fn v6_range(ip: Ipv6Addr) -> Option<&'static str> {
 #[derive(Debug, Clone, Default)]
 pub struct Guard {
     allowed: Vec<IpNet>,
+    /// hookline's own listening port and the addresses it answers on there.
+    own: Option<(u16, Vec<IpNet>)>,
 }
 
 impl Guard {
     pub fn new(allowed: Vec<IpNet>) -> Guard {
-        Guard { allowed }
+        Guard { allowed, own: None }
+    }
+
+    /// Also lets requests through to hookline's own listening address (so
+    /// the UI's Send page can call hookline's own `/webhook/…`): its port on
+    /// the address it listens on, or on loopback when it listens on all.
+    pub fn with_own(mut self, listening: SocketAddr) -> Guard {
+        let ip = listening.ip();
+        let nets = if ip.is_unspecified() {
+            vec![
+                "127.0.0.0/8".parse().unwrap_or_default(),
+                IpNet::from(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+            ]
+        } else {
+            vec![IpNet::from(ip)]
+        };
+        self.own = Some((listening.port(), nets));
+        self
+    }
+
+    /// hookline's own listening port, if it is known.
+    pub fn own_port(&self) -> Option<u16> {
+        self.own.as_ref().map(|(port, _)| *port)
+    }
+
+    /// The guard for connections to `port`: on hookline's own port, its own
+    /// addresses are allowed too (a resolver sees no port, so it takes this).
+    pub fn at_port(&self, port: u16) -> Guard {
+        let mut allowed = self.allowed.clone();
+        if let Some((own, nets)) = &self.own {
+            if *own == port {
+                allowed.extend(nets.iter().copied());
+            }
+        }
+        Guard { allowed, own: None }
     }
 
     /// A guard that lets every address through: for requests the operator
@@ -106,9 +145,10 @@ impl Guard {
     /// Checks a URL whose host is a literal IP address (names are checked when
     /// they are resolved, by the outbound client's resolver).
     pub fn check_url(&self, url: &url::Url) -> Result<(), Blocked> {
+        let guard = self.at_port(url.port_or_known_default().unwrap_or(80));
         match url.host() {
-            Some(url::Host::Ipv4(ip)) => self.check(IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => self.check(IpAddr::V6(ip)),
+            Some(url::Host::Ipv4(ip)) => guard.check(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => guard.check(IpAddr::V6(ip)),
             _ => Ok(()),
         }
     }
@@ -172,6 +212,37 @@ mod tests {
         ] {
             assert!(g.check(ip.parse().unwrap()).is_ok(), "{ip} is public");
         }
+    }
+
+    #[test]
+    fn its_own_listening_address_is_allowed_and_nothing_beside_it() {
+        let url = |u: &str| url::Url::parse(u).unwrap();
+        let all = Guard::default().with_own("0.0.0.0:3000".parse().unwrap());
+        for ok in [
+            "http://127.0.0.1:3000/webhook/x",
+            "http://[::1]:3000/",
+            "http://127.0.0.2:3000/",
+        ] {
+            assert!(all.check_url(&url(ok)).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://127.0.0.1:3001/",
+            "http://10.0.0.1:3000/",
+            "http://127.0.0.1/",
+        ] {
+            assert!(all.check_url(&url(refused)).is_err(), "{refused}");
+        }
+        let one = Guard::default().with_own("127.0.0.1:8080".parse().unwrap());
+        assert!(one.check_url(&url("http://127.0.0.1:8080/")).is_ok());
+        assert!(one.check_url(&url("http://127.0.0.2:8080/")).is_err());
+        assert!(one
+            .at_port(8080)
+            .check("127.0.0.1".parse().unwrap())
+            .is_ok());
+        assert!(one
+            .at_port(8081)
+            .check("127.0.0.1".parse().unwrap())
+            .is_err());
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub struct Config {
     /// Networks the UI's Send page may call although private or loopback
     /// (the delivery engine's `allowed_subnets`).
     pub allowed_subnets: Vec<ipnet::IpNet>,
+    /// This server's own listening address, which the Send page and replays
+    /// may call (`run` sets it from its listener).
+    pub own_address: Option<std::net::SocketAddr>,
     /// This node's role, as the dashboard shows it.
     pub role: &'static str,
 }
@@ -70,6 +73,7 @@ impl Default for Config {
             engine_metrics: None,
             serve_api: true,
             allowed_subnets: Vec::new(),
+            own_address: None,
             role: "all",
         }
     }

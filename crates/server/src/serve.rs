@@ -53,11 +53,12 @@ const DRAIN: Duration = Duration::from_secs(30);
 /// Serves on `listener` until `shutdown` resolves; then stops accepting,
 /// lets in-flight requests finish (and so their commits) and returns.
 pub async fn run(
-    config: Config,
+    mut config: Config,
     store: Arc<dyn Store>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    config.own_address = config.own_address.or(listener.local_addr().ok());
     let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let state = prepare(config, store).await?;

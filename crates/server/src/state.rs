@@ -54,10 +54,10 @@ pub struct Inner {
     pub received: hookline_engine::Activity,
     /// Every stored inbound event, for the live inbox.
     pub live: tokio::sync::broadcast::Sender<crate::ui::LiveEvent>,
-    /// The guarded client for every request people ask for (the Send page,
-    /// replays): the one outbound guard, `allowed_subnets`.
-    pub outbound: reqwest::Client,
-    pub guard: Arc<hookline_engine::ssrf::Guard>,
+    /// The way out for every request people ask for (the Send page,
+    /// replays): the one outbound guard, `allowed_subnets`, plus hookline's
+    /// own listening address.
+    pub outbound: hookline_engine::Outbound,
     /// Set when the server begins to shut down, so long-lived responses
     /// (event streams) end instead of holding the drain up.
     closing: tokio::sync::watch::Sender<bool>,
@@ -115,11 +115,12 @@ impl AppState {
     ) -> Result<AppState, reqwest::Error> {
         let require_client_cert = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
         let metrics = Metrics::new(config.engine_metrics.as_ref());
-        let guard = Arc::new(hookline_engine::ssrf::Guard::new(
-            config.allowed_subnets.clone(),
-        ));
+        let mut guard = hookline_engine::ssrf::Guard::new(config.allowed_subnets.clone());
+        if let Some(own) = config.own_address {
+            guard = guard.with_own(own);
+        }
         let outbound =
-            hookline_engine::outbound_client(guard.clone(), std::time::Duration::from_secs(30))?;
+            hookline_engine::Outbound::for_people(guard, std::time::Duration::from_secs(30))?;
         Ok(AppState(Arc::new(Inner {
             store,
             config,
@@ -131,7 +132,6 @@ impl AppState {
             received: hookline_engine::Activity::default(),
             live: tokio::sync::broadcast::channel(256).0,
             outbound,
-            guard,
             closing: tokio::sync::watch::channel(false).0,
         })))
     }

@@ -92,6 +92,57 @@ async fn recursive_schemas_are_refused_and_cannot_crash_a_publish() {
     app.stop().await;
 }
 
+/// Replay goes through the one outbound guard: hookline's own listening
+/// address is allowed, any other loopback address (in any spelling) is not.
+async fn replay_reaches_hookline_itself_and_refuses_other_loopback_addresses() {
+    let app = TestApp::spawn(Config {
+        allowed_subnets: vec!["192.0.2.0/24".parse().unwrap()],
+        ..Config::default()
+    })
+    .await;
+    let r = app
+        .client
+        .post(app.url("/webhook/first"))
+        .json(&json!({"n": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let id = app.get_json("/source/default/event").await["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let replay = |url: String| {
+        let path = format!("/source/default/event/{id}/replay");
+        let app = &app;
+        async move {
+            app.call(Method::POST, &path, Some(json!({ "url": url })))
+                .await
+        }
+    };
+    let (s, v) = replay(app.url("/webhook/again")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], 200, "{v}");
+    let other = hookline_server::testkit::Receiver::start(Default::default()).await;
+    let port = other.addr.port();
+    for url in [
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://localhost:{port}/"),
+        format!("http://0x7f000001:{port}/"),
+        format!("http://[::ffff:127.0.0.1]:{port}/"),
+    ] {
+        let (s, v) = replay(url.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {v}");
+        assert!(
+            v["detail"].as_str().unwrap().contains("allowed_subnets"),
+            "{url}: {v}"
+        );
+    }
+    assert!(other.captured().is_empty());
+    app.stop().await;
+}
+
 hookline_server::testkit::on_both_backends!(
-    recursive_schemas_are_refused_and_cannot_crash_a_publish
+    recursive_schemas_are_refused_and_cannot_crash_a_publish,
+    replay_reaches_hookline_itself_and_refuses_other_loopback_addresses
 );

@@ -190,7 +190,70 @@ async fn the_inbox_warns_of_a_source_that_checks_nothing() {
     assert!(!keyed.contains("it accepts every request"));
 }
 
+/// On a fresh start (no `allowed_subnets` for loopback), the Send page's own
+/// default URL, hookline's tutorial route, succeeds; another loopback port is
+/// refused in one sentence naming the setting.
+async fn the_send_page_default_reaches_hookline_itself_and_no_other_loopback_port() {
+    let app = TestApp::spawn(Config {
+        allowed_subnets: vec!["192.0.2.0/24".parse().unwrap()],
+        ..Config::default()
+    })
+    .await;
+    let admin = login(&app, &app.admin_token, "/ui/").await.unwrap();
+    let page = get(&app, &admin, "/ui/send").await.text().await.unwrap();
+    let url = hidden(&page, "url").replace("&#x2f;", "/");
+    assert_eq!(url, format!("http://{}/webhook/user.created", app.addr));
+    let other =
+        hookline_server::testkit::Receiver::start(hookline_server::testkit::Reply::default()).await;
+    for (target, ok) in [
+        (url.clone(), true),
+        (other.url("/hook"), false),
+        (other.url("/hook").replace("127.0.0.1", "localhost"), false),
+    ] {
+        let html = app
+            .client
+            .post(app.url("/ui/send"))
+            .header("cookie", &admin)
+            .form(&[
+                ("csrf", hidden(&page, "csrf").as_str()),
+                ("url", target.as_str()),
+                ("event_type", "user.created"),
+                ("scheme", "hmac-sha256"),
+                ("payload", r#"{"id": 1}"#),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if ok {
+            assert!(html.contains("Response: 200"), "{target}: {html}");
+        } else {
+            let error = html
+                .split("id=\"send-error\">")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{target}: {html}"));
+            let error = error[..error.find("</div>").unwrap()].replace("&#x2f;", "/");
+            assert!(
+                error.starts_with("Refused: ")
+                    && error.contains("loopback address")
+                    && error.contains("allowed_subnets")
+                    && error.ends_with("Nothing was sent."),
+                "{target}: {error}"
+            );
+        }
+    }
+    assert!(
+        other.captured().is_empty(),
+        "nothing reached the other port"
+    );
+    let events = app.get_json("/source/default/event").await;
+    assert_eq!(events["data"].as_array().unwrap().len(), 1, "{events}");
+}
+
 hookline_server::testkit::on_both_backends!(
     sessions_tokens_csrf_and_redirects,
     the_inbox_warns_of_a_source_that_checks_nothing,
+    the_send_page_default_reaches_hookline_itself_and_no_other_loopback_port,
 );

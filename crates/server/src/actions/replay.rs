@@ -115,13 +115,12 @@ pub(crate) async fn perform_replay(
             format!("Replay refused: {why}. Nothing was sent."),
         )
     };
-    state
-        .guard
-        .check_url(&url)
+    let client = state
+        .outbound
+        .client(&url)
         .map_err(|e| refused(e.to_string()))?;
     let started = Instant::now();
-    let sent = state
-        .outbound
+    let sent = client
         .request(method, url.clone())
         .headers(headers.clone())
         .body(event.body.clone())
@@ -129,21 +128,21 @@ pub(crate) async fn perform_replay(
         .send()
         .await;
     let failed = |e: reqwest::Error| {
+        if let Some(why) = hookline_engine::refusal(&e) {
+            // A host name that resolved to a guarded address.
+            return refused(why);
+        }
         let mut chain = e.to_string();
         let mut cause = std::error::Error::source(&e);
         while let Some(c) = cause {
             chain = format!("{chain}: {c}");
             cause = c.source();
         }
-        match chain.find("allowed_subnets") {
-            // A host name that resolved to a guarded address.
-            Some(_) => refused(chain),
-            None => ApiError::api(
-                StatusCode::BAD_GATEWAY,
-                "replay_failed",
-                format!("replay to {url} failed: {chain}"),
-            ),
-        }
+        ApiError::api(
+            StatusCode::BAD_GATEWAY,
+            "replay_failed",
+            format!("replay to {url} failed: {chain}"),
+        )
     };
     let resp = sent.map_err(failed)?;
     let status = resp.status();

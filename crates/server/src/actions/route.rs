@@ -39,7 +39,7 @@ async fn check_guard(state: &AppState, url: &str) -> Result<(), ApiError> {
         None => Vec::new(),
     };
     for ip in addrs {
-        if let Err(blocked) = state.guard.check(ip) {
+        if let Err(blocked) = state.outbound.guard().at_port(port).check(ip) {
             return Err(ApiError::validation(format!(
                 "`{url}` is {blocked}; a route made through the API may reach it only if that \
                  network is in allowed_subnets (or write the route in hookline.toml)"

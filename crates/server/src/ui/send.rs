@@ -127,13 +127,12 @@ async fn send(state: &AppState, form: &SendForm) -> Result<Sent, String> {
     };
     let headers = webhook_headers(scheme, secret.as_ref(), &input)
         .map_err(|e| format!("Cannot sign: {e}. Nothing was sent."))?;
-    state
-        .guard
-        .check_url(&url)
+    let client = state
+        .outbound
+        .client(&url)
         .map_err(|e| format!("Refused: {e}. Nothing was sent."))?;
     let started = Instant::now();
-    let resp = state
-        .outbound
+    let resp = client
         .post(url.clone())
         .headers(headers.clone())
         .body(body.clone())
@@ -190,6 +189,9 @@ fn describe(e: &reqwest::Error, url: &url::Url) -> String {
             TIMEOUT.as_secs()
         );
     }
+    if let Some(why) = hookline_engine::refusal(e) {
+        return format!("Refused: {why}. Nothing was sent.");
+    }
     let mut chain = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -201,9 +203,6 @@ fn describe(e: &reqwest::Error, url: &url::Url) -> String {
         return format!(
             "Connection refused: nothing is listening at {place}. Is the receiver running?"
         );
-    }
-    if chain.contains("allowed_subnets") {
-        return format!("Refused: {place} is not a public address ({chain}).");
     }
     format!("The request failed: {chain}")
 }
