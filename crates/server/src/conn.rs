@@ -189,15 +189,23 @@ impl Drop for InFlight {
     }
 }
 
-/// A connection's byte stream that records when it last read anything.
+/// A connection's byte stream that records when it last read anything, and
+/// gives the HTTP layer's own empty error answers a JSON body.
 pub struct Watched<T> {
     inner: T,
     conn: Arc<Conn>,
+    /// A swapped answer being written: its bytes, how many are out, and the
+    /// length of the buffer it stands for.
+    swapped: Option<(Vec<u8>, usize, usize)>,
 }
 
 impl<T> Watched<T> {
     pub fn new(inner: T, conn: Arc<Conn>) -> Watched<T> {
-        Watched { inner, conn }
+        Watched {
+            inner,
+            conn,
+            swapped: None,
+        }
     }
 }
 
@@ -222,7 +230,23 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let this = &mut *self;
+        if this.swapped.is_none() {
+            this.swapped = crate::early_errors::rewrite(buf).map(|b| (b, 0, buf.len()));
+        }
+        let Some((bytes, done, stands_for)) = &mut this.swapped else {
+            return Pin::new(&mut this.inner).poll_write(cx, buf);
+        };
+        while *done < bytes.len() {
+            match Pin::new(&mut this.inner).poll_write(cx, &bytes[*done..]) {
+                Poll::Ready(Ok(n)) => *done += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        let n = *stands_for;
+        this.swapped = None;
+        Poll::Ready(Ok(n))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -238,7 +262,13 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let first = bufs.iter().find(|b| !b.is_empty());
+        match first {
+            Some(b) if self.swapped.is_some() || crate::early_errors::rewrite(b).is_some() => {
+                self.poll_write(cx, b)
+            }
+            _ => Pin::new(&mut self.inner).poll_write_vectored(cx, bufs),
+        }
     }
 
     fn is_write_vectored(&self) -> bool {

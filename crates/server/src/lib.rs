@@ -26,6 +26,7 @@
 //! - `conn`: connection policing: header and idle timeouts, the connection
 //!   cap (the oldest idle connection makes room).
 //! - `deadline`: a deadline on reading every request's body (408).
+//! - `early_errors`: JSON bodies for the errors hyper answers itself (400, 414, 431).
 //! - [`testkit`] (feature `testkit`): a capturing receiver and a spawned app, for tests.
 
 mod actions;
@@ -34,6 +35,7 @@ mod auth;
 pub mod config;
 mod conn;
 mod deadline;
+mod early_errors;
 mod error;
 mod ingress;
 mod metrics;

@@ -142,7 +142,98 @@ async fn replay_reaches_hookline_itself_and_refuses_other_loopback_addresses() {
     app.stop().await;
 }
 
+/// Names have stated limits, and an over-long one is refused without being
+/// echoed whole; another application's message is not found.
+async fn names_are_bounded_and_messages_stay_in_their_application() {
+    let app = TestApp::spawn(Config::default()).await;
+    let long = "e".repeat(8 * 1024);
+    for (path, body) in [
+        ("/event-type", json!({"name": long, "description": ""})),
+        ("/app", json!({"name": "x".repeat(257)})),
+        ("/app", json!({"name": "ok", "uid": "u".repeat(257)})),
+        ("/source", json!({"name": "s".repeat(65)})),
+    ] {
+        let (s, v) = app.call(Method::POST, path, Some(body)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {v}");
+        assert!(
+            v.to_string().len() < 600,
+            "{path}: the answer is short: {v}"
+        );
+    }
+    for uid in ["a", "b"] {
+        let (s, v) = app
+            .call(Method::POST, "/app", Some(json!({"name": uid, "uid": uid})))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/app/b/msg",
+            Some(json!({"eventType": "t", "payload": {}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let msg = v["id"].as_str().unwrap();
+    for path in [
+        format!("/app/a/msg/{msg}/endpoint"),
+        format!("/app/a/attempt/msg/{msg}"),
+        format!("/app/a/msg/{msg}"),
+    ] {
+        let (s, v) = app.call(Method::GET, &path, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}: {v}");
+    }
+    let (s, _) = app
+        .call(Method::GET, &format!("/app/b/msg/{msg}/endpoint"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    app.stop().await;
+}
+
+/// What hyper refuses before any handler runs is JSON too.
+async fn unparseable_requests_get_json_errors() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn(Config::default()).await;
+    let many: String = (0..200).map(|i| format!("X-H{i}: 1\r\n")).collect();
+    for (sent, status) in [
+        (b"GARBAGE\r\n\r\n".to_vec(), "400"),
+        (
+            format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000)).into_bytes(),
+            "414",
+        ),
+        (
+            format!(
+                "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(500_000)
+            )
+            .into_bytes(),
+            "431",
+        ),
+        (
+            format!("GET / HTTP/1.1\r\nHost: x\r\n{many}\r\n").into_bytes(),
+            "431",
+        ),
+    ] {
+        let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        let _ = s.write_all(&sent).await;
+        let mut got = Vec::new();
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut got)).await;
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.starts_with(&format!("HTTP/1.1 {status} ")), "{text}");
+        assert!(text.contains("content-type: application/json"), "{text}");
+        let body: Value = serde_json::from_str(text.split_once("\r\n\r\n").unwrap().1).unwrap();
+        assert!(
+            body["error"].as_str().is_some() && body["code"].as_str().is_some(),
+            "{body}"
+        );
+    }
+    app.stop().await;
+}
+
 hookline_server::testkit::on_both_backends!(
     recursive_schemas_are_refused_and_cannot_crash_a_publish,
+    unparseable_requests_get_json_errors,
+    names_are_bounded_and_messages_stay_in_their_application,
     replay_reaches_hookline_itself_and_refuses_other_loopback_addresses
 );

@@ -27,8 +27,16 @@ impl ListQuery {
     }
 }
 
+/// The longest application name (its uid, like every id, at most 256 of a-z, A-Z, 0-9, `-_.`).
+const MAX_NAME: usize = 256;
+
 fn apply(app: &mut App, input: AppIn, replace: bool) -> Result<(), ApiError> {
     match input.name {
+        Some(n) if n.chars().count() > MAX_NAME => {
+            return Err(ApiError::validation(format!(
+                "name must be at most {MAX_NAME} characters"
+            )))
+        }
         Some(n) if !n.trim().is_empty() => app.name = n,
         Some(_) => return Err(ApiError::validation("name must not be empty")),
         None if replace => return Err(ApiError::validation("name is required")),

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::apps::ListQuery;
 use super::endpoints::app_and_endpoint;
-use super::messages::message_id;
+use super::messages::{message_id, message_in};
 use super::model::{parse_time, ListResponse};
 use super::send_model::{AttemptOut, DestinationOut, EndpointStatsOut};
 use super::ApiJson;
@@ -32,10 +32,8 @@ pub async fn destinations(
     Path((app, msg)): Path<(String, String)>,
 ) -> Result<Json<ListResponse<DestinationOut>>, ApiError> {
     let app = app_of(&state, &app).await?;
-    let deliveries = state
-        .store
-        .list_deliveries(&app.id, &message_id(&msg)?)
-        .await?;
+    let msg = message_in(&state, &app.id, &msg).await?;
+    let deliveries = state.store.list_deliveries(&app.id, &msg).await?;
     let mut data = Vec::with_capacity(deliveries.len());
     for d in &deliveries {
         if let Some(e) = state
@@ -69,9 +67,10 @@ pub async fn attempts_by_message(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ListResponse<AttemptOut>>, ApiError> {
     let app = app_of(&state, &app).await?;
+    let msg = message_in(&state, &app.id, &msg).await?;
     let page = state
         .store
-        .list_attempts(&app.id, Some(&message_id(&msg)?), None, &q.page())
+        .list_attempts(&app.id, Some(&msg), None, &q.page())
         .await?;
     Ok(Json(ListResponse::from_page(page, |a| {
         AttemptOut::from(&a)

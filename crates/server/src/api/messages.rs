@@ -20,6 +20,22 @@ pub(super) fn message_id(s: &str) -> Result<MessageId, ApiError> {
         .map_err(|_| ApiError::not_found(format!("no message `{s}`")))
 }
 
+/// The id of a message of `app`: another application's message is a 404, as
+/// an unknown one is.
+pub(super) async fn message_in(
+    state: &AppState,
+    app: &hookline_core::AppId,
+    s: &str,
+) -> Result<MessageId, ApiError> {
+    let id = message_id(s)?;
+    match state.store.get_message(app, &id).await? {
+        Some(_) => Ok(id),
+        None => Err(ApiError::not_found(format!(
+            "no message `{s}` in this application"
+        ))),
+    }
+}
+
 /// `POST …/msg`: stores the message with its deliveries, wakes the engine, `202`.
 #[utoipa::path(
     post,

@@ -18,8 +18,10 @@ pub fn check_token(field: &str, v: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
+        let shown: String = v.chars().take(64).collect();
+        let cut = if shown.len() < v.len() { "…" } else { "" };
         Err(ApiError::validation(format!(
-            "{field} `{v}` must be 1-256 characters of a-z, A-Z, 0-9, '-', '_' or '.'"
+            "{field} `{shown}{cut}` must be 1-256 characters of a-z, A-Z, 0-9, '-', '_' or '.'"
         )))
     }
 }
