@@ -113,5 +113,69 @@ async fn every_svix_path_is_documented_and_answers() {
     let _ = app.call(Method::GET, "/health", None).await;
 }
 
+/// What generators trip over: every parameter where it really is, required
+/// fields marked, every status the layers answer documented.
+async fn parameters_bodies_and_statuses_are_where_they_are() {
+    let app = TestApp::spawn(Config::default()).await;
+    let doc = app.get_json("/openapi.json").await;
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let (name, place) = (p["name"].as_str().unwrap(), p["in"].as_str().unwrap());
+                let templated = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    place == "path",
+                    templated,
+                    "{method} {path}: `{name}` is in {place}"
+                );
+            }
+            let answers = op["responses"].as_object().unwrap();
+            for status in ["400", "401", "503"] {
+                assert!(
+                    answers.contains_key(status),
+                    "{method} {path} documents {status}"
+                );
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["408", "409", "413", "415"] {
+                    assert!(
+                        answers.contains_key(status),
+                        "{method} {path} documents {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations > 50, "{operations}");
+    let schemas = &doc["components"]["schemas"];
+    let required = |s: &str| {
+        schemas[s]["required"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(
+        required("AppIn").contains(&"name".into()),
+        "{}",
+        schemas["AppIn"]
+    );
+    assert!(required("EndpointIn").contains(&"url".into()));
+    assert!(
+        required("AppInPatch").is_empty(),
+        "a PATCH requires nothing"
+    );
+    let patch = &doc["paths"]["/api/v1/app/{app_id}"]["patch"]["requestBody"]["content"]
+        ["application/json"]["schema"]["$ref"];
+    assert_eq!(patch, "#/components/schemas/AppInPatch");
+    for s in ["RouteSpec", "SourceSpec"] {
+        assert!(required(s).contains(&"name".into()), "{s}: {}", schemas[s]);
+    }
+}
+
 // Every test above runs twice: on SQLite and on PostgreSQL.
-hookline_server::testkit::on_both_backends!(every_svix_path_is_documented_and_answers,);
+hookline_server::testkit::on_both_backends!(
+    every_svix_path_is_documented_and_answers,
+    parameters_bodies_and_statuses_are_where_they_are,
+);

@@ -25,14 +25,28 @@ pub enum RouteError {
 /// A route as people write it: in `hookline.toml` (`[[route]]`, snake_case)
 /// or in the API (camelCase). Durations are in seconds.
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RouteSpec {
+    /// Required to create; a `PUT` may leave it out (the path names it).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, pattern = r"^[a-z0-9_-]{1,64}$")
+    )]
     pub name: String,
     /// The source's name.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, pattern = r"^[a-z0-9_-]{1,64}$")
+    )]
     pub source: String,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, pattern = r"^https?://[^/?#\s]+")
+    )]
     pub url: String,
     /// A JSON filter (an object, or a string holding one).
     #[serde(default)]
@@ -45,8 +59,10 @@ pub struct RouteSpec {
     pub timeout: Option<u64>,
     /// Forwards per second.
     #[serde(default, alias = "rate_limit")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 65535))]
     pub rate_limit: Option<u16>,
     #[serde(default, alias = "max_concurrency")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 65535))]
     pub max_concurrency: Option<u16>,
     #[serde(default)]
     pub ordered: Option<bool>,

@@ -12,9 +12,15 @@ use super::*;
 /// A source as people write it: in `hookline.toml` (`[[source]]`, snake_case) or
 /// in the API (camelCase). Durations are in seconds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SourceSpec {
+    /// Required to create; a `PUT` may leave it out (the path names it).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, pattern = r"^[a-z0-9_-]{1,64}$")
+    )]
     pub name: String,
     #[serde(default)]
     pub scheme: Option<String>,
@@ -54,6 +60,7 @@ pub struct SourceSpec {
 
 /// The replies as people write them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RepliesSpec {
     #[serde(default)]
@@ -67,9 +74,11 @@ pub struct RepliesSpec {
 /// One reply: any field left out keeps its default (status 200, or 401 for
 /// `rejected`; an empty body; the content type guessed from the body).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReplySpec {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 200, maximum = 599))]
     pub status: Option<u16>,
     #[serde(default)]
     pub body: Option<String>,
@@ -79,6 +88,7 @@ pub struct ReplySpec {
 
 /// One value or several (rotation).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum OneOrMany {
     One(String),
@@ -97,6 +107,7 @@ impl OneOrMany {
 /// Request authentication as people write it: exactly one of `header` (with
 /// `value` or `values`), `bearer` or `basic`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuthSpec {
     #[serde(default)]

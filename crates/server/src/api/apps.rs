@@ -16,7 +16,9 @@ use serde::Deserialize;
 
 /// `limit` and `iterator`, as every Svix list takes them.
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    #[param(minimum = 1, maximum = 250)]
     pub limit: Option<usize>,
     pub iterator: Option<String>,
 }
@@ -75,6 +77,7 @@ pub async fn list(
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "snake_case")]
 pub struct CreateQuery {
     /// Svix's `get_if_exists`: answer with the app of the same uid instead of 409.

@@ -214,6 +214,7 @@ pub async fn attempt(
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     since: Option<String>,
     until: Option<String>,

@@ -20,6 +20,8 @@ use crate::state::AppState;
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventTypeIn {
+    /// Required to create (the path names it otherwise).
+    #[schema(required = true, pattern = r"^[a-zA-Z0-9._-]{1,256}$")]
     pub name: Option<String>,
     pub description: Option<String>,
     #[schema(value_type = Option<Object>)]
@@ -242,6 +244,7 @@ pub async fn patch(
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
     /// Delete for good instead of archiving (Svix's `expunge`).
     pub expunge: Option<bool>,

@@ -16,9 +16,11 @@
 //! - `event_types`: `/event-type` CRUD; payloads are checked against their JSON Schema.
 //! - `send_model`: the sending side's bodies, as Svix's.
 //! - `idempotency`: `Idempotency-Key` on POST, answers kept and replayed for 24 h.
+//! - `doc`: the OpenAPI document's frame, and the answers every operation can give.
 
 pub(crate) mod apps;
 mod attempts;
+mod doc;
 pub(crate) mod endpoints;
 mod event_types;
 pub(crate) mod events;
@@ -35,53 +37,20 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::middleware::from_fn_with_state;
 use axum::Router;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::require_token;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub use idempotency::InFlight;
 
-/// The API's OpenAPI document: info, auth, shared schemas; the paths come
-/// from the handlers' `#[utoipa::path]` as the router is built.
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "hookline API",
-        description = "Receive, send and inspect webhooks. Wire-compatible with Svix's v1 API \
-                       for applications, endpoints, event types, messages and attempts; \
-                       sources, the inbox and routes are hookline's own."
-    ),
-    components(schemas(ErrorBody)),
-    modifiers(&BearerAuth)
-)]
-struct ApiDoc;
-
-/// Every operation takes `Authorization: Bearer <token>`.
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "HTTPBearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
-        doc.security = Some(vec![SecurityRequirement::new(
-            "HTTPBearer",
-            Vec::<String>::new(),
-        )]);
-    }
-}
-
 /// The management API, mounted at `/api/v1`, and its OpenAPI document (whose
 /// paths are the routes themselves, so the two cannot drift apart).
 pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let api = OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
         .routes(routes!(sources::list, sources::create))
         .routes(routes!(sources::get, sources::update, sources::delete))
         .routes(routes!(events::list))
@@ -134,7 +103,9 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         // Auth runs first (outermost), so answers are kept per caller.
         .layer(from_fn_with_state(state.clone(), idempotency::idempotent))
         .layer(from_fn_with_state(state, require_token));
-    OpenApiRouter::new().nest("/api/v1", api).split_for_parts()
+    let (router, mut doc) = OpenApiRouter::new().nest("/api/v1", api).split_for_parts();
+    doc::complete(&mut doc);
+    (router, doc)
 }
 
 /// `Json<T>` whose rejections are `{code, detail}` with the parser's reason.

@@ -161,14 +161,31 @@ impl EventOut {
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct EventQuery {
+    #[param(minimum = 1, maximum = 250)]
     pub limit: Option<usize>,
     pub iterator: Option<String>,
     pub event_type: Option<String>,
+    #[param(inline, value_type = Option<VerdictName>)]
     pub verdict: Option<String>,
+    /// Received at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     pub after: Option<String>,
+    /// Received before this time (RFC 3339).
+    #[param(format = DateTime)]
     pub before: Option<String>,
+}
+
+/// A verdict filter's values.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum VerdictName {
+    Verified,
+    Unverified,
+    Rejected,
 }
 
 #[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
@@ -207,7 +224,7 @@ pub struct ReplayOut {
     pub response_body: String,
 }
 
-/// A token request's optional body: `{"expiry": SECS}`, or nothing for the default.
+/// A token request's optional body: `{"expiry": SECS}`, or nothing (or `null`) for the default.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct ExpiryIn {
     /// Seconds the token lives (at most a year).
@@ -220,7 +237,9 @@ impl ExpiryIn {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(ExpiryIn::default());
         }
-        serde_json::from_slice(body).map_err(|e| crate::error::ApiError::validation(e.to_string()))
+        serde_json::from_slice::<Option<ExpiryIn>>(body)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| crate::error::ApiError::validation(e.to_string()))
     }
 
     /// When a token issued now expires (ms): `expiry`, else `default_secs`,

@@ -42,7 +42,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<ListResponse<Rou
     path = "/route",
     tag = "Route",
     summary = "Create a route: a source's events forwarded to a URL",
-    request_body = inline(Object),
+    request_body = RouteSpec,
     responses((status = 201, body = RouteOut), (status = 409, description = "The name is taken", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
 pub async fn create(
@@ -74,7 +74,7 @@ pub async fn get(
     tag = "Route",
     summary = "Replace a route",
     params(("route" = String, Path, description = "The route's name or id (route_…)")),
-    request_body = inline(Object),
+    request_body = RouteSpec,
     responses((status = 200, body = RouteOut), (status = 409, description = "The name is taken", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
 pub async fn update(

@@ -26,13 +26,22 @@ pub fn check_token(field: &str, v: &str) -> Result<(), ApiError> {
     }
 }
 
+/// An id people choose (a uid, an event type, a channel): Svix's rule.
+#[derive(utoipa::ToSchema)]
+#[schema(pattern = r"^[a-zA-Z0-9._-]{1,256}$")]
+pub struct IdToken(#[allow(dead_code)] String);
+
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppIn {
+    /// Required to create or replace; optional in a `PATCH`.
+    #[schema(required = true, min_length = 1, max_length = 256)]
     pub name: Option<String>,
+    #[schema(pattern = r"^[a-zA-Z0-9._-]{1,256}$")]
     pub uid: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
+    #[schema(maximum = 65535)]
     pub throttle_rate: Option<u16>,
 }
 
@@ -66,23 +75,33 @@ impl From<&App> for AppOut {
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointIn {
+    /// Required to create or replace; optional in a `PATCH`.
+    #[schema(required = true, pattern = r"^https?://[^/?#\s]+")]
     pub url: Option<String>,
+    #[schema(pattern = r"^[a-zA-Z0-9._-]{1,256}$")]
     pub uid: Option<String>,
     pub description: Option<String>,
+    /// `whsec_` and 24 to 75 bytes of base64.
+    #[schema(pattern = r"^whsec_[a-zA-Z0-9+/=]{32,100}$")]
     pub secret: Option<String>,
+    #[schema(inline, value_type = Option<Vec<IdToken>>)]
     pub event_types: Option<Vec<String>>,
+    #[schema(inline, value_type = Option<Vec<IdToken>>)]
     pub channels: Option<Vec<String>>,
     pub disabled: Option<bool>,
+    #[schema(maximum = 65535)]
     pub throttle_rate: Option<u16>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
     /// Svix's deprecated name for `throttleRate`.
+    #[schema(maximum = 65535)]
     pub rate_limit: Option<u16>,
     /// hookline: delays in seconds after the first try (overrides the default schedule).
     pub retry_schedule: Option<Vec<f64>>,
     /// hookline: seconds one attempt may take.
     pub timeout: Option<f64>,
     /// hookline: attempts in flight to this endpoint at once.
+    #[schema(maximum = 65535)]
     pub max_concurrency: Option<u16>,
     /// hookline: only messages whose `{"body": payload}` matches this JSON
     /// filter (the Hookdeck/Convoy dialect); `{}` clears it.
@@ -173,10 +192,13 @@ pub struct RotateIn {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageIn {
+    #[schema(pattern = r"^[a-zA-Z0-9._-]{1,256}$")]
     pub event_type: String,
     #[schema(value_type = Object)]
     pub payload: Value,
+    #[schema(pattern = r"^[a-zA-Z0-9._-]{1,256}$")]
     pub event_id: Option<String>,
+    #[schema(inline, value_type = Option<Vec<IdToken>>)]
     pub channels: Option<Vec<String>>,
 }
 

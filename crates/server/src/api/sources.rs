@@ -55,7 +55,7 @@ pub async fn list(
     path = "/source",
     tag = "Source",
     summary = "Create a source",
-    request_body = inline(Object),
+    request_body = SourceSpec,
     responses((status = 201, body = SourceOut), (status = 409, description = "The name or the path is taken", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
 pub async fn create(
@@ -74,17 +74,34 @@ pub async fn create(
     path = "/source/{source}",
     tag = "Source",
     summary = "Get a source",
-    params(("source" = String, Path, description = "The source's name")),
+    params(("source" = String, Path, description = "The source's name or id (src_…)")),
     responses((status = 200, body = SourceOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
 pub async fn get(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path(key): Path<String>,
 ) -> Result<Json<SourceOut>, ApiError> {
-    match state.store.get_source(&name).await? {
-        Some(s) => Ok(Json(SourceOut::from(&s))),
-        None => Err(ApiError::not_found(format!("no source named `{name}`"))),
+    Ok(Json(SourceOut::from(&source_of(&state, &key).await?)))
+}
+
+/// A source by name, else by id (`src_…`, as the API shows it).
+pub(super) async fn source_of(
+    state: &AppState,
+    key: &str,
+) -> Result<hookline_core::Source, ApiError> {
+    if let Some(s) = state.store.get_source(key).await? {
+        return Ok(s);
     }
+    let by_id = match key.starts_with("src_") {
+        true => state
+            .store
+            .list_sources()
+            .await?
+            .into_iter()
+            .find(|s| s.id.to_string() == key),
+        false => None,
+    };
+    by_id.ok_or_else(|| ApiError::not_found(format!("no source named `{key}`")))
 }
 
 #[utoipa::path(
@@ -92,20 +109,17 @@ pub async fn get(
     path = "/source/{source}",
     tag = "Source",
     summary = "Replace a source",
-    params(("source" = String, Path, description = "The source's name")),
-    request_body = inline(Object),
+    params(("source" = String, Path, description = "The source's name or id (src_…)")),
+    request_body = SourceSpec,
     responses((status = 200, body = SourceOut), (status = 409, description = "The path is taken", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
 pub async fn update(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path(key): Path<String>,
     ApiJson(mut spec): ApiJson<SourceSpec>,
 ) -> Result<Json<SourceOut>, ApiError> {
-    let existing = state
-        .store
-        .get_source(&name)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no source named `{name}`")))?;
+    let existing = source_of(&state, &key).await?;
+    let name = existing.name.clone();
     if spec.name.is_empty() {
         spec.name.clone_from(&name);
     }
@@ -126,13 +140,14 @@ pub async fn update(
     path = "/source/{source}",
     tag = "Source",
     summary = "Delete a source",
-    params(("source" = String, Path, description = "The source's name")),
+    params(("source" = String, Path, description = "The source's name or id (src_…)")),
     responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let name = source_of(&state, &key).await?.name;
     if name == hookline_core::source::DEFAULT_SOURCE {
         return Err(ApiError::validation(
             "the default source serves /webhook/{event} and cannot be deleted",

@@ -40,6 +40,7 @@ const LOOK_BACK_MS: i64 = 3_000;
 const CHECK: Duration = Duration::from_millis(250);
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// Send events after this one (`evt_…`); `Last-Event-ID` wins if both are given.
     after: Option<String>,
@@ -139,8 +140,8 @@ impl Cursor {
     tag = "Inbox",
     summary = "A source's events as Server-Sent Events: after a cursor, then live",
     description = "Each `webhook` event's `id` is the event id (resume with `Last-Event-ID` or `?after=`); its data holds the method, path, query, headers in order and the body as base64. Opens to the admin token or the source's own token.",
-    params(("source" = String, Path, description = "The source's name"), StreamQuery),
-    responses((status = 200, description = "text/event-stream"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 403, description = "Another source's token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody))
+    params(("source" = String, Path, description = "The source's name or id (src_…)"), StreamQuery),
+    responses((status = 200, description = "text/event-stream"), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 403, description = "Another source's token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "The cursor is not an event id", body = ErrorBody))
 )]
 pub async fn stream(
     State(state): State<AppState>,
@@ -148,9 +149,7 @@ pub async fn stream(
     Query(q): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    if state.store.get_source(&source).await?.is_none() {
-        return Err(ApiError::not_found(format!("no source named `{source}`")));
-    }
+    let source = super::sources::source_of(&state, &source).await?.name;
     let given = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -191,7 +190,7 @@ pub struct SourceTokenOut {
     path = "/source/{source}/token",
     tag = "Source",
     summary = "Issue a token that only reads and streams this source's events",
-    params(("source" = String, Path, description = "The source's name")),
+    params(("source" = String, Path, description = "The source's name or id (src_…)")),
     request_body = Option<ExpiryIn>,
     responses((status = 201, body = SourceTokenOut), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody))
 )]
@@ -200,9 +199,7 @@ pub async fn token(
     Path(source): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<(axum::http::StatusCode, Json<SourceTokenOut>), ApiError> {
-    if state.store.get_source(&source).await?.is_none() {
-        return Err(ApiError::not_found(format!("no source named `{source}`")));
-    }
+    let source = super::sources::source_of(&state, &source).await?.name;
     let expires_at = ExpiryIn::read(&body)?.expires_at(30 * 24 * 3600);
     let token = crate::auth::issue_source_token(state.store.as_ref(), &source, expires_at).await?;
     Ok((

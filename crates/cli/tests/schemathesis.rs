@@ -1,0 +1,67 @@
+//! schemathesis (PyPI) fuzzes `hookline serve` from its own served OpenAPI
+//! document, with the checks `interop/schemathesis.toml` names: no 5xx, only
+//! documented statuses, bodies and content types as documented, auth
+//! enforced, deleted resources gone, created ones found. Bounded by the
+//! config's example count (about half a minute here). `.ci/run` installs it;
+//! elsewhere the test says how and skips, except under `CI=true`.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+
+#[tokio::test]
+async fn schemathesis_finds_no_failure_in_the_served_document() {
+    let installed = std::process::Command::new("st")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "schemathesis missing under CI: pip install -r interop/requirements.txt"
+        );
+        return eprintln!("skipping: pip install -r interop/requirements.txt");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path(), &sqlite_in(dir.path()), &[], &[]).await;
+    let base = format!("http://{}", server.addr);
+    let run = tokio::process::Command::new("st")
+        .arg("--no-color")
+        .arg("--config-file")
+        .arg(interop_dir().join("schemathesis.toml"))
+        .args([
+            "run",
+            &format!("{base}/api/v1/openapi.json"),
+            "--url",
+            &base,
+        ])
+        .args(["-H", &format!("Authorization: Bearer {TOKEN}")])
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(600), run)
+        .await
+        .expect("schemathesis finished within 10 minutes")
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let summary: Vec<&str> = text.lines().rev().take(12).collect();
+    println!(
+        "{}",
+        summary.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
+    assert!(
+        out.status.success(),
+        "schemathesis reported failures:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !server.log_text().contains("panicked"),
+        "{}",
+        server.log_text()
+    );
+    server.child.kill().await.unwrap();
+}
