@@ -50,18 +50,39 @@ async fn a_full_disk_answers_503_and_recovers_when_space_returns() {
     std::fs::write(&ballast, vec![7u8; 4 * 1024 * 1024]).unwrap();
     let db = format!("sqlite://{}", disk.0.join("hookline.db").display());
     let mut server = start(dir.path(), &db, &[], &[]).await;
+    fill_refuse_recover(&server, &ballast).await;
+    server.child.kill().await.unwrap();
+    drop(disk);
+}
+
+/// Posts 32 KiB webhooks until one is refused, checks the refusal, `/ready`
+/// and the log, frees `ballast`, and checks the recovery and that exactly the
+/// acknowledged webhooks are stored. Returns the log.
+async fn fill_refuse_recover(server: &Server, ballast: &Path) -> String {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
     let hook = format!("http://{}/webhook/disk.test", server.addr);
     let ready = format!("http://{}/ready", server.addr);
-    let body = serde_json::json!({ "pad": "x".repeat(32 * 1024) });
+    // Incompressible (PostgreSQL compresses large values), different each time.
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut body = move || {
+        let pad: String = (0..32 * 1024)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                char::from(b'a' + (seed % 26) as u8)
+            })
+            .collect();
+        serde_json::json!({ "pad": pad })
+    };
 
     let mut acknowledged = 0;
     let refused = loop {
         assert!(acknowledged < 1000, "the disk never filled up");
-        let r = client.post(&hook).json(&body).send().await.unwrap();
+        let r = client.post(&hook).json(&body()).send().await.unwrap();
         if r.status().is_success() {
             acknowledged += 1;
             continue;
@@ -82,11 +103,11 @@ async fn a_full_disk_answers_503_and_recovers_when_space_returns() {
         "{answer}"
     );
     for _ in 0..20 {
-        let r = client.post(&hook).json(&body).send().await.unwrap();
+        let r = client.post(&hook).json(&body()).send().await.unwrap();
         assert_eq!(r.status(), 503);
     }
 
-    std::fs::remove_file(&ballast).unwrap();
+    std::fs::remove_file(ballast).unwrap();
     let started = Instant::now();
     while client.get(&ready).send().await.unwrap().status() != 200 {
         assert!(
@@ -95,7 +116,7 @@ async fn a_full_disk_answers_503_and_recovers_when_space_returns() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let r = client.post(&hook).json(&body).send().await.unwrap();
+    let r = client.post(&hook).json(&body()).send().await.unwrap();
     assert!(r.status().is_success(), "{}", r.status());
     acknowledged += 1;
 
@@ -120,6 +141,66 @@ async fn a_full_disk_answers_503_and_recovers_when_space_returns() {
     );
     assert!(log.matches("WAL checkpoint failed").count() <= 1, "{log}");
     assert!(log.contains("the store writes again"), "{log}");
+    log
+}
+
+/// The same on PostgreSQL: the database lives in a tablespace on a small
+/// tmpfs, so its tables run out of room (SQLSTATE 53100) while the server
+/// itself lives on.
+#[tokio::test]
+async fn a_full_postgres_tablespace_answers_503_and_recovers() {
+    let Some(admin_url) = std::env::var("HOOKLINE_TEST_POSTGRES_URL").ok() else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI sets HOOKLINE_TEST_POSTGRES_URL"
+        );
+        return eprintln!("skipping: HOOKLINE_TEST_POSTGRES_URL is not set");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = SmallDisk::mount(&dir.path().join("pgdisk"), "16m") else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "mounting a tmpfs needs root, which CI has"
+        );
+        return eprintln!("skipping: cannot mount a tmpfs (not root)");
+    };
+    let owned = Command::new("chown")
+        .args(["postgres:postgres"])
+        .arg(&disk.0)
+        .status();
+    assert!(
+        owned.is_ok_and(|s| s.success()),
+        "the tablespace belongs to postgres"
+    );
+    let name = format!("hl_full_{}", std::process::id());
+    let psql = |sql: &str| {
+        let out = Command::new("psql")
+            .args([admin_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", sql])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    psql(&format!(
+        "CREATE TABLESPACE {name} LOCATION '{}'",
+        disk.0.display()
+    ));
+    psql(&format!("CREATE DATABASE {name} TABLESPACE {name}"));
+    let ballast = disk.0.join("ballast");
+    std::fs::write(&ballast, vec![7u8; 10 * 1024 * 1024]).unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let db = format!("{base}/{name}");
+    let mut server = start(dir.path(), &db, &[], &[]).await;
+    let log = fill_refuse_recover(&server, &ballast).await;
+    assert!(log.contains("53100"), "PostgreSQL's disk-full code: {log}");
     server.child.kill().await.unwrap();
+    let _ = server.child.wait().await;
+    psql(&format!("DROP DATABASE {name} WITH (FORCE)"));
+    psql(&format!("DROP TABLESPACE {name}"));
     drop(disk);
 }
