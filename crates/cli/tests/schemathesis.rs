@@ -30,24 +30,37 @@ async fn schemathesis_finds_no_failure_in_the_served_document() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path(), &sqlite_in(dir.path()), &[], &[]).await;
     let base = format!("http://{}", server.addr);
-    let run = tokio::process::Command::new("st")
-        .arg("--no-color")
-        .arg("--config-file")
-        .arg(interop_dir().join("schemathesis.toml"))
-        .args([
-            "run",
-            &format!("{base}/api/v1/openapi.json"),
-            "--url",
-            &base,
-        ])
-        .args(["-H", &format!("Authorization: Bearer {TOKEN}")])
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(600), run)
-        .await
-        .expect("schemathesis finished within 10 minutes")
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let mut tries = 0;
+    let (out, text) = loop {
+        tries += 1;
+        let run = tokio::process::Command::new("st")
+            .arg("--no-color")
+            .arg("--config-file")
+            .arg(interop_dir().join("schemathesis.toml"))
+            .args([
+                "run",
+                &format!("{base}/api/v1/openapi.json"),
+                "--url",
+                &base,
+            ])
+            .args(["-H", &format!("Authorization: Bearer {TOKEN}")])
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(Duration::from_secs(600), run)
+            .await
+            .expect("schemathesis finished within 10 minutes")
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        // CPython 3.11.7's ast module sometimes fails inside hypothesis while
+        // it describes a strategy: a crash of the tool, not a finding (no
+        // check failed). Such a run is tried again, twice at most.
+        let tool_crash =
+            text.contains("AST constructor recursion depth mismatch") && !text.contains("❌");
+        if out.status.success() || !tool_crash || tries == 3 {
+            break (out, text);
+        }
+        eprintln!("schemathesis crashed inside hypothesis (CPython ast bug); running it again");
+    };
     let summary: Vec<&str> = text.lines().rev().take(12).collect();
     println!(
         "{}",
