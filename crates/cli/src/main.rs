@@ -16,6 +16,7 @@
 //! - `relay`: one streamed event, forwarded byte-exact to the local app.
 //! - `stream`: a source's event stream (SSE) as the CLI reads it.
 //! - `events`: `hookline events list|show|replay|tail`, the inbox from the command line.
+//! - `token`: `hookline token admin|app`, tokens offline against the database.
 
 /// `println!` that stops quietly when stdout is closed (e.g. piped into `head`).
 macro_rules! say {
@@ -38,6 +39,7 @@ mod send;
 mod serve;
 mod settings;
 mod stream;
+mod token;
 mod transport;
 mod verify;
 
@@ -73,12 +75,31 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the webhook server: /webhook/{event}, named sources, the API.
+    /// Run the webhook server: receiving, the delivery engine, the API and the web UI.
+    #[command(
+        long_about = "Run the webhook server, on one port:\n\
+            - receiving at /webhook/{event} (checked with WEBHOOK_SECRET when set), /in/{source} \
+            and any source's own path: verified, de-duplicated, stored byte-exact before the 2xx, \
+            and handed on by routes;\n\
+            - the delivery engine, sending what the API publishes (retries, dead letters, rate \
+            limits; private and loopback addresses only if allowed_subnets lists them);\n\
+            - the management API at /api/v1 (Svix-compatible) and the web UI at /ui.\n\n\
+            Settings come from hookline.toml (`hookline init` writes one), the environment and \
+            these flags, later ones winning.",
+        after_help = "Examples:\n  \
+            hookline serve                                   # http://localhost:3000, SQLite file hookline.db\n  \
+            WEBHOOK_SECRET=s3cr3t hookline serve --port 8080\n  \
+            hookline serve --database-url postgres://hookline@db/hookline --role worker\n  \
+            HOOKLINE_ALLOWED_SUBNETS=127.0.0.0/8 hookline serve   # deliver to a local receiver"
+    )]
     Serve(settings::ServeFlags),
     Send(send::SendArgs),
     Verify(verify::VerifyArgs),
     /// Create or upgrade the database schema, then exit.
-    Migrate(settings::ServeFlags),
+    #[command(
+        after_help = "Examples:\n  hookline migrate\n  hookline migrate --database-url postgres://hookline@db/hookline"
+    )]
+    Migrate(settings::StoreFlags),
     /// Write a commented hookline.toml (every key, its default, one source).
     Init(init::InitArgs),
     /// Print a shell completion script (bash, zsh, fish, …).
@@ -87,6 +108,8 @@ enum Command {
     Listen(listen::ListenArgs),
     /// The inbox from the command line: list, show, replay, tail.
     Events(events::EventsArgs),
+    /// The admin token (set, rotate) and app-scoped tokens, offline against the database.
+    Token(token::TokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -98,6 +121,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Listen(args) => runtime().and_then(|rt| rt.block_on(listen::run(args))),
         Command::Events(args) => runtime().and_then(|rt| rt.block_on(events::run(args))),
+        Command::Token(args) => runtime().and_then(|rt| rt.block_on(token::run(args))),
         Command::Init(args) => init::run(args),
         Command::Completions(args) => {
             init::completions(args, <Cli as clap::CommandFactory>::command());

@@ -21,6 +21,9 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        // A URL that cannot be read is input to fix (exit 2); a database that
+        // cannot be reached is a failure (exit 1).
+        PgStore::check_url(url).map_err(|e| bad_input(format!("{}: {e}", redact(url))))?;
         let store = PgStore::connect(url)
             .await
             .with_context(|| format!("opening {}", redact(url)))?;
@@ -155,9 +158,9 @@ pub async fn serve(flags: ServeFlags) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-pub async fn migrate(flags: ServeFlags) -> anyhow::Result<Outcome> {
-    let settings = Settings::resolve(&flags)?;
-    open_store(&settings.database_url).await?;
-    say!("{} is migrated", redact(&settings.database_url));
+pub async fn migrate(flags: crate::settings::StoreFlags) -> anyhow::Result<Outcome> {
+    let url = flags.database_url()?;
+    open_store(&url).await?;
+    say!("{} is migrated", redact(&url));
     Ok(Outcome::Success)
 }

@@ -77,9 +77,38 @@ pub struct ServeFlags {
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
     /// What this node does: api (receive + API, no deliveries), worker
-    /// (deliveries; serves only /health, /ready, /metrics) or all [env HOOKLINE_ROLE].
+    /// (deliveries; serves only /health, /ready, /metrics and the UI) or all [env HOOKLINE_ROLE].
     #[arg(long, value_enum)]
     pub role: Option<Role>,
+}
+
+/// The flags of commands that only open the database (`migrate`, `token`).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct StoreFlags {
+    /// Config file [default: hookline.toml when it exists; env HOOKLINE_CONFIG].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// sqlite://PATH or postgres://… [default: sqlite://hookline.db; env HOOKLINE_DATABASE_URL].
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+impl StoreFlags {
+    /// The database URL: the flag, else the environment, else the config
+    /// file, else the default.
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        let (file, _) = read_file(self.config.as_deref())?;
+        Ok(pick_database_url(
+            self.database_url.clone(),
+            file.database_url,
+        ))
+    }
+}
+
+fn pick_database_url(flag: Option<String>, file: Option<String>) -> String {
+    flag.or_else(|| env("HOOKLINE_DATABASE_URL"))
+        .or(file)
+        .unwrap_or_else(|| "sqlite://hookline.db".into())
 }
 
 /// What a node does.
@@ -166,12 +195,8 @@ impl Settings {
                 "host `{host}` is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)"
             ))
         })?;
-        let database_url = flags
-            .database_url
-            .clone()
-            .or_else(|| env("HOOKLINE_DATABASE_URL"))
-            .or(file.database_url)
-            .unwrap_or_else(|| "sqlite://hookline.db".into());
+        let database_url = pick_database_url(flags.database_url.clone(), file.database_url);
+        let single_node = !database_url.starts_with("postgres");
         let log_format = flags
             .log_format
             .clone()
@@ -318,6 +343,9 @@ impl Settings {
                 .unwrap_or_else(|| "info".into()),
             server: Config {
                 admin_token: env("HOOKLINE_ADMIN_TOKEN").or(file.admin_token),
+                // On PostgreSQL several nodes may start at once: none makes the
+                // admin token by itself (`hookline token admin --rotate` does).
+                generate_admin_token: single_node,
                 webhook_secret: env("WEBHOOK_SECRET")
                     .or_else(|| env("HOOKLINE_WEBHOOK_SECRET"))
                     .or(file.webhook_secret),

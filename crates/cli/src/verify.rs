@@ -27,6 +27,7 @@ pub struct VerifyArgs {
     /// Secret to check against (repeat for rotation: any one may match).
     #[arg(
         long = "secret",
+        short = 's',
         required = true,
         env = "HOOKLINE_SECRET",
         hide_env_values = true

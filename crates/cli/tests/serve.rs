@@ -305,8 +305,12 @@ async fn start_up_errors_say_what_to_fix() {
             format!("postgres://hookline:pw@127.0.0.1:1/hookline{query}"),
         ])
         .await;
-        assert_ne!(out.status.code(), Some(0));
         let said = stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "a URL to fix is bad input: {said}"
+        );
         assert!(said.contains(expect) && !said.contains(":pw@"), "{said}");
     }
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

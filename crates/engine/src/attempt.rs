@@ -23,6 +23,12 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
+    /// Why no HTTP answer came (a refused connection, a timeout, the guard),
+    /// in words; `None` when one came.
+    pub fn failure(&self) -> Option<&str> {
+        (self.status == 0).then_some(self.response.as_str())
+    }
+
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -135,4 +141,12 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
     }
     parts.dedup();
     parts.join(": ")
+}
+
+/// A failure's words as a log line carries them: at most 200 characters.
+pub(crate) fn logging_cap(s: &str) -> String {
+    match s.char_indices().nth(200) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_string(),
+    }
 }

@@ -84,6 +84,7 @@ pub(crate) async fn run(
     let outcome = send(&s, &c, started_at).await;
     admission.finish();
     let schedule = c.endpoint.policy.retry.as_ref().unwrap_or(&s.config.retry);
+    let failure = outcome.failure().map(crate::attempt::logging_cap);
     let next = retry::next(
         schedule,
         s.config.jitter,
@@ -120,7 +121,9 @@ pub(crate) async fn run(
     };
     tracing::info!(
         msg = %c.message.id, endpoint = %c.endpoint.id, status = outcome.status,
-        attempt = c.delivery.attempts + 1, next = ?next, "delivery attempt"
+        error = failure.as_deref().unwrap_or("-"), attempt = c.delivery.attempts + 1,
+        ms = outcome.duration.as_millis() as u64,
+        next = %crate::retry::said(next, now_ms()), "delivery attempt"
     );
     if outcome.status == 410 {
         // The receiver says the endpoint is gone for good: stop sending to

@@ -97,6 +97,7 @@ pub(crate) async fn run(
     let outcome = send(&s, &c, started_at).await;
     admission.finish();
     let schedule = c.route.policy.retry.as_ref().unwrap_or(&s.config.retry);
+    let failure = outcome.failure().map(crate::attempt::logging_cap);
     let next = retry::next(
         schedule,
         s.config.jitter,
@@ -113,7 +114,9 @@ pub(crate) async fn run(
     }
     tracing::info!(
         evt = %c.event.id, route = %c.route.name, status = outcome.status,
-        attempt = c.forward.attempts + 1, next = ?next, "forward attempt"
+        error = failure.as_deref().unwrap_or("-"), attempt = c.forward.attempts + 1,
+        ms = outcome.duration.as_millis() as u64,
+        next = %crate::retry::said(next, now_ms()), "forward attempt"
     );
     if outcome.status == 410 {
         tracing::warn!(route = %c.route.name, "the destination answered 410 Gone: route paused; resume it to send again");

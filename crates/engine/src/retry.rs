@@ -22,6 +22,25 @@ pub(crate) fn label(next: Next, outcome: &Outcome) -> &'static str {
     }
 }
 
+/// What comes after a try, for a person reading the log: `delivered`,
+/// `next try in 5 s at 2026-12-02T21:42:06Z`, or `failed for good`.
+pub(crate) fn said(next: Next, now_ms: i64) -> String {
+    match next {
+        Next::Success => "delivered".into(),
+        Next::Failed => "failed for good (dead letter)".into(),
+        Next::RetryAt(at) => {
+            let wait = Duration::from_millis(u64::try_from(at - now_ms).unwrap_or(0));
+            let when =
+                SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(at).unwrap_or(0));
+            format!(
+                "next try in {} at {}",
+                humantime::format_duration(Duration::from_secs(wait.as_secs().max(1))),
+                humantime::format_rfc3339_seconds(when)
+            )
+        }
+    }
+}
+
 pub(crate) fn next(
     schedule: &RetryPolicy,
     jitter_fraction: f64,
@@ -71,6 +90,17 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_comes_next_reads_as_words_and_times() {
+        let now = 1_796_161_156_041;
+        assert_eq!(
+            said(Next::RetryAt(now + 5_000), now),
+            "next try in 5s at 2026-12-01T21:39:21Z"
+        );
+        assert_eq!(said(Next::Success, now), "delivered");
+        assert!(said(Next::Failed, now).starts_with("failed for good"));
+    }
 
     fn outcome(status: u16, retry_after: Option<u64>) -> Outcome {
         Outcome {

@@ -1,6 +1,7 @@
 //! Tokens. The admin token is configured (`admin_token` / `HOOKLINE_ADMIN_TOKEN`),
-//! or else generated at first start, printed once, and stored only as its
-//! SHA-256. App-scoped tokens (`POST /api/v1/auth/app-portal-access/{app}`) open
+//! or else stored only as its SHA-256: generated at a single node's first
+//! start and printed once, or on a cluster made by `hookline token admin
+//! --rotate`. App-scoped tokens (`POST /api/v1/auth/app-portal-access/{app}`) open
 //! one application's routes until they expire; source-scoped tokens
 //! (`POST /api/v1/source/{name}/token`) only read and stream that source's
 //! events. They too are stored hashed.
@@ -12,6 +13,8 @@ use axum::response::Response;
 use hookline_core::{AppId, Store, StoreError};
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};
+use std::sync::{Arc, RwLock};
+
 use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, Shape};
@@ -19,10 +22,13 @@ use crate::state::AppState;
 
 const SETTING: &str = "admin_token_sha256";
 
-/// The hash of the token that opens `/api/v1`.
+/// The hash of the token that opens `/api/v1`: configured, or the one stored
+/// in the database (re-read as the store changes, so a `hookline token admin
+/// --rotate` reaches every node), or none yet on a cluster.
 #[derive(Clone)]
 pub struct AdminToken {
-    hash: [u8; 32],
+    hash: Arc<RwLock<Option<[u8; 32]>>>,
+    configured: bool,
 }
 
 impl std::fmt::Debug for AdminToken {
@@ -35,35 +41,99 @@ fn sha256(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// How the admin token was found at start, for the start-up message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AdminOrigin {
+    Configured,
+    Stored,
+    /// Made now (shown once).
+    Generated(String),
+    /// None is set and none was made (a cluster's node: one node must not
+    /// make it silently).
+    Missing,
+}
+
 impl AdminToken {
     pub fn matches(&self, token: &str) -> bool {
-        bool::from(sha256(token).ct_eq(&self.hash))
+        let hash = self.hash.read().ok().and_then(|h| *h);
+        hash.is_some_and(|h| bool::from(sha256(token).ct_eq(&h)))
     }
 
-    /// The configured token; else the stored hash; else a new token, stored
-    /// hashed and returned so it can be shown once.
+    /// Whether any admin token opens the API yet.
+    pub fn is_set(&self) -> bool {
+        self.hash.read().ok().is_some_and(|h| h.is_some())
+    }
+
+    /// The configured token; else the stored hash; else, if `generate`, a new
+    /// token, stored hashed and returned so it can be shown once.
     pub async fn resolve(
         configured: Option<&str>,
         store: &dyn Store,
-    ) -> Result<(AdminToken, Option<String>), StoreError> {
+        generate: bool,
+    ) -> Result<(AdminToken, AdminOrigin), StoreError> {
+        let token = |hash: Option<[u8; 32]>, configured| AdminToken {
+            hash: Arc::new(RwLock::new(hash)),
+            configured,
+        };
         if let Some(t) = configured {
-            return Ok((AdminToken { hash: sha256(t) }, None));
+            return Ok((token(Some(sha256(t)), true), AdminOrigin::Configured));
         }
-        if let Some(stored) = store.get_setting(SETTING).await? {
-            let mut hash = [0u8; 32];
-            if hex::decode_to_slice(stored.trim(), &mut hash).is_ok() {
-                return Ok((AdminToken { hash }, None));
-            }
-            tracing::warn!("the stored admin token hash is unreadable; generating a new token");
+        if let Some(hash) = stored_hash(store).await? {
+            return Ok((token(Some(hash), false), AdminOrigin::Stored));
         }
-        let token = format!(
-            "hl_admin_{}",
-            Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
-        );
-        let hash = sha256(&token);
-        store.set_setting(SETTING, &hex::encode(hash), None).await?;
-        Ok((AdminToken { hash }, Some(token)))
+        if !generate {
+            return Ok((token(None, false), AdminOrigin::Missing));
+        }
+        let new = rotate_admin_token(store).await?;
+        Ok((
+            token(Some(sha256(&new)), false),
+            AdminOrigin::Generated(new),
+        ))
     }
+
+    /// Re-reads the stored hash (a configured token never changes).
+    pub async fn refresh(&self, store: &dyn Store) -> Result<(), StoreError> {
+        if self.configured {
+            return Ok(());
+        }
+        let now = stored_hash(store).await?;
+        if let Ok(mut h) = self.hash.write() {
+            *h = now;
+        }
+        Ok(())
+    }
+}
+
+async fn stored_hash(store: &dyn Store) -> Result<Option<[u8; 32]>, StoreError> {
+    let Some(stored) = store.get_setting(SETTING).await? else {
+        return Ok(None);
+    };
+    let mut hash = [0u8; 32];
+    if hex::decode_to_slice(stored.trim(), &mut hash).is_ok() {
+        return Ok(Some(hash));
+    }
+    tracing::warn!(
+        "the stored admin token hash is unreadable; run `hookline token admin --rotate`"
+    );
+    Ok(None)
+}
+
+/// Makes a new admin token and stores its hash (the old one stops working);
+/// the token itself is returned to be shown once.
+pub async fn rotate_admin_token(store: &dyn Store) -> Result<String, StoreError> {
+    let token = format!(
+        "hl_admin_{}",
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
+    );
+    store
+        .set_setting(SETTING, &hex::encode(sha256(&token)), None)
+        .await?;
+    Ok(token)
+}
+
+/// Whether an admin token's hash is stored.
+pub async fn admin_token_stored(store: &dyn Store) -> Result<bool, StoreError> {
+    Ok(stored_hash(store).await?.is_some())
 }
 
 /// What a scoped token opens: one application, or one source's events.
@@ -214,7 +284,17 @@ pub async fn require_token(
     let app = app_of_token(store, given)
         .await
         .map_err(internal)?
-        .ok_or_else(|| unauthorized("Invalid token"))?;
+        .ok_or_else(|| {
+            if state.admin.is_set() {
+                unauthorized("Invalid token")
+            } else {
+                unauthorized(
+                    "Invalid token, and no admin token is set for this cluster yet: run \
+                     `hookline token admin --rotate` against its database, or set \
+                     HOOKLINE_ADMIN_TOKEN on every node",
+                )
+            }
+        })?;
     let path = req.uri().path();
     let key = path
         .strip_prefix("/api/v1")

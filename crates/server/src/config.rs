@@ -11,6 +11,9 @@ use hookline_core::Source;
 pub struct Config {
     /// The admin token for `/api/v1`; `None`: use the stored one, or generate it.
     pub admin_token: Option<String>,
+    /// With no admin token configured or stored, make one at start (a single
+    /// node); off on a cluster, where `hookline token admin --rotate` makes it.
+    pub generate_admin_token: bool,
     /// The tutorial's `WEBHOOK_SECRET`: when set, `/webhook/{event}` requires
     /// `X-Webhook-Signature: sha256=<hex>` over the raw body.
     pub webhook_secret: Option<String>,
@@ -57,6 +60,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             admin_token: None,
+            generate_admin_token: true,
             webhook_secret: None,
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),

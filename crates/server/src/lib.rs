@@ -47,6 +47,7 @@ pub mod testkit;
 mod tls;
 mod ui;
 
+pub use auth::{admin_token_stored, issue_app_token, rotate_admin_token};
 pub use config::{Config, TlsConfig};
 pub use error::ApiError;
 /// Which exact paths a source may take (the binary checks its config file with it).

@@ -15,7 +15,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use crate::auth::AdminToken;
+use crate::auth::{AdminOrigin, AdminToken};
 use crate::config::Config;
 use crate::state::AppState;
 use crate::tls::{self, TlsError};
@@ -208,13 +208,27 @@ async fn prepare(config: Config, store: Arc<dyn Store>) -> Result<AppState, Serv
         default.secrets = config.webhook_secret.iter().map(Secret::new).collect();
         store.upsert_source(&default).await?;
     }
-    let (admin, generated) =
-        AdminToken::resolve(config.admin_token.as_deref(), store.as_ref()).await?;
-    if let Some(token) = generated {
-        eprintln!(
+    let (admin, origin) = AdminToken::resolve(
+        config.admin_token.as_deref(),
+        store.as_ref(),
+        config.generate_admin_token,
+    )
+    .await?;
+    match origin {
+        AdminOrigin::Generated(token) => eprintln!(
             "\nGenerated an admin token for /api/v1 (shown once; only its hash is stored):\n\n    {token}\n\n\
              Set HOOKLINE_ADMIN_TOKEN or admin_token in hookline.toml to choose your own.\n"
-        );
+        ),
+        AdminOrigin::Missing => eprintln!(
+            "\nNo admin token is set for this cluster: /api/v1 and the UI open only to app and source tokens.\n\
+             Run once, against this database:  hookline token admin --rotate --database-url URL\n\
+             (it prints the token; every node accepts it within a second), or set HOOKLINE_ADMIN_TOKEN on every node.\n"
+        ),
+        AdminOrigin::Stored if !config.generate_admin_token => eprintln!(
+            "\nThe admin token is the one stored (hashed) in the database. Lost it? \
+             `hookline token admin --rotate --database-url URL` prints a new one; or set HOOKLINE_ADMIN_TOKEN on every node.\n"
+        ),
+        AdminOrigin::Stored | AdminOrigin::Configured => {}
     }
     let state =
         AppState::new(store, config, admin).map_err(|e| ServeError::Client(e.to_string()))?;

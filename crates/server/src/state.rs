@@ -261,6 +261,9 @@ impl AppState {
                 Ok(_) => {}
                 Err(e) => tracing::debug!(error = %e, "cannot check the sources for changes"),
             }
+            if let Err(e) = state.admin.refresh(state.store.as_ref()).await {
+                tracing::debug!(error = %e, "cannot re-read the admin token");
+            }
             match state.store.routes_fingerprint().await {
                 Ok(now) if Some(now) != routes => {
                     if let Err(e) = state.reload_routes().await {

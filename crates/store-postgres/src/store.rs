@@ -83,27 +83,42 @@ fn where_(config: &Config) -> String {
     )
 }
 
+/// Reads a `postgres://` URL (its TLS parameters too) without connecting.
+fn target(url: &str) -> Result<Target, StoreError> {
+    let (rest, ssl_mode, tls) = tls::from_url(url)?;
+    let mut config: Config = rest.parse().map_err(|e| {
+        StoreError::Backend(format!(
+            "not a PostgreSQL URL like postgres://user@host:5432/db: {e}{}",
+            cause(&e)
+        ))
+    })?;
+    let options = config.get_options().unwrap_or_default().to_string();
+    // Notices below WARNING (`relation … already exists, skipping` from the
+    // migrations on every node but the first) are not sent at all.
+    config.options(
+        format!("{options} -c synchronous_commit=on -c client_min_messages=warning").trim(),
+    );
+    if config.get_application_name().is_none() {
+        config.application_name("hookline");
+    }
+    config.connect_timeout(Duration::from_secs(10));
+    config.ssl_mode(ssl_mode);
+    Ok(Target { config, tls })
+}
+
 impl PgStore {
+    /// Checks a `postgres://` URL and its TLS parameters without connecting:
+    /// an error here is the URL's, not the database's.
+    pub fn check_url(url: &str) -> Result<(), StoreError> {
+        target(url).map(|_| ())
+    }
+
     /// Connects to the database a `postgres://` URL names and runs pending
     /// migrations. Commits are durable: `synchronous_commit` is forced on.
     /// TLS follows the URL's `sslmode` (default `prefer`) and `sslrootcert`, as
     /// libpq's does.
     pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
-        let (rest, ssl_mode, tls) = tls::from_url(url)?;
-        let mut config: Config = rest.parse().map_err(|e| {
-            StoreError::Backend(format!(
-                "not a PostgreSQL URL like postgres://user@host:5432/db: {e}{}",
-                cause(&e)
-            ))
-        })?;
-        let options = config.get_options().unwrap_or_default().to_string();
-        config.options(format!("{options} -c synchronous_commit=on").trim());
-        if config.get_application_name().is_none() {
-            config.application_name("hookline");
-        }
-        config.connect_timeout(Duration::from_secs(10));
-        config.ssl_mode(ssl_mode);
-        let target = Target { config, tls };
+        let target = target(url)?;
         let mut client = connect(&target).await?;
         let schema: Option<String> = client
             .query_one("SELECT current_schema()", &[])
