@@ -52,6 +52,9 @@ pub struct EventsArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum EventsCommand {
     /// A source's events, newest first.
+    #[command(
+        after_help = "Examples:\n  hookline events list\n  hookline events list --source stripe --verdict rejected --limit 50 --json"
+    )]
     List {
         #[arg(long, default_value = "default")]
         source: String,
@@ -65,12 +68,18 @@ pub enum EventsCommand {
         limit: usize,
     },
     /// One event: its request line, headers and body.
+    #[command(
+        after_help = "Examples:\n  hookline events show evt_0357… --source stripe\n  hookline events show evt_0357… --json"
+    )]
     Show {
         id: String,
         #[arg(long, default_value = "default")]
         source: String,
     },
     /// Send an event's original bytes to a URL again.
+    #[command(
+        after_help = "Examples:\n  hookline events replay evt_0357… --source stripe --to http://localhost:8000/webhooks"
+    )]
     Replay {
         id: String,
         #[arg(long, default_value = "default")]
@@ -87,6 +96,9 @@ pub enum EventsCommand {
         secret: Option<String>,
     },
     /// Print a source's events as they arrive.
+    #[command(
+        after_help = "Examples:\n  hookline events tail --source stripe\n  hookline events tail --json | jq .eventType"
+    )]
     Tail {
         #[arg(long, default_value = "default")]
         source: String,

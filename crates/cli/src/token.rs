@@ -23,6 +23,9 @@ pub struct TokenArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum TokenCommand {
     /// The admin token: whether one is set; with --rotate, a new one (printed once).
+    #[command(
+        after_help = "Examples:\n  hookline token admin\n  hookline token admin --rotate --database-url postgres://hookline@db/hookline"
+    )]
     Admin {
         /// Make a new admin token and store its hash; the old one stops
         /// working on every node within a second.
@@ -35,6 +38,9 @@ pub enum TokenCommand {
         store: StoreFlags,
     },
     /// A token that opens only one application's API routes and its UI pages.
+    #[command(
+        after_help = "Examples:\n  hookline token app my-app-uid\n  hookline token app app_2yKZ… --expiry 3600 --json"
+    )]
     App {
         /// The application's id (app_…) or uid.
         app: String,

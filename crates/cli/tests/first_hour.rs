@@ -77,3 +77,48 @@ async fn the_top_level_help_says_what_hookline_does_and_where_the_ui_is() {
         assert!(help.contains(said), "`{said}` in:\n{help}");
     }
 }
+
+#[tokio::test]
+async fn every_subcommand_help_has_examples_and_only_its_own_options() {
+    for command in [
+        "serve",
+        "send",
+        "verify",
+        "migrate",
+        "init",
+        "completions",
+        "listen",
+        "events list",
+        "events show",
+        "events replay",
+        "events tail",
+        "token admin",
+        "token app",
+    ] {
+        let mut args: Vec<&str> = command.split(' ').collect();
+        args.push("--help");
+        let out = hookline(&args, None).await;
+        let help = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{command}");
+        assert!(
+            help.contains("Examples:\n  hookline "),
+            "{command} --help:\n{help}"
+        );
+    }
+    let migrate = stdout(&hookline(&["migrate", "--help"], None).await);
+    for ignored in ["--port", "--host", "--role", "--log-format"] {
+        assert!(
+            !migrate.contains(ignored),
+            "migrate offers {ignored}:\n{migrate}"
+        );
+    }
+    let serve = stdout(&hookline(&["serve", "--help"], None).await);
+    for said in [
+        "WEBHOOK_SECRET",
+        "allowed_subnets",
+        "/ui",
+        "delivery engine",
+    ] {
+        assert!(serve.contains(said), "`{said}` in serve --help:\n{serve}");
+    }
+}
