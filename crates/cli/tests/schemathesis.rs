@@ -44,6 +44,8 @@ async fn schemathesis_finds_no_failure_in_the_served_document() {
                 &base,
             ])
             .args(["-H", &format!("Authorization: Bearer {TOKEN}")])
+            // Its cache (`.schemathesis/`) goes to the test's directory.
+            .current_dir(dir.path())
             .kill_on_drop(true)
             .output();
         let out = tokio::time::timeout(Duration::from_secs(600), run)
