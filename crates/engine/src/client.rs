@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::config::EngineConfig;
-use crate::ssrf::Guard;
+use crate::ssrf::{Guard, NameBlocked};
 
 /// Resolves names, then drops every address the guard refuses; none left is an error.
 struct GuardedResolver {
@@ -35,17 +35,11 @@ impl Resolve for GuardedResolver {
                 })
                 .collect();
             if allowed.is_empty() {
-                let reason = refused.map_or_else(
-                    || format!("{host} has no address"),
-                    |e| {
-                        format!(
-                            "{host} resolves to {}, a {} address, which hookline calls only \
-                             when its network is in allowed_subnets",
-                            e.ip, e.kind
-                        )
-                    },
-                );
-                return Err(reason.into());
+                let why: Box<dyn std::error::Error + Send + Sync> = match refused {
+                    Some(blocked) => Box::new(NameBlocked { host, blocked }),
+                    None => format!("{host} has no address").into(),
+                };
+                return Err(why);
             }
             let addrs: Addrs = Box::new(allowed.into_iter());
             Ok(addrs)
@@ -122,13 +116,11 @@ impl Outbound {
 /// resolved only to refused addresses).
 pub fn refusal(e: &reqwest::Error) -> Option<String> {
     let mut cause = std::error::Error::source(e);
-    let mut said = None;
     while let Some(c) = cause {
-        let text = c.to_string();
-        if text.contains("allowed_subnets") {
-            said = Some(text);
+        if let Some(refused) = c.downcast_ref::<NameBlocked>() {
+            return Some(refused.to_string());
         }
         cause = c.source();
     }
-    said
+    None
 }

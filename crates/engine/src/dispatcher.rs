@@ -91,10 +91,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(store: Arc<dyn DeliveryQueue>, config: EngineConfig) -> Result<Engine, EngineError> {
-        let mut guard = Guard::new(config.allowed_subnets.clone());
-        if let Some(own) = config.own_address {
-            guard = guard.with_own(own);
-        }
+        let guard = Guard::new(config.allowed_subnets.clone()).with_own(config.own_address);
         let clients = Clients {
             guarded: client::Outbound::new(guard, |g| client::build(&config, g))
                 .map_err(|e| EngineError::Client(e.to_string()))?,

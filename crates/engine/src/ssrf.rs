@@ -8,13 +8,23 @@ use ipnet::IpNet;
 
 /// Why an address may not be called.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{ip} is a {kind} address, which hookline calls only when its network is in allowed_subnets"
-)]
+#[error("{ip} is a {kind} address, {ONLY_IF_ALLOWED}")]
 pub struct Blocked {
     pub ip: IpAddr,
     pub kind: &'static str,
 }
+
+/// A host name that resolves only to addresses the guard refuses (the
+/// resolver's error, found again in a failed request's causes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{host} resolves to {}, a {} address, {ONLY_IF_ALLOWED}", .blocked.ip, .blocked.kind)]
+pub struct NameBlocked {
+    pub host: String,
+    pub blocked: Blocked,
+}
+
+/// The end of every refusal: the setting that would allow it.
+const ONLY_IF_ALLOWED: &str = "which hookline calls only when its network is in allowed_subnets";
 
 /// The kind of non-public range `ip` is in, if any.
 pub fn special_range(ip: IpAddr) -> Option<&'static str> {
@@ -88,7 +98,10 @@ impl Guard {
     /// Also lets requests through to hookline's own listening address (so
     /// the UI's Send page can call hookline's own `/webhook/…`): its port on
     /// the address it listens on, or on loopback when it listens on all.
-    pub fn with_own(mut self, listening: SocketAddr) -> Guard {
+    pub fn with_own(mut self, listening: Option<SocketAddr>) -> Guard {
+        let Some(listening) = listening else {
+            return self;
+        };
         let ip = listening.ip();
         let nets = if ip.is_unspecified() {
             vec![
@@ -217,7 +230,7 @@ mod tests {
     #[test]
     fn its_own_listening_address_is_allowed_and_nothing_beside_it() {
         let url = |u: &str| url::Url::parse(u).unwrap();
-        let all = Guard::default().with_own("0.0.0.0:3000".parse().unwrap());
+        let all = Guard::default().with_own("0.0.0.0:3000".parse().ok());
         for ok in [
             "http://127.0.0.1:3000/webhook/x",
             "http://[::1]:3000/",
@@ -232,7 +245,7 @@ mod tests {
         ] {
             assert!(all.check_url(&url(refused)).is_err(), "{refused}");
         }
-        let one = Guard::default().with_own("127.0.0.1:8080".parse().unwrap());
+        let one = Guard::default().with_own("127.0.0.1:8080".parse().ok());
         assert!(one.check_url(&url("http://127.0.0.1:8080/")).is_ok());
         assert!(one.check_url(&url("http://127.0.0.2:8080/")).is_err());
         assert!(one

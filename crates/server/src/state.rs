@@ -115,10 +115,8 @@ impl AppState {
     ) -> Result<AppState, reqwest::Error> {
         let require_client_cert = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
         let metrics = Metrics::new(config.engine_metrics.as_ref());
-        let mut guard = hookline_engine::ssrf::Guard::new(config.allowed_subnets.clone());
-        if let Some(own) = config.own_address {
-            guard = guard.with_own(own);
-        }
+        let guard = hookline_engine::ssrf::Guard::new(config.allowed_subnets.clone())
+            .with_own(config.own_address);
         let outbound =
             hookline_engine::Outbound::for_people(guard, std::time::Duration::from_secs(30))?;
         Ok(AppState(Arc::new(Inner {
