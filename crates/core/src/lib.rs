@@ -46,5 +46,5 @@ pub use source::{
 };
 pub use store::{
     CatalogStore, CommitStats, DeliveryQueue, ForwardQueue, InboxStore, Inserted, Maintenance,
-    OutboxStore, RouteStore, SettingStore, SourceStore, Store, StoreError, Writable, WriteHealth,
+    OutboxStore, RouteStore, SettingStore, SourceStore, Store, StoreError, WriteHealth,
 };

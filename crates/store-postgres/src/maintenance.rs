@@ -4,7 +4,9 @@
 use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
-use hookline_core::{CommitStats, EventId, Maintenance, MessageId, QueueDepth, StoreError};
+use hookline_core::{
+    CommitStats, EventId, Maintenance, MessageId, QueueDepth, SettingStore, StoreError,
+};
 
 use crate::codec::*;
 use crate::sql::*;
@@ -14,34 +16,11 @@ use crate::store::PgStore;
 impl Maintenance for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
         rows(&self.db().await?, "SELECT 1", &[]).await?;
-        let why = match self.counters.health.writable() {
-            hookline_core::Writable::Yes => return Ok(()),
-            hookline_core::Writable::No(why) => return Err(StoreError::Unavailable(why)),
-            hookline_core::Writable::Probe(why) => why,
-        };
-        // Writes failed, none lately: one small write tells whether they
-        // work again (so the store recovers with no traffic).
         let now = hookline_core::clock::now_ms().to_string();
-        let probe = std::sync::Arc::new(now);
-        self.writer
-            .write(move |tx| {
-                let probe = probe.clone();
-                Box::pin(async move {
-                    tx_exec(
-                        tx,
-                        "INSERT INTO setting (key, value) VALUES ('health.probe', $1) \
-                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        &[&probe.as_str()],
-                    )
-                    .await
-                    .map(|_| ())
-                })
-            })
+        self.counters
+            .health
+            .check(|| self.set_setting("health.probe", &now, None))
             .await
-            .map_err(|e| match e {
-                StoreError::Unavailable(_) => e,
-                _ => StoreError::Unavailable(why),
-            })
     }
 
     async fn expire(&self, before: i64, now: i64, limit: usize) -> Result<usize, StoreError> {

@@ -4,7 +4,9 @@
 use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
-use hookline_core::{CommitStats, EventId, Maintenance, MessageId, QueueDepth, StoreError};
+use hookline_core::{
+    CommitStats, EventId, Maintenance, MessageId, QueueDepth, SettingStore, StoreError,
+};
 use rusqlite::{params, Connection};
 
 use crate::backend;
@@ -16,17 +18,11 @@ impl Maintenance for SqliteStore {
         self.readers
             .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
             .await?;
-        let why = match self.counters.health.writable() {
-            hookline_core::Writable::Yes => return Ok(()),
-            hookline_core::Writable::No(why) => return Err(StoreError::Unavailable(why)),
-            hookline_core::Writable::Probe(why) => why,
-        };
-        // Writes failed, none lately: one small write tells whether they
-        // work again (so the store recovers with no traffic).
-        self.writer.write(probe).await.map_err(|e| match e {
-            StoreError::Unavailable(_) => e,
-            _ => StoreError::Unavailable(why),
-        })
+        let now = hookline_core::clock::now_ms().to_string();
+        self.counters
+            .health
+            .check(|| self.set_setting("health.probe", &now, None))
+            .await
     }
 
     async fn expire(&self, before: i64, now: i64, limit: usize) -> Result<usize, StoreError> {
@@ -45,17 +41,6 @@ impl Maintenance for SqliteStore {
             writes: self.counters.writes.load(Ordering::Relaxed),
         }
     }
-}
-
-/// A write that needs a page of space: the health probe's row.
-fn probe(c: &Connection) -> Result<(), StoreError> {
-    c.execute(
-        "INSERT INTO setting (key, value) VALUES ('health.probe', ?1)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![hookline_core::clock::now_ms().to_string()],
-    )
-    .map(|_| ())
-    .map_err(backend)
 }
 
 pub(crate) fn expire(

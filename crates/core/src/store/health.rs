@@ -3,8 +3,11 @@
 //! once, logged once and then at most once a minute, and cleared by the
 //! first write that succeeds again.
 
+use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use super::StoreError;
 
 /// How often a continuing write fault is logged again.
 const RELOG: Duration = Duration::from_secs(60);
@@ -15,7 +18,7 @@ const QUIET: Duration = Duration::from_secs(2);
 
 /// What [`WriteHealth::writable`] knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Writable {
+enum Writable {
     Yes,
     /// A write failed within the last seconds, for this reason.
     No(String),
@@ -82,8 +85,35 @@ impl WriteHealth {
         }
     }
 
+    /// For a store's `ping`: `Ok` while writes work, `Unavailable` while they
+    /// fail; once none has failed for a while, `probe` (one small write)
+    /// decides, and its success ends the fault (so a store recovers with no
+    /// traffic).
+    pub async fn check<F, P>(&self, probe: P) -> Result<(), StoreError>
+    where
+        P: FnOnce() -> F,
+        F: Future<Output = Result<(), StoreError>>,
+    {
+        let why = match self.writable() {
+            Writable::Yes => return Ok(()),
+            Writable::No(why) => return Err(StoreError::Unavailable(why)),
+            Writable::Probe(why) => why,
+        };
+        match probe().await {
+            Ok(()) => {
+                self.succeeded();
+                Ok(())
+            }
+            Err(StoreError::Unavailable(now)) => {
+                self.failed(&now);
+                Err(StoreError::Unavailable(now))
+            }
+            Err(_) => Err(StoreError::Unavailable(why)),
+        }
+    }
+
     /// Whether writes work, as far as is known.
-    pub fn writable(&self) -> Writable {
+    fn writable(&self) -> Writable {
         match self.lock().as_ref() {
             None => Writable::Yes,
             Some(f) if f.last.elapsed() < QUIET => Writable::No(f.reason.clone()),

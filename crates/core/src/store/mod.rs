@@ -35,7 +35,7 @@ mod source;
 
 pub use catalog::CatalogStore;
 pub use forward::ForwardQueue;
-pub use health::{Writable, WriteHealth};
+pub use health::WriteHealth;
 pub use inbox::{InboxStore, Inserted};
 pub use maintenance::{CommitStats, Maintenance};
 pub use outbox::OutboxStore;
