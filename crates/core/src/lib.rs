@@ -18,6 +18,7 @@
 //! - [`store`]: the storage contract as role traits ([`SourceStore`], [`InboxStore`],
 //!   [`CatalogStore`], [`OutboxStore`], [`DeliveryQueue`], …), their supertrait
 //!   [`Store`] that every backend implements, and [`StoreError`].
+//! - [`text`]: values cut to a length for messages and logs.
 //! - `testkit` (feature `testkit`): the contract test-suite every backend must pass.
 
 pub mod clock;
@@ -32,6 +33,7 @@ pub mod source;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod text;
 
 pub use id::{AppId, AttemptId, EndpointId, EventId, MessageId, RouteId, SourceId};
 pub use inbound::{EventFilter, InboundEvent, StreamedEvent, Verdict};

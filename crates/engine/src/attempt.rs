@@ -145,8 +145,5 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
 
 /// A failure's words as a log line carries them: at most 200 characters.
 pub(crate) fn logging_cap(s: &str) -> String {
-    match s.char_indices().nth(200) {
-        Some((at, _)) => format!("{}…", &s[..at]),
-        None => s.to_string(),
-    }
+    hookline_core::text::clip(s, 200)
 }

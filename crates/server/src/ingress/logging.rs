@@ -30,13 +30,7 @@ pub fn sensitive(name: &str) -> bool {
     .any(|w| n.contains(w))
 }
 
-/// `s` cut to `cap` characters, with `…` when cut.
-pub fn clip(s: &str, cap: usize) -> String {
-    match s.char_indices().nth(cap) {
-        Some((at, _)) => format!("{}…", &s[..at]),
-        None => s.to_string(),
-    }
-}
+pub use hookline_core::text::clip;
 
 /// Headers for a debug line: credentials replaced, values capped.
 pub fn redacted(headers: &HeaderMap) -> Vec<(String, String)> {
@@ -115,6 +109,5 @@ mod tests {
             (true, 90),
             "the next second tells how many went unlogged"
         );
-        assert_eq!(clip("abcdef", 3), "abc…");
     }
 }
