@@ -19,13 +19,12 @@ async fn schemathesis_finds_no_failure_in_the_served_document() {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !installed {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "schemathesis missing under CI: pip install -r interop/requirements.txt"
-        );
-        return eprintln!("skipping: pip install -r interop/requirements.txt");
+    if !present(
+        installed,
+        "schemathesis",
+        "pip install -r interop/requirements.txt",
+    ) {
+        return;
     }
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path(), &sqlite_in(dir.path()), &[], &[]).await;

@@ -93,15 +93,24 @@ pub fn reference_libraries() -> bool {
     let node = interop_dir()
         .join("node_modules/@octokit/webhooks-methods")
         .exists();
-    let how = "pip install -r interop/requirements.txt && (cd interop && npm install)";
+    present(
+        python && node,
+        "the providers' libraries",
+        "pip install -r interop/requirements.txt && (cd interop && npm install)",
+    )
+}
+
+/// Whether `what` a test needs is here: if not, the test says `how` and
+/// skips, except under `CI=true`, where a missing `what` fails it.
+pub fn present(ready: bool, what: &str, how: &str) -> bool {
     assert!(
-        (python && node) || std::env::var("CI").as_deref() != Ok("true"),
-        "reference libraries missing under CI: {how}"
+        ready || std::env::var("CI").as_deref() != Ok("true"),
+        "{what} missing under CI: {how}"
     );
-    if !(python && node) {
-        eprintln!("skipping: the providers' libraries are not installed; run: {how}");
+    if !ready {
+        eprintln!("skipping: {what} missing; {how}");
     }
-    python && node
+    ready
 }
 
 pub fn interop_dir() -> std::path::PathBuf {

@@ -92,16 +92,15 @@ pub(super) async fn source_of(
     if let Some(s) = state.store.get_source(key).await? {
         return Ok(s);
     }
-    let by_id = match key.starts_with("src_") {
-        true => state
-            .store
-            .list_sources()
-            .await?
-            .into_iter()
-            .find(|s| s.id.to_string() == key),
-        false => None,
+    let sources = if key.starts_with("src_") {
+        state.store.list_sources().await?
+    } else {
+        Vec::new()
     };
-    by_id.ok_or_else(|| ApiError::not_found(format!("no source named `{key}`")))
+    sources
+        .into_iter()
+        .find(|s| s.id.to_string() == key)
+        .ok_or_else(|| ApiError::not_found(format!("no source named `{key}`")))
 }
 
 #[utoipa::path(
