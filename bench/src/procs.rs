@@ -14,8 +14,14 @@ pub fn root() -> PathBuf {
     bench.parent().unwrap_or(bench).to_path_buf()
 }
 
-/// Builds the release `hookline` binary and returns its path.
+/// Builds the release `hookline` binary and returns its path; with
+/// `HOOKLINE_BENCH_BIN` set, that binary instead (to measure another build,
+/// such as the one before a change, with the same bench).
 pub fn build_hookline() -> anyhow::Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("HOOKLINE_BENCH_BIN") {
+        eprintln!("measuring {}", Path::new(&bin).display());
+        return Ok(PathBuf::from(bin));
+    }
     eprintln!("building hookline (release)…");
     let status = std::process::Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet", "-p", "hookline"])

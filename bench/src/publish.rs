@@ -56,8 +56,33 @@ impl Published {
     }
 }
 
-/// Publishes `count` 1 KiB messages with `concurrency` in flight; each payload
-/// carries `t`, its publish time.
+/// Publishes one 1 KiB message to `url` (an app's `/msg`); its payload
+/// carries `t`, the publish time in Unix milliseconds.
+async fn post_one(client: &reqwest::Client, url: &str, pad: &str) -> anyhow::Result<()> {
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1e3)
+        .unwrap_or(0.0);
+    let body = json!({"eventType": "order.placed", "payload": {"t": t, "pad": pad}});
+    let r = client
+        .post(url)
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await?;
+    if r.status() != 202 {
+        bail!("publish answered {}", r.status());
+    }
+    Ok(())
+}
+
+fn msg_url(api: &str) -> String {
+    format!("{api}/api/v1/app/bench/msg")
+}
+
+/// Publishes `count` 1 KiB messages with `concurrency` in flight (a closed
+/// loop); each payload carries `t`, its publish time.
 pub async fn messages(
     client: &reqwest::Client,
     api: &str,
@@ -65,35 +90,16 @@ pub async fn messages(
     concurrency: usize,
 ) -> anyhow::Result<Published> {
     let next = Arc::new(AtomicU64::new(0));
-    let pad = "x".repeat(960);
+    let pad: Arc<str> = "x".repeat(960).into();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (client, next, url, pad) = (
-            client.clone(),
-            next.clone(),
-            format!("{api}/api/v1/app/bench/msg"),
-            pad.clone(),
-        );
+        let (client, next, url, pad) = (client.clone(), next.clone(), msg_url(api), pad.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             while next.fetch_add(1, Ordering::Relaxed) < count {
                 let begun = Instant::now();
-                let t = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs_f64() * 1e3)
-                    .unwrap_or(0.0);
-                let body = json!({"eventType": "order.placed", "payload": {"t": t, "pad": pad}});
-                let r = client
-                    .post(&url)
-                    .bearer_auth(TOKEN)
-                    .json(&body)
-                    .timeout(Duration::from_secs(30))
-                    .send()
-                    .await?;
-                if r.status() != 202 {
-                    bail!("publish answered {}", r.status());
-                }
+                post_one(&client, &url, &pad).await?;
                 lat.push(begun.elapsed().as_secs_f64() * 1e3);
             }
             anyhow::Ok(lat)
@@ -102,6 +108,45 @@ pub async fn messages(
     let mut latencies_ms = Vec::new();
     for t in tasks {
         latencies_ms.extend(t.await.context("publisher")??);
+    }
+    latencies_ms.sort_by(f64::total_cmp);
+    Ok(Published {
+        wall: started.elapsed(),
+        latencies_ms,
+    })
+}
+
+/// Most open-loop publishes in flight (more would measure the client).
+const OPEN_IN_FLIGHT: usize = 512;
+
+/// Publishes `count` messages at `rate` per second (an open loop), spread
+/// over `apis` in turn; each latency counts from when its publish was due,
+/// so a slow answer delays no later arrival's measure.
+pub async fn messages_at(
+    client: &reqwest::Client,
+    apis: &[String],
+    count: u64,
+    rate: f64,
+) -> anyhow::Result<Published> {
+    let pad: Arc<str> = "x".repeat(960).into();
+    let gate = Arc::new(tokio::sync::Semaphore::new(OPEN_IN_FLIGHT));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..count {
+        let due = started + Duration::from_secs_f64(i as f64 / rate.max(1.0));
+        tokio::time::sleep_until(due.into()).await;
+        let permit = gate.clone().acquire_owned().await?;
+        let url = msg_url(&apis[i as usize % apis.len().max(1)]);
+        let (client, pad) = (client.clone(), pad.clone());
+        tasks.spawn(async move {
+            let _permit = permit;
+            post_one(&client, &url, &pad).await?;
+            anyhow::Ok(due.elapsed().as_secs_f64() * 1e3)
+        });
+    }
+    let mut latencies_ms = Vec::new();
+    while let Some(t) = tasks.join_next().await {
+        latencies_ms.push(t.context("publisher")??);
     }
     latencies_ms.sort_by(f64::total_cmp);
     Ok(Published {

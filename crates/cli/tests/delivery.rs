@@ -1,6 +1,9 @@
 //! Sending survives crashes and hang-ups (`hookline serve` as a process):
 //! - SIGKILL while deliveries are in flight, restart: every accepted message
 //!   is delivered at least once, duplicates carry the same `webhook-id`;
+//! - SIGKILL with deliveries handed off in memory (stored claimed, waiting in
+//!   the engine's queue), restart: the store wins: each arrives once its
+//!   lease ends, and only what was in flight may arrive twice;
 //! - clients that drop their requests mid-publish: every message that was
 //!   stored is delivered, none is stored and forgotten.
 
@@ -141,6 +144,102 @@ async fn sigkill_mid_delivery_loses_no_message() {
     drop(server);
 }
 
+/// An endpoint's deliveries by status, from the API.
+async fn endpoint_stats(client: &reqwest::Client, addr: SocketAddr) -> Value {
+    let eps: Value = client
+        .get(api(addr, "/app/a/endpoint"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ep = eps["data"][0]["id"].as_str().unwrap().to_string();
+    client
+        .get(api(addr, &format!("/app/a/endpoint/{ep}/stats")))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn sigkill_with_deliveries_handed_off_in_memory_loses_and_repeats_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = FreshDb::new().await;
+    // Slow enough that the engine's 64 sends are busy and the rest wait in memory.
+    let slow = Receiver::start(Reply {
+        delay: Duration::from_millis(500),
+        ..Reply::default()
+    })
+    .await;
+    let mut server = start(dir.path(), &db.url, &[], ENV).await;
+    let client = reqwest::Client::new();
+    app_with_endpoint(&client, server.addr, &slow.url("/slow")).await;
+    let accepted = Arc::new(Mutex::new(HashSet::new()));
+    let publishers: Vec<_> = (0..8)
+        .map(|w| {
+            let (client, accepted, addr) = (client.clone(), accepted.clone(), server.addr);
+            tokio::spawn(async move {
+                for i in 0..40 {
+                    let body = json!({"eventType": "order.placed", "payload": {"w": w, "n": i}});
+                    let r = client
+                        .post(api(addr, "/app/a/msg"))
+                        .bearer_auth(TOKEN)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 202);
+                    let m: Value = r.json().await.unwrap();
+                    let id = m["id"].as_str().unwrap().to_string();
+                    accepted.lock().unwrap().insert(id);
+                }
+            })
+        })
+        .collect();
+    for p in publishers {
+        p.await.unwrap();
+    }
+    let stats = endpoint_stats(&client, server.addr).await;
+    server.child.start_kill().unwrap();
+    server.child.wait().await.unwrap();
+    let before: HashSet<String> = slow
+        .captured()
+        .iter()
+        .map(|c| c.headers["webhook-id"].to_str().unwrap().to_string())
+        .collect();
+    let accepted = accepted.lock().unwrap().clone();
+    assert_eq!(accepted.len(), 320);
+    // Handed off: stored claimed ("sending"), not pending for a claim.
+    let sending = stats["sending"].as_u64().unwrap();
+    assert!(
+        sending > stats["pending"].as_u64().unwrap() && sending > 64,
+        "most deliveries were handed to the engine in memory: {stats}"
+    );
+    assert!(before.len() < accepted.len(), "killed with work left");
+
+    let server = start(dir.path(), &db.url, &[], ENV).await;
+    let seen = received_all(&slow, &accepted, Duration::from_secs(60)).await;
+    let missing = accepted.iter().filter(|id| !seen.contains_key(*id)).count();
+    assert_eq!(missing, 0, "accepted messages never delivered");
+    let repeats: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        repeats.iter().all(|(id, _)| before.contains(*id)),
+        "only a send in flight at the kill may arrive again, not one waiting in memory"
+    );
+    assert!(repeats.len() <= 64, "{} repeats", repeats.len());
+    eprintln!(
+        "{sending} handed off, {} arrived before the kill, {} again after it",
+        before.len(),
+        repeats.len()
+    );
+    drop(server);
+}
+
 async fn clients_that_hang_up_leave_no_orphaned_message() {
     let dir = tempfile::tempdir().unwrap();
     let db = FreshDb::new().await;
@@ -217,5 +316,6 @@ async fn clients_that_hang_up_leave_no_orphaned_message() {
 // The tests above without an attribute run twice: on SQLite and on PostgreSQL.
 hookline_testkit::on_both_backends!(
     sigkill_mid_delivery_loses_no_message,
+    sigkill_with_deliveries_handed_off_in_memory_loses_and_repeats_none,
     clients_that_hang_up_leave_no_orphaned_message,
 );

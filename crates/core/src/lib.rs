@@ -39,7 +39,7 @@ pub use id::{AppId, AttemptId, EndpointId, EventId, MessageId, RouteId, SourceId
 pub use inbound::{EventFilter, InboundEvent, StreamedEvent, Verdict};
 pub use outbound::{
     App, Attempt, Claimed, Delivery, DeliveryStatus, Endpoint, EndpointPolicy, EndpointSecret,
-    EndpointStats, EventType, Message, Next, QueueDepth, RetryPolicy, Trigger,
+    EndpointStats, EventType, HandOut, Message, Next, Published, QueueDepth, RetryPolicy, Trigger,
 };
 pub use page::{Page, PageRequest};
 pub use route::{ClaimedForward, Forward, ForwardTry, NewForward, Route, RouteError, RouteSpec};

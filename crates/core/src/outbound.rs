@@ -229,6 +229,26 @@ pub struct Delivery {
     pub version: i64,
 }
 
+impl Delivery {
+    /// A new delivery of `m` to `e`: pending, due at once, or (`handed`)
+    /// already claimed, in flight until `lease_until`.
+    pub fn new_for(m: &Message, e: &Endpoint, handed: bool, lease_until: i64) -> Delivery {
+        Delivery {
+            message_id: m.id.clone(),
+            endpoint_id: e.id.clone(),
+            app_id: m.app_id.clone(),
+            status: match handed {
+                true => DeliveryStatus::Sending,
+                false => DeliveryStatus::Pending,
+            },
+            attempts: 0,
+            next_attempt_at: Some(if handed { lease_until } else { m.created_at }),
+            manual: false,
+            version: i64::from(handed),
+        }
+    }
+}
+
 /// What started an attempt; the numbers are Svix's `MessageAttemptTriggerType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
@@ -261,6 +281,31 @@ pub struct Claimed {
     pub delivery: Delivery,
     pub message: Message,
     pub endpoint: Endpoint,
+}
+
+/// How many of a publish's deliveries go straight to this node's engine:
+/// up to `slots` of them are stored already claimed (`Sending`, version 1,
+/// due again at `lease_until`, as a claim leaves them) and handed back, so
+/// the engine sends them without claiming or reading them again. The rest
+/// are stored pending, due at once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HandOut {
+    pub slots: usize,
+    pub lease_until: i64,
+}
+
+/// What a publish made: how many deliveries, and the claimed ones handed out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Published {
+    pub made: usize,
+    pub handed: Vec<Claimed>,
+}
+
+impl Published {
+    /// Whether some delivery was stored pending (the engine should look).
+    pub fn left_pending(&self) -> bool {
+        self.made > self.handed.len()
+    }
 }
 
 /// An endpoint's deliveries by status (Svix's `EndpointStats`).

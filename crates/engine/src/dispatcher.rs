@@ -85,8 +85,8 @@ impl Shared {
 /// The delivery engine; `run` it on a task.
 pub struct Engine {
     shared: Arc<Shared>,
-    handed: mpsc::Receiver<ClaimedForward>,
-    handoff: Handoff,
+    handed: mpsc::Receiver<Job>,
+    tx: mpsc::Sender<Job>,
 }
 
 impl Engine {
@@ -99,10 +99,9 @@ impl Engine {
                 .map_err(|e| EngineError::Client(e.to_string()))?,
         };
         let (tx, handed) = mpsc::channel(handoff::CAPACITY);
-        let handoff = Handoff::new(tx, config.lease);
         Ok(Engine {
             handed,
-            handoff,
+            tx,
             shared: Arc::new(Shared {
                 store,
                 forwards: None,
@@ -121,13 +120,15 @@ impl Engine {
         self.shared.waker.clone()
     }
 
-    /// Where the ingress hands forwards straight to this engine; none unless
-    /// it runs forwards (`with_forwards`), so nothing handed off is stranded.
+    /// Where the request path hands work straight to this engine: published
+    /// deliveries always, received forwards only if it runs them
+    /// (`with_forwards`), so nothing handed off is stranded.
     pub fn handoff(&self) -> Handoff {
-        match self.shared.forwards {
-            Some(_) => self.handoff.clone(),
-            None => Handoff::none(),
-        }
+        Handoff::new(
+            self.tx.clone(),
+            self.shared.config.lease,
+            self.shared.forwards.is_some(),
+        )
     }
 
     /// Sends operational webhooks through `op` (call before `run`).
@@ -158,10 +159,10 @@ impl Engine {
         let Engine {
             shared: s,
             mut handed,
-            handoff,
+            tx,
         } = self;
-        // Only the ingress's clones may keep the channel open.
-        drop(handoff);
+        // Only the request path's clones may keep the channel open.
+        drop(tx);
         let permits = Arc::new(Semaphore::new(s.config.concurrency.max(1)));
         let mut tasks = JoinSet::new();
         let mut forwards_first = false;
@@ -181,7 +182,7 @@ impl Engine {
             let mut jobs = Vec::new();
             while jobs.len() < room {
                 match handed.try_recv() {
-                    Ok(c) => jobs.push(Job::Forward(c)),
+                    Ok(job) => jobs.push(job),
                     Err(_) => break,
                 }
             }
@@ -214,7 +215,7 @@ impl Engine {
                     () = s.waker.0.notified() => check_store = true,
                     () = s.store.published_elsewhere() => check_store = true,
                     () = tokio::time::sleep(Duration::from_millis(wait.max(1).unsigned_abs())) => check_store = true,
-                    Some(c) = handed.recv() => jobs.push(Job::Forward(c)),
+                    Some(job) = handed.recv() => jobs.push(job),
                     () = &mut shutdown => break,
                 }
                 if jobs.is_empty() {
@@ -222,14 +223,13 @@ impl Engine {
                 }
             }
             for job in jobs {
-                if let Job::Forward(c) = &job {
-                    if s.paused_since(c) {
-                        // Back to the store, pending; it goes out once resumed.
-                        if let Err(e) = job.postpone(&s, now_ms()).await {
-                            tracing::warn!(error = %e, "cannot hold a forward of a paused route; its lease will expire");
-                        }
-                        continue;
+                let paused = matches!(&job, Job::Forward(c) if s.paused_since(c));
+                if paused || job.lease_too_short(&s, now_ms()) {
+                    // Back to the store, due now (a paused route's once resumed).
+                    if let Err(e) = job.postpone(&s, now_ms()).await {
+                        tracing::warn!(error = %e, "cannot put a handed-off send back; its lease will expire");
                     }
+                    continue;
                 }
                 // Over its destination's rate or concurrency, or cooling down:
                 // back in the queue until it has room, holding no permit meanwhile.

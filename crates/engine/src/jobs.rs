@@ -1,19 +1,15 @@
-//! What the loop works on: a claimed delivery or forward, its pace, putting
-//! it back; claiming from the store by turns; when the next one is due.
+//! What the loop does with a [`Job`]: its pace, whether its lease still
+//! covers a try, putting it back; claiming from the store by turns; when the
+//! next one is due.
 
-use hookline_core::{Claimed, ClaimedForward, StoreError};
+use hookline_core::StoreError;
 
 use crate::dispatcher::Shared;
+pub use crate::handoff::Job;
 use crate::throttle::Pace;
 
-/// One claimed piece of work.
-pub(crate) enum Job {
-    Delivery(Claimed),
-    Forward(ClaimedForward),
-}
-
 impl Job {
-    pub fn pace(&self) -> Pace<'_> {
+    pub(crate) fn pace(&self) -> Pace<'_> {
         match self {
             Job::Delivery(c) => Pace {
                 key: c.endpoint.id.as_str(),
@@ -28,8 +24,20 @@ impl Job {
         }
     }
 
+    /// Whether a try started `now` could outlast the job's lease (it waited
+    /// too long in the hand-off queue): someone may claim it meanwhile, so it
+    /// goes back to the store instead of out.
+    pub(crate) fn lease_too_short(&self, s: &Shared, now: i64) -> bool {
+        let (until, policy) = match self {
+            Job::Delivery(c) => (c.delivery.next_attempt_at, &c.endpoint.policy),
+            Job::Forward(c) => (c.forward.next_attempt_at, &c.route.policy),
+        };
+        let timeout = i64::try_from(s.config.timeout_for(policy).as_millis()).unwrap_or(i64::MAX);
+        until.is_some_and(|u| now.saturating_add(timeout) > u)
+    }
+
     /// Back in the queue, due at `until`, without counting a try.
-    pub async fn postpone(&self, s: &Shared, until: i64) -> Result<(), StoreError> {
+    pub(crate) async fn postpone(&self, s: &Shared, until: i64) -> Result<(), StoreError> {
         match (self, &s.forwards) {
             (Job::Delivery(c), _) => {
                 let d = &c.delivery;

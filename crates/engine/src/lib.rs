@@ -20,9 +20,10 @@
 //! - `retry`: the next step after a try: done, retry when (jitter, `Retry-After`), or failed.
 //! - `dispatcher`: the loop: wake on publish or when due, take handed-off
 //!   forwards, claim deliveries and forwards by turns, send with bounded concurrency.
-//! - `jobs`: a claimed delivery or forward, its pace, putting it back; claiming by turns.
-//! - [`handoff`]: forwards handed from the ingress straight to the engine,
-//!   stored already claimed in the inbox transaction.
+//! - `jobs`: a job's pace, putting it back; claiming deliveries and forwards by turns.
+//! - [`handoff`]: a [`Job`] (claimed delivery or forward) handed from the
+//!   request path straight to the engine, stored already claimed in the
+//!   transaction that made it.
 //! - `throttle`: per-destination rate limits and concurrency; a send over them is postponed, not held.
 //! - [`operational`]: operational webhooks (exhausted, failing, recovered, endpoint events).
 //! - [`metrics`]: attempts by outcome, attempt latency, postponements (Prometheus).
@@ -50,6 +51,6 @@ pub use activity::Activity;
 pub use client::{refusal, Outbound};
 pub use config::EngineConfig;
 pub use dispatcher::{Engine, EngineError, Waker};
-pub use handoff::Handoff;
+pub use handoff::{Handoff, Job};
 pub use metrics::EngineMetrics;
 pub use operational::Operational;

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hookline_core::{
-    AppId, Attempt, AttemptId, Delivery, DeliveryStatus, Endpoint, EndpointId, EndpointStats,
-    Message, MessageId, OutboxStore, Page, PageRequest, StoreError,
+    AppId, Attempt, AttemptId, Claimed, Delivery, DeliveryStatus, Endpoint, EndpointId,
+    EndpointStats, HandOut, Message, MessageId, OutboxStore, Page, PageRequest, Published,
+    StoreError,
 };
 
 use crate::backend;
@@ -17,19 +18,30 @@ use crate::store::{in_tx, PgStore};
 
 #[async_trait]
 impl OutboxStore for PgStore {
-    async fn publish(&self, message: &Message) -> Result<usize, StoreError> {
+    async fn publish_handing(
+        &self,
+        message: &Message,
+        hand: HandOut,
+    ) -> Result<Published, StoreError> {
         let (m, channel) = (Arc::new(message.clone()), self.channel.clone());
         self.writer
             .write(move |tx| {
                 let (m, channel) = (m.clone(), channel.clone());
-                Box::pin(async move { publish(tx, &m, None, &channel).await })
+                Box::pin(async move { publish(tx, &m, None, hand, &channel).await })
             })
             .await
     }
 
     async fn publish_to(&self, message: &Message, endpoint: &EndpointId) -> Result<(), StoreError> {
         in_tx!(self, |tx| {
-            publish(&tx, message, Some(endpoint), &self.channel).await?;
+            publish(
+                &tx,
+                message,
+                Some(endpoint),
+                HandOut::default(),
+                &self.channel,
+            )
+            .await?;
         })
     }
 
@@ -112,15 +124,17 @@ impl OutboxStore for PgStore {
     }
 }
 
-/// Stores `m` with a pending delivery to every endpoint of its app that wants
-/// it (or, with `only`, to that endpoint alone), and notifies `channel`, all in
-/// `tx`. Returns how many deliveries were made.
+/// Stores `m` with a delivery to every endpoint of its app that wants it (or,
+/// with `only`, to that endpoint alone), the first `hand.slots` claimed and
+/// handed back, the rest pending; and, if some are pending, notifies
+/// `channel`; all in `tx`.
 pub(crate) async fn publish(
     tx: &Tx<'_>,
     m: &Message,
     only: Option<&EndpointId>,
+    hand: HandOut,
     channel: &str,
-) -> Result<usize, StoreError> {
+) -> Result<Published, StoreError> {
     let channels = m.channels.as_ref().map(to_json).transpose()?;
     tx_exec(
         tx,
@@ -157,24 +171,41 @@ pub(crate) async fn publish(
     if only.is_some() && endpoints.is_empty() {
         return Err(StoreError::NotFound);
     }
-    let targets: Vec<&str> = endpoints
-        .iter()
+    let mut out = Published::default();
+    let (mut ids, mut statuses, mut dues, mut versions) = (vec![], vec![], vec![], vec![]);
+    for e in endpoints
+        .into_iter()
         .filter(|e| only.is_some() || e.takes(m))
-        .map(|e| e.id.as_str())
-        .collect();
-    if targets.is_empty() {
-        return Ok(0);
+    {
+        let delivery = Delivery::new_for(m, &e, out.handed.len() < hand.slots, hand.lease_until);
+        ids.push(e.id.to_string());
+        statuses.push(delivery.status.code() as i16);
+        dues.push(delivery.next_attempt_at);
+        versions.push(delivery.version);
+        out.made += 1;
+        if delivery.status == DeliveryStatus::Sending {
+            out.handed.push(Claimed {
+                delivery,
+                message: m.clone(),
+                endpoint: e,
+            });
+        }
     }
-    let pending = DeliveryStatus::Pending.code() as i16;
+    if out.made == 0 {
+        return Ok(out);
+    }
     tx_exec(
         tx,
-        "INSERT INTO delivery (message_id, endpoint_id, app_id, status, attempts, next_attempt_at) \
-         SELECT $1, e, $2, $3, 0, $4 FROM unnest($5::text[]) AS e",
-        &[&m.id.as_str(), &m.app_id.as_str(), &pending, &m.created_at, &targets],
+        "INSERT INTO delivery (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, version) \
+         SELECT $1, e, $2, s, 0, d, v FROM unnest($3::text[], $4::int2[], $5::int8[], $6::int8[]) AS t(e, s, d, v)",
+        &[&m.id.as_str(), &m.app_id.as_str(), &ids, &statuses, &dues, &versions],
     )
     .await?;
-    tx_exec(tx, "SELECT pg_notify($1, '')", &[&channel]).await?;
-    Ok(targets.len())
+    // Every node looks for work, unless this one took all of it.
+    if out.left_pending() {
+        tx_exec(tx, "SELECT pg_notify($1, '')", &[&channel]).await?;
+    }
+    Ok(out)
 }
 
 pub(crate) async fn select_message(

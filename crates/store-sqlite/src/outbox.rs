@@ -3,8 +3,9 @@
 
 use async_trait::async_trait;
 use hookline_core::{
-    AppId, Attempt, AttemptId, Delivery, DeliveryStatus, Endpoint, EndpointId, EndpointStats,
-    Message, MessageId, OutboxStore, Page, PageRequest, StoreError,
+    AppId, Attempt, AttemptId, Claimed, Delivery, DeliveryStatus, Endpoint, EndpointId,
+    EndpointStats, HandOut, Message, MessageId, OutboxStore, Page, PageRequest, Published,
+    StoreError,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -15,15 +16,19 @@ use crate::store::SqliteStore;
 
 #[async_trait]
 impl OutboxStore for SqliteStore {
-    async fn publish(&self, message: &Message) -> Result<usize, StoreError> {
+    async fn publish_handing(
+        &self,
+        message: &Message,
+        hand: HandOut,
+    ) -> Result<Published, StoreError> {
         let m = message.clone();
-        self.writer.write(move |c| publish(c, &m, None)).await
+        self.writer.write(move |c| publish(c, &m, None, hand)).await
     }
 
     async fn publish_to(&self, message: &Message, endpoint: &EndpointId) -> Result<(), StoreError> {
         let (m, ep) = (message.clone(), endpoint.clone());
         self.writer
-            .write(move |c| publish(c, &m, Some(&ep)).map(|_| ()))
+            .write(move |c| publish(c, &m, Some(&ep), HandOut::default()).map(|_| ()))
             .await
     }
 
@@ -130,7 +135,8 @@ pub(crate) fn publish(
     c: &Connection,
     m: &Message,
     only: Option<&EndpointId>,
-) -> Result<usize, StoreError> {
+    hand: HandOut,
+) -> Result<Published, StoreError> {
     let channels = m.channels.as_ref().map(to_json).transpose()?;
     c.prepare_cached(&format!(
         "INSERT INTO message ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -169,25 +175,34 @@ pub(crate) fn publish(
             req.iterator = p.iterator;
         }
     }
-    let mut made = 0;
+    let mut out = Published::default();
     let mut st = c
         .prepare_cached(
-            "INSERT INTO delivery (message_id, endpoint_id, app_id, status, attempts, next_attempt_at) \
-             VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+            "INSERT INTO delivery (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, version) \
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
         )
         .map_err(backend)?;
-    for e in all.iter().filter(|e| only.is_some() || e.takes(m)) {
+    for e in all.into_iter().filter(|e| only.is_some() || e.takes(m)) {
+        let delivery = Delivery::new_for(m, &e, out.handed.len() < hand.slots, hand.lease_until);
         st.execute(params![
             m.id.as_str(),
             e.id.as_str(),
             m.app_id.as_str(),
-            DeliveryStatus::Pending.code(),
-            m.created_at
+            delivery.status.code(),
+            delivery.next_attempt_at,
+            delivery.version
         ])
         .map_err(backend)?;
-        made += 1;
+        out.made += 1;
+        if delivery.status == DeliveryStatus::Sending {
+            out.handed.push(Claimed {
+                delivery,
+                message: m.clone(),
+                endpoint: e,
+            });
+        }
     }
-    Ok(made)
+    Ok(out)
 }
 
 pub(crate) fn select_message(

@@ -5,15 +5,27 @@ use async_trait::async_trait;
 
 use super::StoreError;
 use crate::id::{AppId, AttemptId, EndpointId, MessageId};
-use crate::outbound::{Attempt, Delivery, Endpoint, EndpointStats, Message};
+use crate::outbound::{Attempt, Delivery, Endpoint, EndpointStats, HandOut, Message, Published};
 use crate::page::{Page, PageRequest};
 
 #[async_trait]
 pub trait OutboxStore: Send + Sync + 'static {
-    /// Stores the message and one pending delivery, due at once, for every
-    /// endpoint of its app that wants it, in one transaction. Returns how many
-    /// deliveries were made; `Conflict` if the app already has its `event_id`.
-    async fn publish(&self, message: &Message) -> Result<usize, StoreError>;
+    /// Stores the message and one delivery for every endpoint of its app that
+    /// wants it, in one transaction: up to `hand.slots` of them claimed and
+    /// handed back (see [`HandOut`]), the rest pending, due at once.
+    /// `Conflict` if the app already has its `event_id`.
+    async fn publish_handing(
+        &self,
+        message: &Message,
+        hand: HandOut,
+    ) -> Result<Published, StoreError>;
+    /// [`publish_handing`](Self::publish_handing) with every delivery
+    /// pending; returns how many were made.
+    async fn publish(&self, message: &Message) -> Result<usize, StoreError> {
+        self.publish_handing(message, HandOut::default())
+            .await
+            .map(|p| p.made)
+    }
     /// Stores the message with one pending delivery to `endpoint` only (for
     /// example messages); `NotFound` if the app has no such endpoint.
     async fn publish_to(&self, message: &Message, endpoint: &EndpointId) -> Result<(), StoreError>;

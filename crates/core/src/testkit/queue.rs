@@ -342,3 +342,63 @@ pub async fn concurrent_claims_are_exclusive(store: Arc<dyn Store>) {
     let unique: std::collections::HashSet<_> = all.iter().collect();
     assert_eq!((all.len(), unique.len()), (200, 200));
 }
+
+pub async fn a_handed_off_delivery_is_stored_in_flight_until_its_lease_ends(store: Arc<dyn Store>) {
+    let a = app("handed", None);
+    store.create_app(&a).await.unwrap();
+    for _ in 0..3 {
+        let e = endpoint(&a.id, "http://x", None, None);
+        store.create_endpoint(&e).await.unwrap();
+    }
+    let m = message(&a.id, "t", None, None);
+    let until = m.created_at + 30_000;
+    let hand = crate::HandOut {
+        slots: 2,
+        lease_until: until,
+    };
+    let out = store.publish_handing(&m, hand).await.unwrap();
+    assert_eq!((out.made, out.handed.len()), (3, 2));
+    assert!(out.left_pending());
+    for c in &out.handed {
+        assert_eq!(c.message, m, "handed out with its message");
+        assert_eq!(delivery(&*store, &m, &c.endpoint.id).await, c.delivery);
+        assert_eq!(
+            (
+                c.delivery.status,
+                c.delivery.version,
+                c.delivery.next_attempt_at
+            ),
+            (DeliveryStatus::Sending, 1, Some(until)),
+            "stored as a claim leaves it"
+        );
+    }
+    let now = m.created_at + 10;
+    let rest = store.claim_due(now, 10, LEASE).await.unwrap();
+    assert_eq!(rest.len(), 1, "only the pending one is claimable");
+    assert!(out
+        .handed
+        .iter()
+        .all(|c| c.endpoint.id != rest[0].endpoint.id));
+    let (sent, lost) = (&out.handed[0], &out.handed[1]);
+    let ok = attempt(&m, &sent.endpoint.id, true, Trigger::Scheduled);
+    store
+        .record_attempt(&ok, sent.delivery.version, Next::Success)
+        .await
+        .unwrap();
+    let d = delivery(&*store, &m, &sent.endpoint.id).await;
+    assert_eq!(
+        d.status,
+        DeliveryStatus::Success,
+        "recorded with its version"
+    );
+    // The other was never sent (its process died): due again once the lease ends.
+    assert!(store
+        .claim_due(until - 1, 10, LEASE)
+        .await
+        .unwrap()
+        .is_empty());
+    let again = store.claim_due(until, 10, LEASE).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].endpoint.id, lost.endpoint.id);
+    assert!(again[0].delivery.version > lost.delivery.version);
+}

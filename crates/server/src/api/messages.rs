@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use hookline_core::clock::now_ms;
-use hookline_core::{EndpointId, Message, MessageId};
+use hookline_core::{EndpointId, HandOut, Message, MessageId};
+use hookline_engine::Job;
 
 use super::apps::ListQuery;
 use super::model::ListResponse;
@@ -85,25 +86,41 @@ pub async fn create(
 }
 
 /// Stores the message (to every endpoint that wants it, or to `only`) and
-/// wakes the engine, as one unit that a client hanging up cannot split: the
-/// task runs to the end even if this request is dropped.
+/// gets it to the engine, as one unit that a client hanging up cannot split:
+/// the task runs to the end even if this request is dropped. Deliveries for
+/// which this node's engine has room are stored claimed and handed to it;
+/// it is woken only to claim the rest.
 async fn publish(
     state: &AppState,
     message: &Message,
     only: Option<EndpointId>,
 ) -> Result<(), ApiError> {
-    let (store, waker, m) = (
+    let (store, waker, handoff, m) = (
         state.store.clone(),
         state.config.waker.clone(),
+        state.config.handoff.clone(),
         message.clone(),
     );
     let published = tokio::spawn(async move {
-        let r = match &only {
-            Some(ep) => store.publish_to(&m, ep).await,
-            None => store.publish(&m).await.map(|_| ()),
+        if let Some(ep) = &only {
+            store.publish_to(&m, ep).await?;
+            waker.wake();
+            return Ok(());
+        }
+        let slots = handoff.reserve_for(&m.app_id);
+        let hand = HandOut {
+            slots: slots.len(),
+            lease_until: handoff.lease_until(now_ms()),
         };
-        waker.wake();
-        r
+        let published = store.publish_handing(&m, hand).await?;
+        handoff.learn(&m.app_id, published.made);
+        if published.left_pending() {
+            waker.wake();
+        }
+        for (slot, claimed) in slots.into_iter().zip(published.handed) {
+            slot.send(Job::Delivery(claimed));
+        }
+        Ok::<_, hookline_core::StoreError>(())
     })
     .await
     .map_err(|e| ApiError::internal(Shape::Api, e))?;

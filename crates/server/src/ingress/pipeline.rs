@@ -11,6 +11,7 @@ use hookline_core::{
     ClaimedForward, DeliveryStatus, EventId, Forward, InboundEvent, Inserted, NewForward, Route,
     Verdict,
 };
+use hookline_engine::Job;
 use serde_json::json;
 
 use super::body::{self, Parsed};
@@ -270,7 +271,7 @@ pub async fn ingest(
         .map_err(|e| ApiError::storage(crate::error::Shape::Ingress, e))?;
     if let (Inserted::Stored(_), Some(e)) = (&inserted, event_copy) {
         for (slot, route, until) in handed {
-            slot.send(hand_off(route, &e, until));
+            slot.send(Job::Forward(hand_off(route, &e, until)));
         }
     }
     if pending && matches!(inserted, Inserted::Stored(_)) {
@@ -376,11 +377,11 @@ fn plan_forwards<'a>(
     Vec<NewForward>,
     Vec<(hookline_engine::handoff::Slot, &'a Route, i64)>,
 ) {
-    let until = now.saturating_add(i64::try_from(handoff.lease().as_millis()).unwrap_or(0));
+    let until = handoff.lease_until(now);
     let mut forwards = Vec::with_capacity(routes.len());
     let mut handed = Vec::new();
     for r in routes {
-        match r.hands_off().then(|| handoff.reserve()).flatten() {
+        match r.hands_off().then(|| handoff.reserve_forward()).flatten() {
             Some(slot) => {
                 forwards.push(NewForward {
                     route: r.id.clone(),
