@@ -146,9 +146,11 @@ impl StreamedEvent {
     }
 }
 
-/// Filters for listing a source's events.
+/// Filters for listing events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventFilter {
+    /// Only events whose body or header values contain this text.
+    pub text: Option<crate::search::TextQuery>,
     pub event_type: Option<String>,
     pub verdict: Option<Verdict>,
     /// Received at or after (ms).

@@ -13,6 +13,7 @@
 //!   [`Forward`] (one event down one route).
 //! - [`filter`]: the JSON filter dialect (Hookdeck/Convoy/Outpost) for endpoints,
 //!   routes and inbox search; validated when saved.
+//! - [`search`]: inbox text search: an event's searchable text and a [`TextQuery`].
 //! - [`page`]: cursor pagination (`iterator`, `limit`) shared by every list.
 //! - [`schema`]: refuses JSON Schemas whose references recurse without consuming input.
 //! - [`store`]: the storage contract as role traits ([`SourceStore`], [`InboxStore`],
@@ -29,6 +30,7 @@ pub mod outbound;
 pub mod page;
 pub mod route;
 pub mod schema;
+pub mod search;
 pub mod source;
 pub mod store;
 #[cfg(feature = "testkit")]
@@ -43,6 +45,7 @@ pub use outbound::{
 };
 pub use page::{Page, PageRequest};
 pub use route::{ClaimedForward, Forward, ForwardTry, NewForward, Route, RouteError, RouteSpec};
+pub use search::TextQuery;
 pub use source::{
     Auth, AuthKind, DedupRule, EventTypeRule, Replies, Reply, Source, SourceError, SourceSpec,
 };

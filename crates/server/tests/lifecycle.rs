@@ -83,7 +83,7 @@ async fn shutdown_finishes_in_flight_requests_and_their_commits() {
     // The acknowledged event is in the database.
     let store = db.open().await;
     let page = store
-        .list_events("default", &Default::default(), &Default::default())
+        .list_events(Some("default"), &Default::default(), &Default::default())
         .await
         .unwrap();
     assert_eq!(page.data.len(), 1);

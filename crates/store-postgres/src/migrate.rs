@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_source_options.sql"),
     include_str!("../migrations/0004_endpoint_filter.sql"),
     include_str!("../migrations/0005_routes.sql"),
+    include_str!("../migrations/0006_search.sql"),
 ];
 
 /// Any number, the same on every node: the lock that serialises migrations.

@@ -113,20 +113,22 @@ impl InboxStore for SqliteStore {
 
     async fn list_events(
         &self,
-        source: &str,
+        source: Option<&str>,
         filter: &EventFilter,
         page: &PageRequest,
     ) -> Result<Page<InboundEvent>, StoreError> {
-        let (source, filter, page) = (source.to_string(), filter.clone(), page.clone());
+        let (source, filter, page) = (source.map(str::to_string), filter.clone(), page.clone());
         self.readers
             .read(move |c| {
-                let sql = format!(
-                    "SELECT {EVENT_COLUMNS} FROM inbound_event WHERE source = ?1 \
-                     AND (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR event_type = ?3) \
-                     AND (?4 IS NULL OR verdict = ?4) AND (?5 IS NULL OR received_at >= ?5) \
-                     AND (?6 IS NULL OR received_at < ?6) ORDER BY id DESC LIMIT ?7"
-                );
-                let mut st = c.prepare_cached(&sql).map_err(backend)?;
+                let mut st = c
+                    .prepare_cached(&list_sql(source.is_some(), filter.text.as_ref()))
+                    .map_err(backend)?;
+                let phrase = filter
+                    .text
+                    .as_ref()
+                    .filter(|q| q.indexed())
+                    .map(|q| q.fts_phrase());
+                let text = filter.text.as_ref().map(|q| q.as_str().to_string());
                 let rows = st
                     .query_map(
                         params![
@@ -136,7 +138,9 @@ impl InboxStore for SqliteStore {
                             filter.verdict.map(|v| v.as_str()),
                             filter.after,
                             filter.before,
-                            (page.limit + 1) as i64
+                            (page.limit + 1) as i64,
+                            phrase,
+                            text,
                         ],
                         rows::event,
                     )
@@ -147,6 +151,25 @@ impl InboxStore for SqliteStore {
             })
             .await
     }
+}
+
+/// The listing query: by source (its primary key) or across sources (by
+/// id); a text query of three characters or more through the trigram index,
+/// a shorter one by scanning the candidates. Parameters: ?1 source, ?2 the
+/// page's iterator, ?3 event type, ?4 verdict, ?5 after, ?6 before, ?7
+/// limit, ?8 and ?9 the text (see `search::condition`).
+fn list_sql(by_source: bool, text: Option<&hookline_core::TextQuery>) -> String {
+    let source = match by_source {
+        true => "source = ?1",
+        false => "?1 IS NULL",
+    };
+    let text = crate::search::condition(text);
+    format!(
+        "SELECT {EVENT_COLUMNS} FROM inbound_event WHERE {source} \
+         AND (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR event_type = ?3) \
+         AND (?4 IS NULL OR verdict = ?4) AND (?5 IS NULL OR received_at >= ?5) \
+         AND (?6 IS NULL OR received_at < ?6) AND {text} ORDER BY id DESC LIMIT ?7"
+    )
 }
 
 static INSERT_EVENT: LazyLock<String> = LazyLock::new(|| {
@@ -164,6 +187,10 @@ fn insert_inbound(
 ) -> Result<(), StoreError> {
     let mut insert = c.prepare_cached(&INSERT_EVENT).map_err(backend)?;
     rows::insert_event(&mut insert, event)?;
+    // Queued for the search indexer (see `search`).
+    c.prepare_cached("INSERT INTO search_pending (rowid) VALUES (last_insert_rowid())")
+        .and_then(|mut st| st.execute([]))
+        .map_err(backend)?;
     if rejected {
         c.prepare_cached(
             "DELETE FROM inbound_event WHERE source = ?1 AND verdict = 'rejected' AND id <= \
@@ -247,7 +274,7 @@ mod tests {
         drop(store);
         let store = SqliteStore::open(&path).unwrap_or_else(fail);
         let page = store
-            .list_events("gh", &EventFilter::default(), &PageRequest::default())
+            .list_events(Some("gh"), &EventFilter::default(), &PageRequest::default())
             .await
             .unwrap_or_else(fail);
         assert_eq!(page.data.len(), 2, "two events stored");

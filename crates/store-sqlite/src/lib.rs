@@ -15,6 +15,7 @@
 //!   and how the WAL is made to start over under writes that never pause.
 //! - `readers`: the read connection pool.
 //! - `rows`: rows to domain types and back, and the helpers every query uses.
+//! - `search`: inbox search: `hl_search_text`, the indexer riding the writer's groups, the text condition.
 //! - `store`: [`SqliteStore`]: opening the file, the writer, readers and checkpointer.
 //!
 //! One file per role of the storage contract, each holding that role's `impl`
@@ -41,6 +42,7 @@ mod queue;
 mod readers;
 mod route;
 mod rows;
+mod search;
 mod setting;
 mod source;
 mod store;

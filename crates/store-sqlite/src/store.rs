@@ -10,7 +10,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::dedup::DedupIndex;
 use crate::readers::Readers;
 use crate::writer::{CommitCounters, Writer};
-use crate::{backend, checkpoint, migrate};
+use crate::{backend, checkpoint, migrate, search};
 
 const READERS: usize = 4;
 
@@ -101,5 +101,6 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
         "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
     )
     .map_err(backend)?;
+    search::register(&conn)?;
     Ok(conn)
 }

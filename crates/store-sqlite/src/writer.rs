@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::backend;
 use crate::checkpoint::{self, Restart};
+use crate::search;
 
 /// Most writes committed together.
 const MAX_BATCH: usize = 512;
@@ -204,6 +205,7 @@ fn run(
     restart: &Restart,
 ) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    let mut search = search::Indexer::default();
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -215,6 +217,7 @@ fn run(
         let n = batch.len() as u64;
         let committed = exec(&conn, "BEGIN IMMEDIATE")
             .and_then(|()| run_group(&conn, &mut batch))
+            .map(|()| search.ride(&conn))
             .and_then(|()| exec(&conn, "COMMIT"));
         match &committed {
             // Logged by the health, once and then once a minute.

@@ -49,10 +49,11 @@ pub trait InboxStore: Send + Sync + 'static {
         after: Option<&EventId>,
         limit: usize,
     ) -> Result<Vec<InboundEvent>, StoreError>;
-    /// A source's events, newest first.
+    /// A source's events (every source's, with `None`), newest first,
+    /// narrowed by `filter`; its text query is answered by an index.
     async fn list_events(
         &self,
-        source: &str,
+        source: Option<&str>,
         filter: &EventFilter,
         page: &PageRequest,
     ) -> Result<Page<InboundEvent>, StoreError>;

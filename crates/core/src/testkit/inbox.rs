@@ -91,7 +91,7 @@ pub async fn duplicates_within_the_window(store: Arc<dyn Store>) {
         Inserted::Stored(_)
     ));
     let all = store
-        .list_events("s", &EventFilter::default(), &PageRequest::default())
+        .list_events(Some("s"), &EventFilter::default(), &PageRequest::default())
         .await
         .unwrap();
     assert_eq!(all.data.len(), 3, "the duplicate was not stored");
@@ -110,7 +110,7 @@ pub async fn rejected_events_are_capped(store: Arc<dyn Store>) {
         ..Default::default()
     };
     let page = store
-        .list_events("flood", &rejected, &PageRequest::default())
+        .list_events(Some("flood"), &rejected, &PageRequest::default())
         .await
         .unwrap();
     assert_eq!(
@@ -120,7 +120,11 @@ pub async fn rejected_events_are_capped(store: Arc<dyn Store>) {
     );
     assert_eq!(page.data[0].received_at, now + 9);
     let all = store
-        .list_events("flood", &EventFilter::default(), &PageRequest::default())
+        .list_events(
+            Some("flood"),
+            &EventFilter::default(),
+            &PageRequest::default(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -143,7 +147,7 @@ pub async fn listing_filters_and_pages(store: Arc<dyn Store>) {
     let mut page = PageRequest::new(Some(10), None);
     loop {
         let p = store
-            .list_events("l", &EventFilter::default(), &page)
+            .list_events(Some("l"), &EventFilter::default(), &page)
             .await
             .unwrap();
         seen.extend(p.data.iter().map(|e| e.received_at));
@@ -164,7 +168,7 @@ pub async fn listing_filters_and_pages(store: Arc<dyn Store>) {
     };
     assert_eq!(
         store
-            .list_events("l", &paid, &PageRequest::default())
+            .list_events(Some("l"), &paid, &PageRequest::default())
             .await
             .unwrap()
             .data
@@ -178,7 +182,7 @@ pub async fn listing_filters_and_pages(store: Arc<dyn Store>) {
     };
     assert_eq!(
         store
-            .list_events("l", &range, &PageRequest::default())
+            .list_events(Some("l"), &range, &PageRequest::default())
             .await
             .unwrap()
             .data
@@ -217,7 +221,7 @@ pub async fn concurrent_inserts_all_commit(store: Arc<dyn Store>) {
     let mut page = PageRequest::new(Some(250), None);
     loop {
         let p = store
-            .list_events("c", &EventFilter::default(), &page)
+            .list_events(Some("c"), &EventFilter::default(), &page)
             .await
             .unwrap();
         n += p.data.len();

@@ -1,16 +1,18 @@
 //! What the management API and the web UI both do, written once below both,
 //! so the two cannot validate or act differently: find what a path names,
 //! validate and patch an endpoint, rotate its secret, replay an event,
-//! change a route.
+//! change a route, search the inbox.
 //!
 //! - `endpoint`: endpoint input validation and patching, secrets, rotation,
 //!   the operational report of a change.
 //! - `replay`: finding a stored event and sending its bytes to a URL.
 //! - `route`: routes validated, stored and re-cached; pause, resume, resend, recover.
+//! - `search`: inbox search: the store's indexed text match, then a structured filter.
 
 pub(crate) mod endpoint;
 pub(crate) mod replay;
 pub(crate) mod route;
+pub(crate) mod search;
 
 use hookline_core::{App, Endpoint};
 

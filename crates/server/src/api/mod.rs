@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sources::list, sources::create))
         .routes(routes!(sources::get, sources::update, sources::delete))
         .routes(routes!(events::list))
+        .routes(routes!(events::list_all))
         .routes(routes!(stream::stream))
         .routes(routes!(stream::token))
         .routes(routes!(events::get))

@@ -167,6 +167,10 @@ pub struct EventQuery {
     #[param(minimum = 1, maximum = 250)]
     pub limit: Option<usize>,
     pub iterator: Option<String>,
+    /// Text the body or a header value contains (case-insensitive; indexed).
+    pub q: Option<String>,
+    /// A JSON filter over `body`, `headers`, `query` and `path`, as a route's.
+    pub filter: Option<String>,
     pub event_type: Option<String>,
     #[param(inline, value_type = Option<VerdictName>)]
     pub verdict: Option<String>,

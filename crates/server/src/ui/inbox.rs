@@ -1,5 +1,5 @@
-//! The inbox: received events, newest first, filtered by source, event type
-//! and verdict, with new ones pushed live over Server-Sent Events; one event
+//! The inbox: received events, newest first, filtered by source, event type,
+//! verdict and text (searched through the store's index), with new ones pushed live over Server-Sent Events; one event
 //! in full (headers, raw and pretty body, verdict and why); replay.
 
 use std::convert::Infallible;
@@ -13,7 +13,7 @@ use base64::Engine as _;
 use futures_util::{Stream, StreamExt};
 use hookline_core::clock::rfc3339;
 use hookline_core::source::DEFAULT_SOURCE;
-use hookline_core::{EventFilter, InboundEvent, PageRequest, Verdict};
+use hookline_core::{EventFilter, InboundEvent, PageRequest, TextQuery, Verdict};
 use hookline_signature::Scheme;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,7 @@ use super::session::Session;
 use super::views;
 use crate::actions::replay::{find, perform_replay};
 use crate::actions::route::forwards_of;
+use crate::actions::search::{self, Search};
 use crate::api::model::{ReplayIn, ReplayMode};
 use crate::state::AppState;
 
@@ -59,6 +60,9 @@ pub struct Filter {
     event_type: String,
     #[serde(default)]
     verdict: String,
+    /// Text the body or a header value contains.
+    #[serde(default)]
+    q: String,
     #[serde(default, skip_serializing)]
     iterator: Option<String>,
 }
@@ -82,21 +86,20 @@ pub async fn list(
         .iter()
         .any(|x| x.name == f.source && !x.verifies() && x.name != DEFAULT_SOURCE);
     let sources: Vec<String> = all.into_iter().map(|s| s.name).collect();
-    let filter = EventFilter {
-        event_type: Some(f.event_type.clone()).filter(|t| !t.is_empty()),
-        verdict: Verdict::parse(&f.verdict),
-        after: None,
-        before: None,
+    let search = Search {
+        filter: EventFilter {
+            text: TextQuery::new(&f.q),
+            event_type: Some(f.event_type.clone()).filter(|t| !t.is_empty()),
+            verdict: Verdict::parse(&f.verdict),
+            after: None,
+            before: None,
+        },
+        matching: None,
     };
-    let page = state
-        .store
-        .list_events(
-            &f.source,
-            &filter,
-            &PageRequest::new(Some(50), f.iterator.clone()),
-        )
+    let page = PageRequest::new(Some(50), f.iterator.clone());
+    let page = search::events(&state, Some(&f.source), &search, &page)
         .await
-        .map_err(|e| s.failed(e.into()))?;
+        .map_err(|e| s.failed(e))?;
     let events: Vec<LiveEvent> = page.data.iter().map(LiveEvent::of).collect();
     let more = (!page.done).then_some(page.iterator).flatten();
     Ok(views::page(

@@ -1,8 +1,9 @@
 // Live inbox: new events arrive over Server-Sent Events and are added to the
 // top of the table. Text is set with textContent, never parsed as HTML.
+// Search results are not live: a new event's text is not here to match.
 (function () {
   var table = document.getElementById("events");
-  if (!table || !window.EventSource) return;
+  if (!table || !window.EventSource || table.dataset.q) return;
   var source = table.dataset.source, type = table.dataset.type, verdict = table.dataset.verdict;
   var body = table.querySelector("tbody");
   var es = new EventSource("/ui/inbox/stream?source=" + encodeURIComponent(source));
