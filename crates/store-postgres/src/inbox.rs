@@ -18,7 +18,6 @@ use crate::codec::{self, *};
 use crate::forward::insert_forwards;
 use crate::sql::*;
 use crate::store::PgStore;
-use hookline_core::search::search_text;
 
 #[async_trait]
 impl InboxStore for PgStore {
@@ -93,7 +92,7 @@ pub(crate) async fn event(
 
 /// Newest first. Time bounds become id bounds (ids sort by time), so every
 /// filter rides the `(source, id)` key (across sources, the `id` index); a
-/// text query is a `LIKE` on the trigram-indexed `search` column.
+/// text query is a `LIKE` on the trigram-indexed `search` column (see `search`).
 pub(crate) async fn events(
     c: &Db,
     source: Option<&str>,
@@ -110,10 +109,7 @@ pub(crate) async fn events(
         Some(_) => "source = $1",
         None => "$1::text IS NULL",
     };
-    let text = match f.text.is_some() {
-        true => "search LIKE $9",
-        false => "$9::text IS NULL",
-    };
+    let text = crate::search::condition(f.text.is_some());
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM inbound_event WHERE {by_source} \
          AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id >= $3) \
@@ -122,6 +118,7 @@ pub(crate) async fn events(
          AND {text} ORDER BY id DESC LIMIT $8"
     );
     let pattern = f.text.as_ref().map(|q| q.like_pattern());
+    let folded = f.text.as_ref().map(|q| q.as_str().to_string());
     let limit = i64::try_from(page.limit + 1).unwrap_or(i64::MAX);
     let found = rows(
         c,
@@ -136,6 +133,7 @@ pub(crate) async fn events(
             &f.before,
             &limit,
             &pattern,
+            &folded,
         ],
     )
     .await?;
@@ -148,7 +146,7 @@ pub(crate) async fn events(
 
 static INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO inbound_event ({EVENT_COLUMNS}, search) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "INSERT INTO inbound_event ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     )
 });
 
@@ -163,9 +161,9 @@ static CLAIM_AND_INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
             ON CONFLICT (source, key) DO UPDATE SET event_id = excluded.event_id, \
             expires_at = excluded.expires_at WHERE dedup.expires_at <= $10 RETURNING 1 \
          ), stored AS ( \
-            INSERT INTO inbound_event ({EVENT_COLUMNS}, search) SELECT $1::text, $2::text, $3::text, \
+            INSERT INTO inbound_event ({EVENT_COLUMNS}) SELECT $1::text, $2::text, $3::text, \
             $4::text, $5::text, $6::text, $7::text, $8::bytea, $9::text, $10::bigint, $11::text, \
-            $12::text, $13::text, $15::text WHERE EXISTS (SELECT 1 FROM claim) RETURNING 1 \
+            $12::text, $13::text WHERE EXISTS (SELECT 1 FROM claim) RETURNING 1 \
          ) \
          SELECT EXISTS (SELECT 1 FROM stored), \
                 (SELECT event_id FROM dedup WHERE source = $2 AND key = $13)"
@@ -189,7 +187,6 @@ async fn insert(
     let id = e.id.to_string();
     let headers = to_json(&e.headers)?;
     let verdict = e.verdict.as_str();
-    let search = search_text(e);
     let params: [&(dyn ToSql + Sync); 13] = [
         &id,
         &e.source,
@@ -209,7 +206,6 @@ async fn insert(
         let expires = e.received_at.saturating_add(ms(window));
         let mut with_expiry = params.to_vec();
         with_expiry.push(&expires);
-        with_expiry.push(&search);
         let row = tx_rows(tx, &CLAIM_AND_INSERT_SQL, &with_expiry).await?;
         let row = row
             .first()
@@ -224,9 +220,7 @@ async fn insert(
             .map_err(|e| StoreError::Backend(format!("{e}")))?;
         return Ok(Inserted::Duplicate(seen));
     }
-    let mut with_search = params.to_vec();
-    with_search.push(&search);
-    tx_exec(tx, &INSERT_SQL, &with_search).await?;
+    tx_exec(tx, &INSERT_SQL, &params).await?;
     if !e.verdict.accepted() {
         let cap = i64::try_from(cap).unwrap_or(i64::MAX);
         tx_exec(tx, CAP_REJECTED_SQL, &[&e.source, &cap]).await?;

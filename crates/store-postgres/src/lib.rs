@@ -14,6 +14,7 @@
 //! - `sql`: the helpers every query uses (cached statements, pages).
 //! - `writer`: the one group-commit queue for the hot writes.
 //! - `listen`: the `LISTEN` connection that turns other nodes' publishes into wake-ups.
+//! - `search`: the search indexer task and the listing's text condition.
 //! - `store`: [`PgStore`], connecting, and what every role's `impl` shares.
 //! - `tls`: TLS to the server, by the URL's `sslmode` and `sslrootcert` as libpq.
 //!
@@ -39,6 +40,7 @@ mod migrate;
 mod outbox;
 mod queue;
 mod route;
+mod search;
 mod setting;
 mod source;
 mod sql;

@@ -27,6 +27,8 @@ pub struct PgStore {
     /// The NOTIFY channel: one per schema, so deployments sharing a database
     /// in different schemas do not wake each other.
     pub(crate) channel: String,
+    /// While any clone lives, the search indexer runs.
+    _indexing: Arc<()>,
 }
 
 /// Where the database is and how to reach it: every connection is made from this.
@@ -153,12 +155,15 @@ impl PgStore {
         let writer = Writer::start(pool.clone(), counters.clone());
         let published = Arc::new(Notify::new());
         listen::start(target, channel.clone(), published.clone());
+        let indexing = Arc::new(());
+        crate::search::start(pool.clone(), counters.clone(), Arc::downgrade(&indexing));
         Ok(PgStore {
             pool,
             writer,
             counters,
             published,
             channel,
+            _indexing: indexing,
         })
     }
 

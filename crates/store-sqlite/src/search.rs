@@ -1,8 +1,8 @@
 //! Inbox search on SQLite: `hl_search_text`, the SQL function that gives an
 //! event's searchable text (the same as PostgreSQL's, from core), registered
 //! on every connection; the [`Indexer`], which folds the events an insert
-//! queued in `search_pending` into the trigram index `event_search` at the
-//! end of the writer's groups; and the listing's text condition.
+//! queued in `search_pending` into the trigram index `event_search` on the
+//! writer thread; and the listing's text condition.
 
 use std::time::{Duration, Instant};
 
@@ -13,11 +13,14 @@ use rusqlite::{params, Connection};
 
 use crate::backend;
 
-/// Most events indexed per step (a step holds up the group it rides in).
-const STEP: usize = 1024;
+/// Events indexed per step (one step is the most a write arriving then waits).
+const STEP: usize = 64;
 
-/// Least time between two steps.
-const EVERY: Duration = Duration::from_millis(50);
+/// The writer thread's share the index takes while writes keep coming.
+const SHARE: f64 = 0.1;
+
+/// Writes this recent mean the inbox is busy.
+const BUSY: Duration = Duration::from_secs(1);
 
 /// Registers `hl_search_text(body, headers)` on `conn`.
 pub(crate) fn register(conn: &Connection) -> Result<(), StoreError> {
@@ -49,43 +52,70 @@ pub(crate) fn condition(text: Option<&TextQuery>) -> &'static str {
     }
 }
 
-/// Folds queued events into the index at the end of the writer's groups,
-/// inside their transaction (so it costs no commit of its own), at most
-/// every [`EVERY`] and [`STEP`] events at a time: the index trails the
-/// inbox by about that much (a search scans the rest), and the request
-/// path pays only the queue's small insert.
+/// Folds queued events into the index on the writer thread, only while no
+/// write waits, [`STEP`] events at a time: a write that arrives meanwhile
+/// waits for one step at most. While writes keep coming (one within
+/// [`BUSY`]) the steps take at most [`SHARE`] of the thread, so indexing
+/// costs receiving no more than that and the index trails under load; once
+/// writes pause it catches up at full speed. A search scans what is still
+/// queued, so its answer is exact either way.
 pub(crate) struct Indexer {
-    last: Instant,
+    /// Events may be queued (something was written since the queue was
+    /// last found empty).
+    behind: bool,
+    last_write: Instant,
+    /// No step before this.
+    next: Instant,
 }
 
 impl Default for Indexer {
     fn default() -> Self {
+        let now = Instant::now();
         Indexer {
-            last: Instant::now() - EVERY,
+            behind: true,
+            last_write: now,
+            next: now,
         }
     }
 }
 
 impl Indexer {
-    /// One step, if one is due. A failure only delays indexing (the queue
-    /// stays), and never the group: it is undone to its savepoint.
-    pub(crate) fn ride(&mut self, c: &Connection) {
-        if self.last.elapsed() < EVERY {
+    pub(crate) fn behind(&self) -> bool {
+        self.behind
+    }
+
+    /// After each group.
+    pub(crate) fn wrote(&mut self) {
+        self.behind = true;
+        self.last_write = Instant::now();
+    }
+
+    /// With no write waiting: a step if its share allows one, else a pause
+    /// short enough that a write arriving meanwhile barely notices.
+    pub(crate) fn when_idle(&mut self, c: &Connection) {
+        let now = Instant::now();
+        if now < self.next {
+            std::thread::sleep((self.next - now).min(Duration::from_millis(1)));
             return;
         }
-        self.last = Instant::now();
         let step = c
-            .execute_batch("SAVEPOINT search")
+            .execute_batch("BEGIN IMMEDIATE")
             .map_err(backend)
-            .and_then(|()| index_pending(c, STEP));
-        let end = match &step {
-            Ok(_) => "RELEASE search",
+            .and_then(|()| index_pending(c, STEP))
+            .and_then(|n| c.execute_batch("COMMIT").map_err(backend).map(|()| n));
+        let took = now.elapsed();
+        match step {
+            Ok(n) => self.behind = n == STEP,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot index events for search; the next group retries");
-                "ROLLBACK TO search; RELEASE search"
+                let _ = c.execute_batch("ROLLBACK");
+                tracing::warn!(error = %e, "cannot index events for search; retrying after the next write");
+                self.behind = false;
             }
+        }
+        self.next = match self.last_write.elapsed() < BUSY {
+            true => Instant::now() + took.mul_f64((1.0 - SHARE) / SHARE),
+            false => Instant::now(),
         };
-        let _ = c.execute_batch(end);
     }
 }
 

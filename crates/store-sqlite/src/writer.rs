@@ -206,7 +206,22 @@ fn run(
 ) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     let mut search = search::Indexer::default();
-    while let Some(first) = rx.blocking_recv() {
+    loop {
+        // Nothing waiting: the search index catches up meanwhile, a small
+        // step at a time within its share of the thread (see `search`), so a
+        // write that arrives waits for one step at most.
+        let first = match rx.try_recv() {
+            Ok(job) => job,
+            Err(mpsc::error::TryRecvError::Empty) if search.behind() => {
+                search.when_idle(&conn);
+                continue;
+            }
+            Err(mpsc::error::TryRecvError::Empty) => match rx.blocking_recv() {
+                Some(job) => job,
+                None => break,
+            },
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+        };
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -217,7 +232,6 @@ fn run(
         let n = batch.len() as u64;
         let committed = exec(&conn, "BEGIN IMMEDIATE")
             .and_then(|()| run_group(&conn, &mut batch))
-            .map(|()| search.ride(&conn))
             .and_then(|()| exec(&conn, "COMMIT"));
         match &committed {
             // Logged by the health, once and then once a minute.
@@ -240,6 +254,7 @@ fn run(
         for job in batch.drain(..) {
             job.finish(committed.as_ref().err());
         }
+        search.wrote();
         if restart.asked() {
             checkpoint::copy_rest(&conn);
         }
