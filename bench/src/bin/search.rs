@@ -7,7 +7,7 @@
 //! Printed beside the store's write rate while indexing; the receive rate
 //! with and without the index is the receive bench's, before and after.
 //!
-//! `cargo run --release -p hookline-bench --bin search [-- COUNT]`
+//! `cargo run --release -p hookline-bench --bin search [-- COUNT [sqlite|postgres]]`
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -110,11 +110,35 @@ async fn caught_up(path: &std::path::Path) -> anyhow::Result<f64> {
     Ok(started.elapsed().as_secs_f64())
 }
 
-/// p50 and p99 (ms) of REPEAT searches for the newest page.
-async fn timed(store: &Arc<dyn Store>, filter: &EventFilter) -> anyhow::Result<(f64, f64, usize)> {
-    let mut ms = Vec::with_capacity(REPEAT);
+/// [`caught_up`] for PostgreSQL's indexer (events with `search` still NULL).
+async fn pg_caught_up(url: &str) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    while started.elapsed() < Duration::from_secs(600) {
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM inbound_event WHERE search IS NULL",
+                &[],
+            )
+            .await?;
+        if row.get::<_, i64>(0) == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// p50 and p99 (ms) of `repeat` searches for the newest page.
+async fn timed(
+    store: &Arc<dyn Store>,
+    filter: &EventFilter,
+    repeat: usize,
+) -> anyhow::Result<(f64, f64, usize)> {
+    let mut ms = Vec::with_capacity(repeat);
     let mut found = 0;
-    for _ in 0..REPEAT {
+    for _ in 0..repeat {
         let begun = Instant::now();
         let page = store
             .list_events(Some("bench"), filter, &PageRequest::new(Some(50), None))
@@ -129,10 +153,13 @@ async fn timed(store: &Arc<dyn Store>, filter: &EventFilter) -> anyhow::Result<(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let count: u64 = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let count: u64 = args
+        .first()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
+    // Both stores, or the one named.
+    let only = args.get(1).cloned();
     let dir = tempfile::tempdir()?;
     let mut results = Vec::new();
     println!(
@@ -140,6 +167,9 @@ async fn main() -> anyhow::Result<()> {
         "store", "events", "written/s", "search", "found", "p50 ms", "p99 ms"
     );
     for backend in ["sqlite", "postgres"] {
+        if only.as_deref().is_some_and(|o| o != backend) {
+            continue;
+        }
         let (n, store, pg): (u64, Arc<dyn Store>, _) = match backend {
             "sqlite" => {
                 let url = db::sqlite(dir.path());
@@ -158,10 +188,11 @@ async fn main() -> anyhow::Result<()> {
             },
         };
         let rate = fill(&store, n, backend).await?;
-        if backend == "sqlite" {
-            let behind = caught_up(&dir.path().join("bench.db")).await?;
-            eprintln!("sqlite: the search index caught up {behind:.1} s after the last write");
-        }
+        let behind = match &pg {
+            None => caught_up(&dir.path().join("bench.db")).await?,
+            Some(pg) => pg_caught_up(&pg.url).await?,
+        };
+        eprintln!("{backend}: the search index caught up {behind:.1} s after the last write");
         let rare = format!("cus_{:08}", n / 2);
         let text = |q: &str| EventFilter {
             text: TextQuery::new(q),
@@ -181,7 +212,9 @@ async fn main() -> anyhow::Result<()> {
             ),
         ];
         for (name, filter) in cases {
-            let (p50, p99, found) = timed(&store, &filter).await?;
+            // A scan is timed fewer times (it reads every event).
+            let repeat = if name.contains("scan") { 5 } else { REPEAT };
+            let (p50, p99, found) = timed(&store, &filter, repeat).await?;
             println!(
                 "{:<22} {:>10} {:>12.0} {:<30} {:>7} {:>9.2} {:>9.2}",
                 backend, n, rate, name, found, p50, p99

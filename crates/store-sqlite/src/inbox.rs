@@ -154,23 +154,32 @@ impl InboxStore for SqliteStore {
 }
 
 /// The listing query: by source (its primary key) or across sources (by
-/// id); a text query of three characters or more through the trigram index,
-/// a shorter one by scanning the candidates. Parameters: ?1 source, ?2 the
-/// page's iterator, ?3 event type, ?4 verdict, ?5 after, ?6 before, ?7
-/// limit, ?8 and ?9 the text (see `search::condition`).
+/// id), newest first; a text query of three characters or more goes through
+/// the search index instead (see `search::indexed_sql`), a shorter one scans
+/// the candidates. Parameters: ?1 source, ?2 the page's iterator, ?3 event
+/// type, ?4 verdict, ?5 after, ?6 before, ?7 limit, ?8 and ?9 the text.
 fn list_sql(by_source: bool, text: Option<&hookline_core::TextQuery>) -> String {
     let source = match by_source {
         true => "source = ?1",
         false => "?1 IS NULL",
     };
-    let text = crate::search::condition(text);
+    if text.is_some_and(|q| q.indexed()) {
+        return crate::search::indexed_sql(source);
+    }
+    let text = match text {
+        None => "?8 IS NULL AND ?9 IS NULL",
+        Some(_) => "?8 IS NULL AND instr(hl_search_text(body, headers), ?9) > 0",
+    };
     format!(
-        "SELECT {EVENT_COLUMNS} FROM inbound_event WHERE {source} \
-         AND (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR event_type = ?3) \
-         AND (?4 IS NULL OR verdict = ?4) AND (?5 IS NULL OR received_at >= ?5) \
-         AND (?6 IS NULL OR received_at < ?6) AND {text} ORDER BY id DESC LIMIT ?7"
+        "SELECT {EVENT_COLUMNS} FROM inbound_event WHERE {source} AND {FILTERS} AND {text} \
+         AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?7"
     )
 }
+
+/// The listing's filters but the source and the text (parameters ?3–?6).
+pub(crate) const FILTERS: &str = "(?3 IS NULL OR event_type = ?3) \
+     AND (?4 IS NULL OR verdict = ?4) AND (?5 IS NULL OR received_at >= ?5) \
+     AND (?6 IS NULL OR received_at < ?6)";
 
 static INSERT_EVENT: LazyLock<String> = LazyLock::new(|| {
     format!("INSERT INTO inbound_event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
