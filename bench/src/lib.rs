@@ -1,6 +1,9 @@
 //! hookline-bench: whole-system benchmarks (not tests). Each one measures
 //! hookline and, in the same run, a bare hyper server that answers 200, so
-//! every figure is also a ratio that survives a noisy machine.
+//! every figure is also a ratio that survives a noisy machine. (The search
+//! bench times queries over a filled store; what search costs receiving is
+//! the receive bench run before and after, `HOOKLINE_BENCH_BIN` naming the
+//! other build.)
 //!
 //! Modules:
 //! - `bare`: the baseline server (this binary with `bare`), and with `floor`
@@ -9,7 +12,8 @@
 //!   file, one fdatasync per group).
 //! - `db`: the database of a run: a SQLite file or a fresh PostgreSQL schema.
 //! - `counter`: a receiver that counts deliveries and their publish-to-delivery latency.
-//! - `publish`: apps, endpoints and timed messages through hookline's API.
+//! - `publish`: apps, endpoints and timed messages through hookline's API,
+//!   closed loop or at a fixed rate.
 //! - `procs`: building and starting processes, reading their address and peak RSS.
 //! - `load`: driving `hookline send --count --concurrency --json` and reading its summary.
 //! - `report`: the table on stdout and the JSON file.
