@@ -58,23 +58,19 @@ async fn stored_messages(client: &reqwest::Client, addr: SocketAddr) -> HashSet<
     }
 }
 
-async fn sigkill_mid_delivery_loses_no_message() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = FreshDb::new().await;
-    let slow = Receiver::start(Reply {
-        delay: Duration::from_secs(1),
-        ..Reply::default()
-    })
-    .await;
-    let mut server = start(dir.path(), &db.url, &[], ENV).await;
-    let client = reqwest::Client::new();
-    app_with_endpoint(&client, server.addr, &slow.url("/slow")).await;
-
-    // Publishers run until the server dies under them; only 202s count as accepted.
+/// 8 publishers of 40 messages each to app `a`; each stops at its first
+/// failure (the server died under it). The ids of the 202s, as they come.
+fn publish(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+) -> (
+    Arc<Mutex<HashSet<String>>>,
+    Vec<tokio::task::JoinHandle<()>>,
+) {
     let accepted = Arc::new(Mutex::new(HashSet::new()));
-    let publishers: Vec<_> = (0..8)
+    let publishers = (0..8)
         .map(|w| {
-            let (client, accepted, addr) = (client.clone(), accepted.clone(), server.addr);
+            let (client, accepted) = (client.clone(), accepted.clone());
             tokio::spawn(async move {
                 for i in 0..40 {
                     let body =
@@ -92,14 +88,29 @@ async fn sigkill_mid_delivery_loses_no_message() {
                     let Ok(m) = r.json::<Value>().await else {
                         return;
                     };
-                    accepted
-                        .lock()
-                        .unwrap()
-                        .insert(m["id"].as_str().unwrap().to_string());
+                    let id = m["id"].as_str().unwrap().to_string();
+                    accepted.lock().unwrap().insert(id);
                 }
             })
         })
         .collect();
+    (accepted, publishers)
+}
+
+async fn sigkill_mid_delivery_loses_no_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = FreshDb::new().await;
+    let slow = Receiver::start(Reply {
+        delay: Duration::from_secs(1),
+        ..Reply::default()
+    })
+    .await;
+    let mut server = start(dir.path(), &db.url, &[], ENV).await;
+    let client = reqwest::Client::new();
+    app_with_endpoint(&client, server.addr, &slow.url("/slow")).await;
+
+    // Publishers run until the server dies under them; only 202s count as accepted.
+    let (accepted, publishers) = publish(&client, server.addr);
 
     // Kill halfway through publishing, with deliveries in flight.
     let halfway = Instant::now() + Duration::from_secs(30);
@@ -179,28 +190,7 @@ async fn sigkill_with_deliveries_handed_off_in_memory_loses_and_repeats_none() {
     let mut server = start(dir.path(), &db.url, &[], ENV).await;
     let client = reqwest::Client::new();
     app_with_endpoint(&client, server.addr, &slow.url("/slow")).await;
-    let accepted = Arc::new(Mutex::new(HashSet::new()));
-    let publishers: Vec<_> = (0..8)
-        .map(|w| {
-            let (client, accepted, addr) = (client.clone(), accepted.clone(), server.addr);
-            tokio::spawn(async move {
-                for i in 0..40 {
-                    let body = json!({"eventType": "order.placed", "payload": {"w": w, "n": i}});
-                    let r = client
-                        .post(api(addr, "/app/a/msg"))
-                        .bearer_auth(TOKEN)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(r.status(), 202);
-                    let m: Value = r.json().await.unwrap();
-                    let id = m["id"].as_str().unwrap().to_string();
-                    accepted.lock().unwrap().insert(id);
-                }
-            })
-        })
-        .collect();
+    let (accepted, publishers) = publish(&client, server.addr);
     for p in publishers {
         p.await.unwrap();
     }
