@@ -1,9 +1,7 @@
 //! Inbox text search: what of an event is searched (its body and header
 //! values, case-folded) and a query in the same form. Both backends index
 //! [`search_text`] and match a [`TextQuery`] as a substring of it, so they
-//! agree on what matches.
-
-use crate::inbound::InboundEvent;
+//! agree on what matches; how each spells the query for its index is its own.
 
 /// Shortest query a trigram index can answer; shorter ones are a scan.
 pub const INDEXED_CHARS: usize = 3;
@@ -12,12 +10,7 @@ pub const INDEXED_CHARS: usize = 3;
 /// replaced) and, when the body is JSON, its strings decoded (so `\u00e9`
 /// matches `é`), then every header value, one per line. NUL characters
 /// become spaces (PostgreSQL's text cannot hold them).
-pub fn search_text(e: &InboundEvent) -> String {
-    search_text_of(&e.body, &e.headers)
-}
-
-/// [`search_text`] of a body and headers as stored.
-pub fn search_text_of(body: &[u8], headers: &[(String, String)]) -> String {
+pub fn search_text(body: &[u8], headers: &[(String, String)]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut out = text.to_lowercase();
     if text.contains("\\u") {
@@ -66,30 +59,6 @@ impl TextQuery {
     pub fn indexed(&self) -> bool {
         self.0.chars().count() >= INDEXED_CHARS
     }
-
-    /// As an FTS5 phrase (a substring, under the trigram tokenizer).
-    pub fn fts_phrase(&self) -> String {
-        format!("\"{}\"", self.0.replace('"', "\"\""))
-    }
-
-    /// As a `LIKE` pattern with `\` as the escape character.
-    pub fn like_pattern(&self) -> String {
-        let mut p = String::with_capacity(self.0.len() + 2);
-        p.push('%');
-        for c in self.0.chars() {
-            if matches!(c, '%' | '_' | '\\') {
-                p.push('\\');
-            }
-            p.push(c);
-        }
-        p.push('%');
-        p
-    }
-
-    /// Whether `e` matches (what both indexes answer, for checks).
-    pub fn matches(&self, e: &InboundEvent) -> bool {
-        search_text(e).contains(&self.0)
-    }
 }
 
 #[cfg(test)]
@@ -97,11 +66,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_query_is_case_folded_and_escaped() {
+    fn a_query_is_case_folded() {
         let q = TextQuery::new("CAFÉ 50%_\\").unwrap();
         assert_eq!(q.as_str(), "café 50%_\\");
-        assert_eq!(q.like_pattern(), "%café 50\\%\\_\\\\%");
-        assert_eq!(TextQuery::new("a\"b").unwrap().fts_phrase(), "\"a\"\"b\"");
         assert!(TextQuery::new("").is_none());
         assert!(!TextQuery::new("ab").unwrap().indexed());
         assert!(TextQuery::new("abé").unwrap().indexed());

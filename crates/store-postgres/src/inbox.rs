@@ -117,7 +117,7 @@ pub(crate) async fn events(
          AND ($6::bigint IS NULL OR received_at >= $6) AND ($7::bigint IS NULL OR received_at < $7) \
          AND {text} ORDER BY id DESC LIMIT $8"
     );
-    let pattern = f.text.as_ref().map(|q| q.like_pattern());
+    let pattern = f.text.as_ref().map(crate::search::like_pattern);
     let folded = f.text.as_ref().map(|q| q.as_str().to_string());
     let limit = i64::try_from(page.limit + 1).unwrap_or(i64::MAX);
     let found = rows(

@@ -12,8 +12,8 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::Pool;
-use hookline_core::search::search_text_of;
-use hookline_core::StoreError;
+use hookline_core::search::search_text;
+use hookline_core::{StoreError, TextQuery};
 
 use crate::backend;
 use crate::writer::CommitCounters;
@@ -35,6 +35,20 @@ pub(crate) fn condition(text: bool) -> &'static str {
         }
         false => "$9::text IS NULL AND $10::text IS NULL",
     }
+}
+
+/// `q` as a `LIKE` pattern (`\\` escapes, PostgreSQL's default).
+pub(crate) fn like_pattern(q: &TextQuery) -> String {
+    let mut p = String::with_capacity(q.as_str().len() + 2);
+    p.push('%');
+    for c in q.as_str().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 /// Starts the indexer; it stops once `alive` (held by the store) is gone.
@@ -84,7 +98,7 @@ async fn step(pool: &Pool) -> Result<i64, StoreError> {
         let headers: Vec<(String, String)> = serde_json::from_str(&headers).unwrap_or_default();
         sources.push(r.try_get::<_, String>(0).map_err(backend)?);
         ids.push(r.try_get::<_, String>(1).map_err(backend)?);
-        texts.push(search_text_of(&body, &headers));
+        texts.push(search_text(&body, &headers));
     }
     if !ids.is_empty() {
         tx.execute(
@@ -98,4 +112,15 @@ async fn step(pool: &Pool) -> Result<i64, StoreError> {
     }
     tx.commit().await.map_err(backend)?;
     Ok(ids.len() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pattern_escapes_the_wildcards() {
+        let q = TextQuery::new("50%_\\").unwrap_or_else(|| panic!("a query"));
+        assert_eq!(like_pattern(&q), "%50\\%\\_\\\\%");
+    }
 }

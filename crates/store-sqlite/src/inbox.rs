@@ -127,7 +127,7 @@ impl InboxStore for SqliteStore {
                     .text
                     .as_ref()
                     .filter(|q| q.indexed())
-                    .map(|q| q.fts_phrase());
+                    .map(crate::search::fts_phrase);
                 let text = filter.text.as_ref().map(|q| q.as_str().to_string());
                 let rows = st
                     .query_map(
@@ -170,16 +170,21 @@ fn list_sql(by_source: bool, text: Option<&hookline_core::TextQuery>) -> String 
         None => "?8 IS NULL AND ?9 IS NULL",
         Some(_) => "?8 IS NULL AND instr(hl_search_text(body, headers), ?9) > 0",
     };
+    let filters = filters("");
     format!(
-        "SELECT {EVENT_COLUMNS} FROM inbound_event WHERE {source} AND {FILTERS} AND {text} \
+        "SELECT {EVENT_COLUMNS} FROM inbound_event WHERE {source} AND {filters} AND {text} \
          AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?7"
     )
 }
 
-/// The listing's filters but the source and the text (parameters ?3–?6).
-pub(crate) const FILTERS: &str = "(?3 IS NULL OR event_type = ?3) \
-     AND (?4 IS NULL OR verdict = ?4) AND (?5 IS NULL OR received_at >= ?5) \
-     AND (?6 IS NULL OR received_at < ?6)";
+/// The listing's filters but the source and the text (parameters ?3–?6),
+/// on the columns of the table named by `prefix` (`""` or `"e."`).
+pub(crate) fn filters(prefix: &str) -> String {
+    format!(
+        "(?3 IS NULL OR {prefix}event_type = ?3) AND (?4 IS NULL OR {prefix}verdict = ?4) \
+         AND (?5 IS NULL OR {prefix}received_at >= ?5) AND (?6 IS NULL OR {prefix}received_at < ?6)"
+    )
+}
 
 static INSERT_EVENT: LazyLock<String> = LazyLock::new(|| {
     format!("INSERT INTO inbound_event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")

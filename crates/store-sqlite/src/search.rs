@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use hookline_core::search::search_text_of;
-use hookline_core::StoreError;
+use hookline_core::search::search_text;
+use hookline_core::{StoreError, TextQuery};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection};
 
@@ -36,10 +36,15 @@ pub(crate) fn register(conn: &Connection) -> Result<(), StoreError> {
             let body = ctx.get_raw(0).as_bytes_or_null()?.unwrap_or_default();
             let headers: String = ctx.get(1)?;
             let headers: Vec<(String, String)> = serde_json::from_str(&headers).unwrap_or_default();
-            Ok(search_text_of(body, &headers))
+            Ok(search_text(body, &headers))
         },
     )
     .map_err(backend)
+}
+
+/// `q` as an FTS5 phrase: under the trigram tokenizer, a substring.
+pub(crate) fn fts_phrase(q: &TextQuery) -> String {
+    format!("\"{}\"", q.as_str().replace('"', "\"\""))
 }
 
 /// A text search through the index, newest first by rowid (the order the
@@ -59,10 +64,7 @@ pub(crate) fn indexed_sql(source: &str) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let filters = crate::inbox::FILTERS
-        .replace("event_type", "e.event_type")
-        .replace("verdict", "e.verdict")
-        .replace("received_at", "e.received_at");
+    let filters = crate::inbox::filters("e.");
     let source = source.replace("source", "e.source");
     let below = "coalesce((SELECT rowid FROM inbound_event WHERE id = ?2), 9223372036854775807)";
     format!(
@@ -166,4 +168,15 @@ pub(crate) fn index_pending(c: &Connection, limit: usize) -> Result<usize, Store
     )
     .and_then(|mut st| st.execute(params![limit]))
     .map_err(backend)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phrase_doubles_its_quotes() {
+        let q = TextQuery::new("A\"b").unwrap_or_else(|| panic!("a query"));
+        assert_eq!(fts_phrase(&q), "\"a\"\"b\"");
+    }
 }
