@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use hookline_server::testkit::{Receiver, Reply};
 use hookline_testkit::FreshDb;
 use serde_json::{json, Value};
-use support::{api, app_with_endpoint, received_all, start, TOKEN};
+use support::{api, app_with_endpoint, get_api, received_all, start, TOKEN};
 
 const ENV: &[(&str, &str)] = &[
     ("HOOKLINE_ALLOWED_SUBNETS", "127.0.0.0/8"),
@@ -157,25 +157,9 @@ async fn sigkill_mid_delivery_loses_no_message() {
 
 /// An endpoint's deliveries by status, from the API.
 async fn endpoint_stats(client: &reqwest::Client, addr: SocketAddr) -> Value {
-    let eps: Value = client
-        .get(api(addr, "/app/a/endpoint"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ep = eps["data"][0]["id"].as_str().unwrap().to_string();
-    client
-        .get(api(addr, &format!("/app/a/endpoint/{ep}/stats")))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let eps = get_api(client, addr, "/app/a/endpoint").await;
+    let ep = eps["data"][0]["id"].as_str().unwrap();
+    get_api(client, addr, &format!("/app/a/endpoint/{ep}/stats")).await
 }
 
 async fn sigkill_with_deliveries_handed_off_in_memory_loses_and_repeats_none() {

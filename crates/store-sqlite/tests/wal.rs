@@ -44,6 +44,21 @@ impl Db {
         std::fs::metadata(self.wal_path()).map_or(0, |m| m.len())
     }
 
+    /// Waits (bounded) until the search indexer has no event left queued.
+    async fn indexed(&self) {
+        let conn = rusqlite::Connection::open(&self.path).unwrap();
+        for _ in 0..600 {
+            let queued: i64 = conn
+                .query_row("SELECT count(*) FROM search_pending", [], |r| r.get(0))
+                .unwrap();
+            if queued == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the search indexer never caught up");
+    }
+
     /// The checkpoint sequence number in the WAL header (big-endian, bytes
     /// 12..16): SQLite adds one each time the WAL starts over at the front.
     fn wal_restarts(&self) -> u32 {
@@ -82,7 +97,9 @@ async fn burst(store: &Arc<SqliteStore>, round: usize) {
 async fn the_wal_is_checkpointed_and_reused() {
     let db = Db::open();
     burst(&db.store, 1).await;
-    // A few checkpoint periods, so the first burst is folded back.
+    // Once the search indexer has folded the burst in (its writes are the
+    // burst's too), a few checkpoint periods, so it is all copied back.
+    db.indexed().await;
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     let first = db.wal_size();
     assert!(first > 0, "the burst went through the WAL");
@@ -95,6 +112,7 @@ async fn the_wal_is_checkpointed_and_reused() {
         "the commit after a folded-back burst starts the WAL over"
     );
     burst(&db.store, 2).await;
+    db.indexed().await;
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     let second = db.wal_size();
     let written = (2 * BURST * BODY) as u64;
