@@ -3,6 +3,8 @@
 //!
 //! Modules:
 //! - [`id`]: typed, prefixed, time-sortable IDs (`src_…`, `evt_…`).
+//! - [`activity`]: counts per minute over the last hour (received, delivered,
+//!   forwarded), kept by each node and shared through the store.
 //! - [`clock`]: milliseconds since the Unix epoch, the one time unit we store.
 //! - [`source`]: [`Source`], an ingress point: scheme, secrets, dedup rule, allow-list.
 //! - [`inbound`]: [`InboundEvent`], one received request stored byte-exact, and
@@ -22,6 +24,7 @@
 //! - [`text`]: values cut to a length for messages and logs.
 //! - `testkit` (feature `testkit`): the contract test-suite every backend must pass.
 
+pub mod activity;
 pub mod clock;
 pub mod filter;
 pub mod id;
@@ -50,6 +53,7 @@ pub use source::{
     Auth, AuthKind, DedupRule, EventTypeRule, Replies, Reply, Source, SourceError, SourceSpec,
 };
 pub use store::{
-    CatalogStore, CommitStats, DeliveryQueue, ForwardQueue, InboxStore, Inserted, Maintenance,
-    OutboxStore, RouteStore, SettingStore, SourceStore, Store, StoreError, WriteHealth,
+    ActivityStore, CatalogStore, CommitStats, DeliveryQueue, ForwardQueue, InboxStore, Inserted,
+    Maintenance, OutboxStore, RouteStore, SettingStore, SourceStore, Store, StoreError,
+    WriteHealth,
 };

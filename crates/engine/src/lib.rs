@@ -12,7 +12,6 @@
 //! - [`ssrf`]: which addresses may be called, enforced at DNS resolution and on literal IPs.
 //! - `client`: the HTTP client: no redirects, the SSRF-guarded resolver
 //!   ([`outbound_client`] gives one to the server for requests people ask for).
-//! - [`activity`]: per-minute counts of the last hour, for the web UI's charts.
 //! - `attempt`: one HTTP try (URL checks, guarded or trusted client) and what came of it.
 //! - `deliver`: one delivery of a message: signed headers, record, operational webhooks.
 //! - `forward`: one forward of a received event: its own bytes and headers, record, `410` pauses.
@@ -29,7 +28,6 @@
 //! - [`metrics`]: attempts by outcome, attempt latency, postponements (Prometheus).
 //! - [`testkit`] (feature `testkit`): a capturing HTTP receiver for tests.
 
-pub mod activity;
 mod attempt;
 mod client;
 pub mod config;
@@ -47,10 +45,10 @@ pub mod ssrf;
 pub mod testkit;
 mod throttle;
 
-pub use activity::Activity;
 pub use client::{refusal, Outbound};
 pub use config::EngineConfig;
 pub use dispatcher::{Engine, EngineError, Waker};
 pub use handoff::{Handoff, Job};
+pub use hookline_core::activity::Activity;
 pub use metrics::EngineMetrics;
 pub use operational::Operational;

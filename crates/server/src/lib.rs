@@ -15,12 +15,16 @@
 //!   `/webhook/{event}`), named sources (`/in/{source}`) and the shared
 //!   verify → de-duplicate → store (with the forwards of matching routes) pipeline.
 //! - `actions`: what the API and the UI both do, once: validate and patch an
-//!   endpoint, rotate its secret, replay an event, change a route.
+//!   endpoint, rotate its secret, replay an event, change a route, create an
+//!   app, a source or an event type, search and follow the inbox.
+//! - `activity`: each node's counts per minute shared through the store, so
+//!   the dashboard shows the whole cluster.
 //! - `api`: the management API under `/api/v1`: Svix's applications, endpoints,
 //!   event types, messages and attempts, and hookline's sources, inbox, event
 //!   stream and routes.
 //! - `routes`: the router, JSON for every error, CORS, panic guard.
-//! - `ui`: the web UI under `/ui`: send, inbox (live), routes, deliveries, dashboard.
+//! - `ui`: the web UI under `/ui`: dashboard, send, inbox (split, searched, live),
+//!   sources, routes, deliveries.
 //! - `tls`: rustls server config from PEM files, optional client certificates.
 //! - `serve`: the accept loop, TLS handshakes, graceful shutdown.
 //! - `conn`: connection policing: header and idle timeouts, the connection
@@ -30,6 +34,7 @@
 //! - [`testkit`] (feature `testkit`): a capturing receiver and a spawned app, for tests.
 
 mod actions;
+mod activity;
 mod api;
 mod auth;
 pub mod config;

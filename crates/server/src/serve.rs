@@ -253,5 +253,6 @@ async fn prepare(config: Config, store: Arc<dyn Store>) -> Result<AppState, Serv
         }
     }
     tokio::spawn(state.clone().watch_sources());
+    tokio::spawn(crate::activity::publish(state.clone()));
     Ok(state)
 }

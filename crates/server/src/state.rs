@@ -50,10 +50,13 @@ pub struct Inner {
     /// hot path never reads the database to find them; kept fresh by
     /// `watch_sources`.
     sources: RwLock<Sources>,
+    /// This process among the cluster's nodes (its activity rows).
+    pub node: String,
     /// Webhooks received per minute (this node), for the dashboard.
     pub received: hookline_engine::Activity,
-    /// Every stored inbound event, for the live inbox.
-    pub live: tokio::sync::broadcast::Sender<crate::ui::LiveEvent>,
+    /// The source of each event this node stores, sent only while someone
+    /// follows an inbox (`actions::tail`): it wakes them at once.
+    pub arrivals: tokio::sync::broadcast::Sender<String>,
     /// The way out for every request people ask for (the Send page,
     /// replays): the one outbound guard, `allowed_subnets`, plus hookline's
     /// own listening address.
@@ -127,8 +130,9 @@ impl AppState {
             require_client_cert,
             idempotency: Default::default(),
             sources: RwLock::new(Sources::default()),
+            node: format!("nod_{:016x}", rand::random::<u64>()),
             received: hookline_engine::Activity::default(),
-            live: tokio::sync::broadcast::channel(256).0,
+            arrivals: tokio::sync::broadcast::channel(256).0,
             outbound,
             closing: tokio::sync::watch::channel(false).0,
         })))

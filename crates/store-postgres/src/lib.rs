@@ -29,7 +29,9 @@
 //! - `route`: [`RouteStore`](hookline_core::RouteStore): routes, each event's forwards, resend, recover.
 //! - `forward`: [`ForwardQueue`](hookline_core::ForwardQueue): claim (ordered routes by their head), record, postpone.
 //! - `maintenance`: [`Maintenance`](hookline_core::Maintenance): ping, retention, queue depth.
+//! - `activity`: [`ActivityStore`](hookline_core::ActivityStore): each node's counts per minute.
 
+mod activity;
 mod catalog;
 mod codec;
 mod forward;

@@ -39,6 +39,9 @@ impl Maintenance for PgStore {
     }
 }
 
+/// How long each node's counts per minute are kept.
+const ACTIVITY_KEPT_MS: i64 = 2 * 3_600_000;
+
 pub(crate) async fn expire(
     c: &Db,
     before: i64,
@@ -65,6 +68,12 @@ pub(crate) async fn expire(
         "DELETE FROM setting WHERE key IN \
          (SELECT key FROM setting WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)",
         &[&now, &limit],
+    )
+    .await?;
+    changed += exec(
+        c,
+        "DELETE FROM activity WHERE minute < $1",
+        &[&(now - ACTIVITY_KEPT_MS)],
     )
     .await?;
     let sources = rows(c, "SELECT name FROM source", &[]).await?;

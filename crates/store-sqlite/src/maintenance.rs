@@ -43,6 +43,9 @@ impl Maintenance for SqliteStore {
     }
 }
 
+/// How long each node's counts per minute are kept.
+const ACTIVITY_KEPT_MS: i64 = 2 * 3_600_000;
+
 pub(crate) fn expire(
     c: &Connection,
     before: i64,
@@ -85,7 +88,13 @@ pub(crate) fn expire(
             params![now, limit],
         )
         .map_err(backend)?;
-    Ok(payloads + dedup + inbox + settings)
+    let activity = c
+        .execute(
+            "DELETE FROM activity WHERE minute < ?1",
+            params![now - ACTIVITY_KEPT_MS],
+        )
+        .map_err(backend)?;
+    Ok(payloads + dedup + inbox + settings + activity)
 }
 
 pub(crate) fn queue_depth(c: &Connection, now: i64) -> Result<QueueDepth, StoreError> {

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_endpoint_filter.sql"),
     include_str!("../migrations/0012_routes.sql"),
     include_str!("../migrations/0013_search.sql"),
+    include_str!("../migrations/0014_activity.sql"),
 ];
 
 /// Applies every migration newer than the database; returns how many ran.

@@ -19,7 +19,8 @@ pub trait Maintenance: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
     /// One bounded pass of retention: message payloads and inbound events from
     /// before `before` (ms) go (attempts and statuses stay), and dedup keys
-    /// and settings that expired by `now`; at most `limit` rows of each. Returns how many
+    /// and settings that expired by `now`, and activity counted more than two
+    /// hours before `now`; at most `limit` rows of each. Returns how many
     /// rows changed; 0 means nothing is left to do.
     async fn expire(&self, before: i64, now: i64, limit: usize) -> Result<usize, StoreError>;
     /// Deliveries due at `now`, scheduled later, and failed (for metrics; off

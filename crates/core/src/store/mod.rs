@@ -17,11 +17,13 @@
 //! - [`RouteStore`]: forwarding routes, each event's forwards, resend, recover.
 //! - [`ForwardQueue`]: what the dispatcher does with forwards.
 //! - [`Maintenance`]: health, retention, queue depth, commit counters.
+//! - [`ActivityStore`]: each node's counts per minute, for a cluster-wide dashboard.
 //!
 //! [`WriteHealth`] is what the backends' writers report to, so a store that
 //! cannot write (a full disk) answers [`StoreError::Unavailable`] and its
 //! `ping` fails until a write succeeds again.
 
+mod activity;
 mod catalog;
 mod forward;
 mod health;
@@ -33,6 +35,7 @@ mod route;
 mod setting;
 mod source;
 
+pub use activity::ActivityStore;
 pub use catalog::CatalogStore;
 pub use forward::ForwardQueue;
 pub use health::WriteHealth;
@@ -72,6 +75,7 @@ pub trait Store:
     + RouteStore
     + ForwardQueue
     + Maintenance
+    + ActivityStore
 {
 }
 
@@ -85,5 +89,6 @@ impl<T> Store for T where
         + RouteStore
         + ForwardQueue
         + Maintenance
+        + ActivityStore
 {
 }

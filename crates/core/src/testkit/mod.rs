@@ -3,12 +3,13 @@
 //! A backend's tests call [`store_contract!`] with an async expression that
 //! opens a fresh, empty store (`None` to skip where the backend is missing);
 //! it expands to one `#[tokio::test]` per check. The checks are split by the
-//! role they hold to, one file each (`source`, `inbox`, `setting`, `catalog`,
+//! role they hold to, one file each (`activity`, `source`, `inbox`, `setting`, `catalog`,
 //! `outbox`, `queue`, `route`, `search`, `maintenance`), one behaviour per check, named as the
 //! rule it proves; this file holds the fixtures they share.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+mod activity;
 mod catalog;
 mod inbox;
 mod maintenance;
@@ -19,6 +20,7 @@ mod search;
 mod setting;
 mod source;
 
+pub use activity::*;
 pub use catalog::*;
 pub use inbox::*;
 pub use maintenance::*;
@@ -176,7 +178,7 @@ pub async fn delivery(store: &dyn Store, m: &Message, e: &EndpointId) -> Deliver
 macro_rules! store_contract {
     ($open:expr) => {
         $crate::store_contract!(@each $open;
-            source_crud, source_paths_and_options_round_trip, the_sources_fingerprint_follows_every_change, events_are_byte_exact, duplicates_within_the_window, rejected_events_are_capped, listing_filters_and_pages, events_after_a_cursor_come_oldest_first, concurrent_inserts_all_commit, settings, apps_are_found_by_id_or_uid_and_paged, endpoints_are_scoped_by_app_and_updated_whole, endpoint_policy_round_trips, event_types, publish_fans_out_by_filters, publish_skips_endpoints_whose_filter_does_not_match, recover_requeues_only_failed_deliveries_since_a_time, resend_requeues_one_delivery_or_makes_one_to_a_new_endpoint, a_resend_during_a_try_is_not_overwritten_by_its_outcome, publish_to_makes_one_delivery_to_that_endpoint_only, stats_and_failing_endpoints_follow_the_attempts, a_resend_marks_the_next_attempt_manual_until_it_is_recorded, a_claim_leases_the_delivery_until_the_lease_runs_out, a_stale_attempt_is_recorded_but_moves_nothing, postpone_moves_only_its_own_claim_and_counts_no_attempt, a_success_finishes_the_delivery_and_lists_every_attempt, a_failure_streak_disables_the_endpoint_once, disabling_on_410_keeps_a_rotation_made_meanwhile, concurrent_claims_are_exclusive, retention_drops_old_payloads_and_keeps_statuses, retention_drops_old_events_and_frees_expired_dedup_keys, routes_are_found_by_name_or_id_and_listed_by_source, a_stored_event_gets_one_pending_forward_per_route, a_claimed_forward_carries_its_route_and_event_until_recorded, a_paused_route_holds_its_forwards_until_resumed, an_ordered_route_gives_out_only_its_head, resend_and_recover_requeue_forwards, a_handed_off_forward_is_stored_in_flight_until_its_lease_ends, a_handed_off_delivery_is_stored_in_flight_until_its_lease_ends, text_search_matches_body_and_header_values_case_insensitively, text_search_spans_sources_and_combines_with_filters, text_search_takes_wildcards_and_short_queries_literally);
+            source_crud, source_paths_and_options_round_trip, the_sources_fingerprint_follows_every_change, events_are_byte_exact, duplicates_within_the_window, rejected_events_are_capped, listing_filters_and_pages, events_after_a_cursor_come_oldest_first, concurrent_inserts_all_commit, settings, apps_are_found_by_id_or_uid_and_paged, endpoints_are_scoped_by_app_and_updated_whole, endpoint_policy_round_trips, event_types, publish_fans_out_by_filters, publish_skips_endpoints_whose_filter_does_not_match, recover_requeues_only_failed_deliveries_since_a_time, resend_requeues_one_delivery_or_makes_one_to_a_new_endpoint, a_resend_during_a_try_is_not_overwritten_by_its_outcome, publish_to_makes_one_delivery_to_that_endpoint_only, stats_and_failing_endpoints_follow_the_attempts, a_resend_marks_the_next_attempt_manual_until_it_is_recorded, a_claim_leases_the_delivery_until_the_lease_runs_out, a_stale_attempt_is_recorded_but_moves_nothing, postpone_moves_only_its_own_claim_and_counts_no_attempt, a_success_finishes_the_delivery_and_lists_every_attempt, a_failure_streak_disables_the_endpoint_once, disabling_on_410_keeps_a_rotation_made_meanwhile, concurrent_claims_are_exclusive, retention_drops_old_payloads_and_keeps_statuses, retention_drops_old_events_and_frees_expired_dedup_keys, routes_are_found_by_name_or_id_and_listed_by_source, a_stored_event_gets_one_pending_forward_per_route, a_claimed_forward_carries_its_route_and_event_until_recorded, a_paused_route_holds_its_forwards_until_resumed, an_ordered_route_gives_out_only_its_head, resend_and_recover_requeue_forwards, a_handed_off_forward_is_stored_in_flight_until_its_lease_ends, a_handed_off_delivery_is_stored_in_flight_until_its_lease_ends, text_search_matches_body_and_header_values_case_insensitively, text_search_spans_sources_and_combines_with_filters, text_search_takes_wildcards_and_short_queries_literally, activity_sums_every_nodes_minutes_and_a_put_replaces_its_own, retention_forgets_activity_older_than_two_hours);
     };
     (@each $open:expr; $($name:ident),*) => {
         $(

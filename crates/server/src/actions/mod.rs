@@ -1,18 +1,22 @@
 //! What the management API and the web UI both do, written once below both,
 //! so the two cannot validate or act differently: find what a path names,
 //! validate and patch an endpoint, rotate its secret, replay an event,
-//! change a route, search the inbox.
+//! change a route, search and follow the inbox.
 //!
 //! - `endpoint`: endpoint input validation and patching, secrets, rotation,
 //!   the operational report of a change.
 //! - `replay`: finding a stored event and sending its bytes to a URL.
 //! - `route`: routes validated, stored and re-cached; pause, resume, resend, recover.
-//! - `search`: inbox search: the store's indexed text match, then a structured filter.
+//! - `search`: inbox search: the store's indexed text match, then a structured
+//!   filter; and the same match for one event (the live inbox).
+//! - `tail`: following a source's inbox from the store, so every node sees
+//!   every node's arrivals.
 
 pub(crate) mod endpoint;
 pub(crate) mod replay;
 pub(crate) mod route;
 pub(crate) mod search;
+pub(crate) mod tail;
 
 use hookline_core::{App, Endpoint};
 

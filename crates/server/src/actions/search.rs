@@ -5,6 +5,7 @@
 
 use hookline_core::filter::Filter;
 use hookline_core::route::filter_document;
+use hookline_core::search::search_text;
 use hookline_core::{EventFilter, InboundEvent, Page, PageRequest};
 
 use crate::error::ApiError;
@@ -67,5 +68,27 @@ pub(crate) async fn events(
                 done: batch.done,
             });
         }
+    }
+}
+
+impl Search {
+    /// Whether one event matches, exactly as the store's search would find
+    /// it (the text as a substring of its `search_text`): for events
+    /// followed live, which no query has read yet.
+    pub(crate) fn matches(&self, e: &InboundEvent) -> bool {
+        let f = &self.filter;
+        f.event_type
+            .as_ref()
+            .is_none_or(|t| e.event_type.as_ref() == Some(t))
+            && f.verdict.is_none_or(|v| e.verdict == v)
+            && f.after.is_none_or(|t| e.received_at >= t)
+            && f.before.is_none_or(|t| e.received_at < t)
+            && f.text
+                .as_ref()
+                .is_none_or(|q| search_text(&e.body, &e.headers).contains(q.as_str()))
+            && self
+                .matching
+                .as_ref()
+                .is_none_or(|m| m.matches(&filter_document(e)))
     }
 }

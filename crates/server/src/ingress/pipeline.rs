@@ -242,8 +242,8 @@ pub async fn ingest(
         dedup_key,
     };
     let size = body.len();
-    // Only what the live inbox needs, and only if someone is watching.
-    let live = (state.live.receiver_count() > 0).then(|| crate::ui::LiveEvent::of(&event));
+    // Followers of an inbox are woken with the source's name, if there are any.
+    let live = (state.arrivals.receiver_count() > 0).then(|| source.name.clone());
     // Accepted events go on down the source's routes, written in the same
     // transaction; the store leaves a duplicate's out. Those this node's
     // engine has room for are handed to it directly, stored already claimed.
@@ -283,7 +283,7 @@ pub async fn ingest(
         started.elapsed().as_secs_f64() * 1e3,
     );
     if let (Some(live), Inserted::Stored(_)) = (live, &inserted) {
-        let _ = state.live.send(live);
+        let _ = state.arrivals.send(live);
     }
     entry.metrics.body_bytes.observe(size as f64);
 

@@ -1,15 +1,18 @@
 //! The dashboard: health, what was received and delivered per minute, the
 //! delivery success rate and latency (SVG charts), queue depth, forwards
-//! (done, failed, waiting), and the endpoints that are failing.
+//! (done, failed, waiting), and the endpoints that are failing; every
+//! figure is the whole cluster's (the counts per minute through
+//! `crate::activity`).
 
 use axum::extract::State;
 use axum::response::Response;
+use hookline_core::activity::Minute;
 use hookline_core::clock::{now_ms, rfc3339};
-use hookline_engine::activity::Minute;
 
 use super::chart;
 use super::session::Session;
 use super::views;
+use crate::activity::{self, Kind};
 use crate::state::AppState;
 
 #[derive(serde::Serialize)]
@@ -43,19 +46,9 @@ pub async fn page(State(state): State<AppState>, s: Session) -> Result<Response,
             disabled: e.disabled,
         })
         .collect();
-    let received = state.received.last_hour(now);
-    let delivered = state
-        .config
-        .engine_metrics
-        .as_ref()
-        .map(|m| m.activity().last_hour(now))
-        .unwrap_or_else(|| hookline_engine::Activity::default().last_hour(now));
-    let forwarded = state
-        .config
-        .engine_metrics
-        .as_ref()
-        .map(|m| m.forward_activity().last_hour(now))
-        .unwrap_or_else(|| hookline_engine::Activity::default().last_hour(now));
+    let (received, whole) = activity::last_hour(&state, Kind::Received).await;
+    let (delivered, _) = activity::last_hour(&state, Kind::Delivered).await;
+    let (forwarded, _) = activity::last_hour(&state, Kind::Forwarded).await;
     let waiting = state.store.pending_forwards().await.ok();
     let routes = state.store.list_routes(None).await.map(|r| r.len()).ok();
     let col = |m: &[Minute], f: fn(&Minute) -> u64| m.iter().map(f).collect::<Vec<_>>();
@@ -70,7 +63,7 @@ pub async fn page(State(state): State<AppState>, s: Session) -> Result<Response,
         "dashboard.html",
         minijinja::context! {
             nav => "dashboard", csrf => s.csrf, admin => true,
-            healthy, queue, failing,
+            healthy, queue, failing, whole,
             role => state.config.role,
             version => concat!("hookline ", env!("CARGO_PKG_VERSION")),
             received_total => sum(&received, |m| m.ok + m.failed),

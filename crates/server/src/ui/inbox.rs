@@ -1,58 +1,88 @@
 //! The inbox: received events, newest first, filtered by source, event type,
-//! verdict and text (searched through the store's index), with new ones pushed live over Server-Sent Events; one event
-//! in full (headers, raw and pretty body, verdict and why); replay.
+//! verdict and text (searched through the store's index), beside the
+//! selected event. New events that match are pushed live over Server-Sent
+//! Events, followed from the store, so every node's arrivals show on every
+//! node.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
-use axum::Form;
-use base64::Engine as _;
+use axum::response::Response;
 use futures_util::{Stream, StreamExt};
-use hookline_core::clock::rfc3339;
+use hookline_core::clock::{now_ms, rfc3339};
 use hookline_core::source::DEFAULT_SOURCE;
-use hookline_core::{EventFilter, InboundEvent, PageRequest, TextQuery, Verdict};
-use hookline_signature::Scheme;
+use hookline_core::{EventFilter, EventId, InboundEvent, PageRequest, TextQuery, Verdict};
 use serde::{Deserialize, Serialize};
 
+use super::event::{self, Selected};
 use super::session::Session;
 use super::views;
-use crate::actions::replay::{find, perform_replay};
-use crate::actions::route::forwards_of;
 use crate::actions::search::{self, Search};
-use crate::api::model::{ReplayIn, ReplayMode};
 use crate::state::AppState;
 
-/// What the live inbox is told about each stored event.
+/// Characters of the body a row shows.
+const PREVIEW: usize = 96;
+
+/// One row of the inbox list, as the page renders it and the live stream sends it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LiveEvent {
+pub struct Row {
     pub id: String,
     pub source: String,
     pub event_type: Option<String>,
     pub verdict: &'static str,
+    pub method: String,
+    pub path: String,
+    /// RFC 3339, and milliseconds for the relative time the script keeps fresh.
     pub received_at: String,
+    pub received_ms: i64,
+    /// "12 s ago", as of when it was rendered.
+    pub ago: String,
     pub size: usize,
-    pub remote: Option<String>,
+    /// The start of the body, whitespace collapsed (invalid UTF-8 replaced).
+    pub preview: String,
 }
 
-impl LiveEvent {
-    pub fn of(e: &InboundEvent) -> LiveEvent {
-        LiveEvent {
+impl Row {
+    pub fn of(e: &InboundEvent, now: i64) -> Row {
+        let text = String::from_utf8_lossy(&e.body[..e.body.len().min(PREVIEW * 4)]);
+        let preview: String = text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(PREVIEW)
+            .collect();
+        Row {
             id: e.id.to_string(),
             source: e.source.clone(),
             event_type: e.event_type.clone(),
             verdict: e.verdict.as_str(),
+            method: e.method.clone(),
+            path: e.path.clone(),
             received_at: rfc3339(e.received_at),
+            received_ms: e.received_at,
+            ago: ago(now - e.received_at),
             size: e.body.len(),
-            remote: e.remote_addr.clone(),
+            preview,
         }
     }
 }
 
-#[derive(Deserialize, Serialize, Default)]
+/// A duration in ms as "3 s ago", "5 min ago", "2 h ago", "4 d ago".
+pub(super) fn ago(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..=59 => format!("{s} s ago"),
+        60..=3_599 => format!("{} min ago", s / 60),
+        3_600..=86_399 => format!("{} h ago", s / 3_600),
+        _ => format!("{} d ago", s / 86_400),
+    }
+}
+
+#[derive(Deserialize, Serialize, Default, Clone)]
 pub struct Filter {
     #[serde(default)]
     source: String,
@@ -63,8 +93,36 @@ pub struct Filter {
     /// Text the body or a header value contains.
     #[serde(default)]
     q: String,
+    /// The selected event (`evt_…`), shown beside the list.
+    #[serde(default)]
+    event: String,
     #[serde(default, skip_serializing)]
     iterator: Option<String>,
+    /// The live stream: only events after this one.
+    #[serde(default, skip_serializing)]
+    after: Option<String>,
+}
+
+impl Filter {
+    fn search(&self) -> Search {
+        Search {
+            filter: EventFilter {
+                text: TextQuery::new(&self.q),
+                event_type: Some(self.event_type.clone()).filter(|t| !t.is_empty()),
+                verdict: Verdict::parse(&self.verdict),
+                after: None,
+                before: None,
+            },
+            matching: None,
+        }
+    }
+
+    fn source(&self) -> String {
+        match self.source.is_empty() {
+            true => DEFAULT_SOURCE.to_string(),
+            false => self.source.clone(),
+        }
+    }
 }
 
 pub async fn list(
@@ -73,9 +131,7 @@ pub async fn list(
     Query(mut f): Query<Filter>,
 ) -> Result<Response, Response> {
     s.require_admin()?;
-    if f.source.is_empty() {
-        f.source = DEFAULT_SOURCE.to_string();
-    }
+    f.source = f.source();
     let all = state
         .store
         .list_sources()
@@ -86,194 +142,72 @@ pub async fn list(
         .iter()
         .any(|x| x.name == f.source && !x.verifies() && x.name != DEFAULT_SOURCE);
     let sources: Vec<String> = all.into_iter().map(|s| s.name).collect();
-    let search = Search {
-        filter: EventFilter {
-            text: TextQuery::new(&f.q),
-            event_type: Some(f.event_type.clone()).filter(|t| !t.is_empty()),
-            verdict: Verdict::parse(&f.verdict),
-            after: None,
-            before: None,
-        },
-        matching: None,
-    };
     let page = PageRequest::new(Some(50), f.iterator.clone());
-    let page = search::events(&state, Some(&f.source), &search, &page)
+    let page = search::events(&state, Some(&f.source), &f.search(), &page)
         .await
         .map_err(|e| s.failed(e))?;
-    let events: Vec<LiveEvent> = page.data.iter().map(LiveEvent::of).collect();
+    let now = now_ms();
+    let events: Vec<Row> = page.data.iter().map(|e| Row::of(e, now)).collect();
+    // The stream starts after the newest event listed (or now), so nothing
+    // stored between this page and the stream is missed.
+    let after = page
+        .data
+        .first()
+        .filter(|_| f.iterator.is_none())
+        .map(|e| e.id.clone())
+        .unwrap_or_else(|| EventId::floor(now))
+        .to_string();
+    let chosen = match f.event.as_str() {
+        "" => page.data.first().map(|e| e.id.to_string()),
+        id => Some(id.to_string()),
+    };
+    let selected: Option<Selected> = match &chosen {
+        Some(id) => event::selected(&state, &s, &f.source, id).await.ok(),
+        None => None,
+    };
     let more = (!page.done).then_some(page.iterator).flatten();
     Ok(views::page(
         "inbox.html",
         minijinja::context! {
-            nav => "inbox", csrf => s.csrf, admin => true,
-            sources, filter => f, events, more, unchecked,
+            nav => "inbox", csrf => s.csrf, admin => true, wide => true, panel => true,
+            sources, filter => f, events, more, unchecked, after, selected,
         },
     ))
 }
 
-#[derive(Deserialize)]
-pub struct StreamQuery {
-    source: Option<String>,
-}
-
-/// `GET /ui/inbox/stream?source=…`: an event named `received` per stored webhook.
+/// `GET /ui/inbox/stream?source=…&type=…&verdict=…&q=…&after=evt_…`: a
+/// `received` event (a [`Row`]) for each new event that matches the filters.
 pub async fn stream(
     State(state): State<AppState>,
     s: Session,
-    Query(q): Query<StreamQuery>,
+    Query(f): Query<Filter>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Response> {
     s.require_admin()?;
-    let source = q.source.unwrap_or_else(|| DEFAULT_SOURCE.to_string());
-    let rx = state.live.subscribe();
-    let closed = state.closed();
-    let events = futures_util::stream::unfold((rx, source), |(mut rx, source)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(e) if e.source == source => {
-                    let data = serde_json::to_string(&e).unwrap_or_default();
-                    return Some((
-                        Ok(Event::default().event("received").data(data)),
-                        (rx, source),
-                    ));
-                }
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    })
-    .take_until(closed);
+    let after = f
+        .after
+        .as_deref()
+        .and_then(|a| a.parse::<EventId>().ok())
+        .unwrap_or_else(|| EventId::floor(now_ms()));
+    let search = f.search();
+    let events = crate::actions::tail::follow(&state, f.source(), Some(after))
+        .filter(move |e| std::future::ready(search.matches(e)))
+        .map(|e| {
+            let data = serde_json::to_string(&Row::of(&e, now_ms())).unwrap_or_default();
+            Ok(Event::default().event("received").data(data))
+        });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-/// An event as the detail page shows it.
-#[derive(Serialize)]
-struct Shown {
-    id: String,
-    source: String,
-    event_type: Option<String>,
-    verdict: &'static str,
-    reason: Option<String>,
-    method: String,
-    path: String,
-    query: Option<String>,
-    received_at: String,
-    remote: Option<String>,
-    size: usize,
-    dedup_key: Option<String>,
-    headers: Vec<(String, String)>,
-    utf8: bool,
-    raw: String,
-    pretty: Option<String>,
-    base64: String,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn shown(e: InboundEvent) -> Shown {
-    let utf8 = std::str::from_utf8(&e.body).is_ok();
-    let pretty = serde_json::from_slice::<serde_json::Value>(&e.body)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok());
-    Shown {
-        id: e.id.to_string(),
-        verdict: e.verdict.as_str(),
-        reason: e.verdict_reason,
-        received_at: rfc3339(e.received_at),
-        size: e.body.len(),
-        utf8,
-        raw: String::from_utf8_lossy(&e.body).into_owned(),
-        pretty,
-        base64: base64::engine::general_purpose::STANDARD.encode(&e.body),
-        source: e.source,
-        event_type: e.event_type,
-        method: e.method,
-        path: e.path,
-        query: e.query,
-        remote: e.remote_addr,
-        dedup_key: e.dedup_key,
-        headers: e.headers,
+    #[test]
+    fn ages_read_in_the_largest_whole_unit() {
+        assert_eq!(ago(-5), "0 s ago");
+        assert_eq!(ago(59_999), "59 s ago");
+        assert_eq!(ago(60_000), "1 min ago");
+        assert_eq!(ago(7_200_000), "2 h ago");
+        assert_eq!(ago(90_000_000), "1 d ago");
     }
-}
-
-fn schemes() -> Vec<&'static str> {
-    Scheme::ALL.iter().map(|s| s.name()).collect()
-}
-
-async fn detail(
-    state: &AppState,
-    s: &Session,
-    source: &str,
-    id: &str,
-    replay: Option<(&str, Result<crate::api::model::ReplayOut, String>)>,
-) -> Result<Response, Response> {
-    let event = find(state, source, id).await.map_err(|e| s.failed(e))?;
-    let (replay_url, replayed, replay_error) = match replay {
-        Some((url, Ok(out))) => (
-            url.to_string(),
-            Some(minijinja::context! {
-                ok => (200..300).contains(&out.status),
-                status => out.status, status_text => out.status_text,
-                ms => format!("{:.1}", out.duration_ms), body => out.response_body,
-            }),
-            None,
-        ),
-        Some((url, Err(e))) => (url.to_string(), None, Some(e)),
-        None => (String::new(), None, None),
-    };
-    let forwards = forwards_of(state, &event.source, &event.id)
-        .await
-        .map_err(|e| s.failed(e))?;
-    Ok(views::page(
-        "event.html",
-        minijinja::context! {
-            nav => "inbox", csrf => s.csrf, admin => true, forwards,
-            e => shown(event), schemes => schemes(), replay_url, replayed, replay_error,
-        },
-    ))
-}
-
-pub async fn event(
-    State(state): State<AppState>,
-    s: Session,
-    Path((source, id)): Path<(String, String)>,
-) -> Result<Response, Response> {
-    s.require_admin()?;
-    detail(&state, &s, &source, &id, None).await
-}
-
-#[derive(Deserialize)]
-pub struct ReplayForm {
-    csrf: String,
-    url: String,
-    mode: String,
-    #[serde(default)]
-    scheme: String,
-    #[serde(default)]
-    secret: String,
-}
-
-pub async fn replay(
-    State(state): State<AppState>,
-    s: Session,
-    Path((source, id)): Path<(String, String)>,
-    Form(form): Form<ReplayForm>,
-) -> Result<Response, Response> {
-    s.require_admin()?;
-    s.check_csrf(&form.csrf)?;
-    let event = find(&state, &source, &id).await.map_err(|e| s.failed(e))?;
-    let resign = form.mode == "resign";
-    let input = ReplayIn {
-        url: form.url.trim().to_string(),
-        mode: if resign {
-            ReplayMode::Resign
-        } else {
-            ReplayMode::Exact
-        },
-        scheme: resign.then(|| form.scheme.clone()),
-        secret: resign.then(|| form.secret.clone()),
-        timeout: Some(10.0),
-    };
-    let result = perform_replay(&state, &event, &input)
-        .await
-        .map_err(|e| e.detail);
-    let resp = detail(&state, &s, &source, &id, Some((&input.url, result))).await?;
-    Ok(resp.into_response())
 }

@@ -7,7 +7,10 @@
 //! - `chart`: bar and line charts drawn as SVG on the server.
 //! - `dashboard`: health, activity charts, queue depth, failing endpoints.
 //! - `send`: the Send page, the classic webhook client in the browser.
-//! - `inbox`: received events, live (Server-Sent Events), one event, replay.
+//! - `inbox`: received events, searched and live (Server-Sent Events
+//!   followed from the store), beside the selected one.
+//! - `event`: one received event (its page, or the inbox's panel), copy as
+//!   curl, replay.
 //! - `deliveries`: applications → endpoints → messages → attempts, and the
 //!   actions on them (create, edit, enable/disable, rotate, resend, recover).
 //! - `routes`: forwarding routes (create, edit, pause, resume, recover) and
@@ -20,6 +23,7 @@
 mod chart;
 mod dashboard;
 mod deliveries;
+mod event;
 mod inbox;
 mod routes;
 mod send;
@@ -31,8 +35,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-
-pub use inbox::LiveEvent;
 
 use crate::state::AppState;
 
@@ -46,8 +48,9 @@ pub fn router() -> Router<AppState> {
         .route("/send", get(send::page).post(send::submit))
         .route("/inbox", get(inbox::list))
         .route("/inbox/stream", get(inbox::stream))
-        .route("/inbox/{source}/{id}", get(inbox::event))
-        .route("/inbox/{source}/{id}/replay", post(inbox::replay))
+        .route("/inbox/{source}/{id}", get(event::event))
+        .route("/inbox/{source}/{id}/panel", get(event::panel))
+        .route("/inbox/{source}/{id}/replay", post(event::replay))
         .route(
             "/inbox/{source}/{id}/forward/{route}/resend",
             post(routes::resend),

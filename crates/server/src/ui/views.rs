@@ -20,6 +20,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("send.html", include_str!("../../ui/templates/send.html")),
         ("inbox.html", include_str!("../../ui/templates/inbox.html")),
         ("event.html", include_str!("../../ui/templates/event.html")),
+        (
+            "event_panel.html",
+            include_str!("../../ui/templates/event_panel.html"),
+        ),
         ("apps.html", include_str!("../../ui/templates/apps.html")),
         ("app.html", include_str!("../../ui/templates/app.html")),
         (

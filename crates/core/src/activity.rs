@@ -1,7 +1,9 @@
 //! Activity by minute over the last hour: how many things went well or
-//! badly and how long they took. The engine counts its delivery attempts
-//! here; the server counts received webhooks in another; the web UI's
-//! dashboard draws both. In memory, per node.
+//! badly and how long they took. The engine counts its delivery and forward
+//! attempts here; the server counts received webhooks in another. Each node
+//! counts in memory and writes its recent minutes to the store
+//! ([`crate::store::ActivityStore`]), where the web UI's dashboard sums
+//! every node's.
 
 use std::sync::{Arc, Mutex};
 
@@ -59,21 +61,45 @@ impl Activity {
         slot.total_ms += ms;
     }
 
+    /// The minutes from `since_ms` on that counted anything, oldest first.
+    pub fn since(&self, since_ms: i64) -> Vec<Minute> {
+        let ring = self.ring.lock().map(|r| r.clone()).unwrap_or_default();
+        let mut out: Vec<Minute> = ring
+            .into_iter()
+            .filter(|m| m.at >= since_ms && m.ok + m.failed > 0)
+            .collect();
+        out.sort_by_key(|m| m.at);
+        out
+    }
+
     /// The last [`MINUTES`] minutes up to `now_ms`, oldest first (empty minutes too).
     pub fn last_hour(&self, now_ms: i64) -> Vec<Minute> {
-        let this = now_ms - now_ms.rem_euclid(60_000);
         let ring = self.ring.lock().map(|r| r.clone()).unwrap_or_default();
-        (0..MINUTES as i64)
-            .rev()
-            .map(|back| {
-                let at = this - back * 60_000;
-                ring.iter().find(|m| m.at == at).copied().unwrap_or(Minute {
-                    at,
-                    ..Minute::default()
-                })
-            })
-            .collect()
+        hour_of(now_ms, ring)
     }
+}
+
+/// The last [`MINUTES`] minutes up to `now_ms`, oldest first (empty minutes
+/// too), each the sum of every `Minute` given for it (several nodes').
+pub fn hour_of(now_ms: i64, counted: impl IntoIterator<Item = Minute>) -> Vec<Minute> {
+    let this = now_ms - now_ms.rem_euclid(60_000);
+    let first = this - (MINUTES as i64 - 1) * 60_000;
+    let mut hour: Vec<Minute> = (0..MINUTES as i64)
+        .map(|i| Minute {
+            at: first + i * 60_000,
+            ..Minute::default()
+        })
+        .collect();
+    for m in counted {
+        if m.at < first || m.at > this {
+            continue;
+        }
+        let slot = &mut hour[usize::try_from((m.at - first) / 60_000).unwrap_or(0)];
+        slot.ok += m.ok;
+        slot.failed += m.failed;
+        slot.total_ms += m.total_ms;
+    }
+    hour
 }
 
 #[cfg(test)]
