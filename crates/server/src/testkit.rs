@@ -65,13 +65,31 @@ impl TestApp {
         Self::spawn_full(config, test_engine(), Some(url)).await
     }
 
+    /// Starts a second node on `first`'s database (a cluster of two; on
+    /// PostgreSQL, as several nodes are meant to run). It owns no database,
+    /// so it is dropped rather than stopped, before `first`.
+    pub async fn spawn_beside(first: &TestApp, config: Config) -> TestApp {
+        let store = first.db().open().await;
+        Self::spawn_on(config, test_engine(), None, None, store).await
+    }
+
     async fn spawn_full(
-        mut config: Config,
+        config: Config,
         engine: EngineConfig,
         operational: Option<&str>,
     ) -> TestApp {
         let db = FreshDb::new().await;
         let store: Arc<dyn hookline_core::Store> = db.open().await;
+        Self::spawn_on(config, engine, operational, Some(db), store).await
+    }
+
+    async fn spawn_on(
+        mut config: Config,
+        engine: EngineConfig,
+        operational: Option<&str>,
+        db: Option<FreshDb>,
+        store: Arc<dyn hookline_core::Store>,
+    ) -> TestApp {
         let engine = Engine::new(store.clone(), engine)
             .expect("engine")
             .with_forwards(store.clone());
@@ -134,7 +152,7 @@ impl TestApp {
             client,
             stop: Some(stop),
             task: Some(task),
-            db: Some(db),
+            db,
         }
     }
 

@@ -3,6 +3,9 @@
 //! validate and patch an endpoint, rotate its secret, replay an event,
 //! change a route, search and follow the inbox.
 //!
+//! - `app`: an application's fields validated; creating one.
+//! - `event_type`: a new event type checked (its name, schemas that compile) and created.
+//! - `source`: a source validated, its path checked, stored and re-cached; deleting one.
 //! - `endpoint`: endpoint input validation and patching, secrets, rotation,
 //!   the operational report of a change.
 //! - `replay`: finding a stored event and sending its bytes to a URL.
@@ -12,10 +15,13 @@
 //! - `tail`: following a source's inbox from the store, so every node sees
 //!   every node's arrivals.
 
+pub(crate) mod app;
 pub(crate) mod endpoint;
+pub(crate) mod event_type;
 pub(crate) mod replay;
 pub(crate) mod route;
 pub(crate) mod search;
+pub(crate) mod source;
 pub(crate) mod tail;
 
 use hookline_core::{App, Endpoint};

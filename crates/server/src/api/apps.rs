@@ -1,8 +1,9 @@
 //! `/api/v1/app`: applications.
 
 use super::model::{ExpiryIn, ListResponse};
-use super::send_model::{check_token, AppIn, AppOut};
+use super::send_model::{AppIn, AppOut};
 use super::ApiJson;
+use crate::actions::app::apply;
 use crate::actions::app_of;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -10,8 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use hookline_core::clock::now_ms;
-use hookline_core::{App, AppId, PageRequest};
+use hookline_core::PageRequest;
 use serde::Deserialize;
 
 /// `limit` and `iterator`, as every Svix list takes them.
@@ -27,37 +27,6 @@ impl ListQuery {
     pub fn page(self) -> PageRequest {
         PageRequest::new(self.limit, self.iterator)
     }
-}
-
-/// The longest application name (its uid, like every id, at most 256 of a-z, A-Z, 0-9, `-_.`).
-const MAX_NAME: usize = 256;
-
-fn apply(app: &mut App, input: AppIn, replace: bool) -> Result<(), ApiError> {
-    match input.name {
-        Some(n) if n.chars().count() > MAX_NAME => {
-            return Err(ApiError::validation(format!(
-                "name must be at most {MAX_NAME} characters"
-            )))
-        }
-        Some(n) if !n.trim().is_empty() => app.name = n,
-        Some(_) => return Err(ApiError::validation("name must not be empty")),
-        None if replace => return Err(ApiError::validation("name is required")),
-        None => {}
-    }
-    if let Some(uid) = &input.uid {
-        check_token("uid", uid)?;
-    }
-    if replace || input.uid.is_some() {
-        app.uid = input.uid;
-    }
-    if replace || input.metadata.is_some() {
-        app.metadata = input.metadata.unwrap_or_default();
-    }
-    if replace || input.throttle_rate.is_some() {
-        app.throttle_rate = input.throttle_rate;
-    }
-    app.updated_at = now_ms();
-    Ok(())
 }
 
 #[utoipa::path(
@@ -103,18 +72,7 @@ pub async fn create(
             return Ok((StatusCode::OK, Json(AppOut::from(&existing))));
         }
     }
-    let now = now_ms();
-    let mut app = App {
-        id: AppId::at(now),
-        uid: None,
-        name: String::new(),
-        metadata: Default::default(),
-        throttle_rate: None,
-        created_at: now,
-        updated_at: now,
-    };
-    apply(&mut app, input, true)?;
-    state.store.create_app(&app).await?;
+    let app = crate::actions::app::create(&state, input).await?;
     Ok((StatusCode::CREATED, Json(AppOut::from(&app))))
 }
 

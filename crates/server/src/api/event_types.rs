@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use super::apps::ListQuery;
 use super::model::{rfc3339, ListResponse};
-use super::send_model::check_token;
 use super::ApiJson;
+use crate::actions::event_type::check_schemas;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
@@ -54,21 +54,6 @@ impl From<&EventType> for EventTypeOut {
             updated_at: rfc3339(t.updated_at),
         }
     }
-}
-
-/// Every schema must compile, so a bad one is refused when it is saved.
-fn check_schemas(schemas: &Option<Map<String, Value>>) -> Result<(), ApiError> {
-    for (version, schema) in schemas.iter().flatten() {
-        // Before compiling: a schema that recurses in place would never stop.
-        hookline_core::schema::check_recursion(schema)
-            .map_err(|e| ApiError::validation(format!("schema version {version}: {e}")))?;
-        jsonschema::validator_for(schema).map_err(|e| {
-            ApiError::validation(format!(
-                "schema version {version} is not a valid JSON Schema: {e}"
-            ))
-        })?;
-    }
-    Ok(())
 }
 
 /// Checks a payload against its event type's latest schema, when there is one.
@@ -152,21 +137,7 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<EventTypeIn>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let name = input
-        .name
-        .ok_or_else(|| ApiError::validation("name is required"))?;
-    check_token("name", &name)?;
-    check_schemas(&input.schemas)?;
-    let now = now_ms();
-    let t = EventType {
-        name,
-        description: input.description.unwrap_or_default(),
-        schemas: input.schemas,
-        archived: input.archived.unwrap_or(false),
-        created_at: now,
-        updated_at: now,
-    };
-    state.store.create_event_type(&t).await?;
+    let t = crate::actions::event_type::create(&state, input).await?;
     Ok((StatusCode::CREATED, Json(EventTypeOut::from(&t))))
 }
 

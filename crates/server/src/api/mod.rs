@@ -22,7 +22,7 @@ pub(crate) mod apps;
 mod attempts;
 mod doc;
 pub(crate) mod endpoints;
-mod event_types;
+pub(crate) mod event_types;
 pub(crate) mod events;
 mod idempotency;
 mod messages;

@@ -4,32 +4,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use hookline_core::{Source, SourceSpec, StoreError};
+use hookline_core::SourceSpec;
 
 use super::model::{ListResponse, SourceOut};
 use super::ApiJson;
+use crate::actions;
 use crate::error::{ApiError, ErrorBody};
-use crate::ingress::paths;
 use crate::state::AppState;
-
-fn invalid(e: impl std::fmt::Display) -> ApiError {
-    ApiError::validation(e.to_string())
-}
-
-/// A path that a built-in route or another source holds is a conflict.
-fn check_path(state: &AppState, source: &Source) -> Result<(), ApiError> {
-    let Some(path) = &source.path else {
-        return Ok(());
-    };
-    let conflict = |m: String| ApiError::api(StatusCode::CONFLICT, "conflict", m);
-    if let Some(route) = paths::clash(path) {
-        return Err(conflict(paths::clash_message(&source.name, path, route)));
-    }
-    if let Some(other) = state.path_taken(path, &source.name) {
-        return Err(conflict(paths::taken_message(&source.name, path, &other)));
-    }
-    Ok(())
-}
 
 #[utoipa::path(
     get,
@@ -62,10 +43,7 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(spec): ApiJson<SourceSpec>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let source = spec.into_source(None).map_err(invalid)?;
-    check_path(&state, &source)?;
-    state.store.create_source(&source).await?;
-    state.put_source(source.clone());
+    let source = actions::source::save(&state, spec, None).await?;
     Ok((StatusCode::CREATED, Json(SourceOut::from(&source))))
 }
 
@@ -118,19 +96,10 @@ pub async fn update(
     ApiJson(mut spec): ApiJson<SourceSpec>,
 ) -> Result<Json<SourceOut>, ApiError> {
     let existing = source_of(&state, &key).await?;
-    let name = existing.name.clone();
     if spec.name.is_empty() {
-        spec.name.clone_from(&name);
+        spec.name.clone_from(&existing.name);
     }
-    if spec.name != name {
-        return Err(ApiError::validation(
-            "a source cannot be renamed; create a new one",
-        ));
-    }
-    let source = spec.into_source(Some(&existing)).map_err(invalid)?;
-    check_path(&state, &source)?;
-    state.store.update_source(&source).await?;
-    state.put_source(source.clone());
+    let source = actions::source::save(&state, spec, Some(&existing)).await?;
     Ok(Json(SourceOut::from(&source)))
 }
 
@@ -147,17 +116,6 @@ pub async fn delete(
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let name = source_of(&state, &key).await?.name;
-    if name == hookline_core::source::DEFAULT_SOURCE {
-        return Err(ApiError::validation(
-            "the default source serves /webhook/{event} and cannot be deleted",
-        ));
-    }
-    match state.store.delete_source(&name).await {
-        Ok(()) => {
-            state.forget_source(&name);
-            Ok(StatusCode::NO_CONTENT)
-        }
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("no source named `{name}`"))),
-        Err(e) => Err(e.into()),
-    }
+    actions::source::delete(&state, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -60,8 +60,17 @@ fn app_row(a: &App) -> AppRow {
 }
 
 pub async fn apps(State(state): State<AppState>, s: Session) -> Result<Response, Response> {
+    apps_page(&state, &s, None).await
+}
+
+/// The applications, with the form to create one (and why the last try failed).
+pub(super) async fn apps_page(
+    state: &AppState,
+    s: &Session,
+    error: Option<String>,
+) -> Result<Response, Response> {
     let apps: Vec<AppRow> = match s.app() {
-        Some(mine) => visible_app(&state, &s, mine.as_str())
+        Some(mine) => visible_app(state, s, mine.as_str())
             .await
             .map(|a| vec![app_row(&a)])?,
         None => state
@@ -74,9 +83,14 @@ pub async fn apps(State(state): State<AppState>, s: Session) -> Result<Response,
             .map(app_row)
             .collect(),
     };
-    Ok(views::page(
+    let status = match error {
+        Some(_) => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        None => axum::http::StatusCode::OK,
+    };
+    Ok(views::render(
+        status,
         "apps.html",
-        minijinja::context! { nav => "deliveries", csrf => s.csrf, admin => s.admin(), apps },
+        minijinja::context! { nav => "deliveries", csrf => s.csrf, admin => s.admin(), apps, error },
     ))
 }
 
@@ -88,6 +102,8 @@ struct EndpointRow {
     event_types: String,
     disabled: bool,
     throttle_rate: Option<u16>,
+    /// The JSON filter as it was saved; empty: none.
+    filter: String,
 }
 
 fn endpoint_row(e: &Endpoint) -> EndpointRow {
@@ -102,6 +118,11 @@ fn endpoint_row(e: &Endpoint) -> EndpointRow {
             .unwrap_or_default(),
         disabled: e.disabled,
         throttle_rate: e.throttle_rate,
+        filter: e
+            .filter
+            .as_ref()
+            .map(|f| f.as_json().to_string())
+            .unwrap_or_default(),
     }
 }
 
@@ -159,6 +180,9 @@ pub struct EndpointForm {
     event_types: String,
     #[serde(default)]
     throttle_rate: String,
+    /// A JSON filter over the message (body, headers, …); empty: none.
+    #[serde(default)]
+    filter: String,
 }
 
 impl EndpointForm {
@@ -184,6 +208,13 @@ impl EndpointForm {
                     .collect(),
             ),
             throttle_rate,
+            // `{}` clears a filter, as in the API.
+            filter: Some(match self.filter.trim() {
+                "" => serde_json::json!({}),
+                f => {
+                    serde_json::from_str(f).map_err(|e| format!("The filter is not JSON: {e}."))?
+                }
+            }),
             ..EndpointIn::default()
         })
     }

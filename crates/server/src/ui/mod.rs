@@ -13,6 +13,8 @@
 //!   curl, replay.
 //! - `deliveries`: applications → endpoints → messages → attempts, and the
 //!   actions on them (create, edit, enable/disable, rotate, resend, recover).
+//! - `sources`: sources (create with a secret shown once, edit, delete).
+//! - `catalog`: creating applications; event types (list, create).
 //! - `routes`: forwarding routes (create, edit, pause, resume, recover) and
 //!   resending an event's forward.
 
@@ -20,6 +22,7 @@
 // (a redirect to log in, a 403 or 404 page), returned as it is.
 #![allow(clippy::result_large_err)]
 
+mod catalog;
 mod chart;
 mod dashboard;
 mod deliveries;
@@ -28,6 +31,7 @@ mod inbox;
 mod routes;
 mod send;
 mod session;
+mod sources;
 mod views;
 
 use axum::extract::Path;
@@ -55,12 +59,20 @@ pub fn router() -> Router<AppState> {
             "/inbox/{source}/{id}/forward/{route}/resend",
             post(routes::resend),
         )
+        .route("/sources", get(sources::list).post(sources::create))
+        .route("/sources/{name}", get(sources::page))
+        .route("/sources/{name}/edit", post(sources::edit))
+        .route("/sources/{name}/delete", post(sources::delete))
+        .route(
+            "/event-types",
+            get(catalog::event_types).post(catalog::create_event_type),
+        )
         .route("/routes", get(routes::list).post(routes::create))
         .route("/routes/{name}", get(routes::page))
         .route("/routes/{name}/edit", post(routes::edit))
         .route("/routes/{name}/toggle", post(routes::toggle))
         .route("/routes/{name}/recover", post(routes::recover))
-        .route("/apps", get(deliveries::apps))
+        .route("/apps", get(deliveries::apps).post(catalog::create_app))
         .route("/apps/{app}", get(deliveries::app))
         .route("/apps/{app}/endpoints", post(deliveries::create_endpoint))
         .route("/apps/{app}/endpoints/{ep}", get(deliveries::endpoint))

@@ -44,6 +44,22 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ),
         ("route.html", include_str!("../../ui/templates/route.html")),
         (
+            "sources.html",
+            include_str!("../../ui/templates/sources.html"),
+        ),
+        (
+            "source.html",
+            include_str!("../../ui/templates/source.html"),
+        ),
+        (
+            "source_form.html",
+            include_str!("../../ui/templates/source_form.html"),
+        ),
+        (
+            "event_types.html",
+            include_str!("../../ui/templates/event_types.html"),
+        ),
+        (
             "route_form.html",
             include_str!("../../ui/templates/route_form.html"),
         ),

@@ -1,0 +1,130 @@
+//! The catalog from the UI: creating an application, and the event types
+//! (listed, created with an optional JSON Schema). Each form becomes the
+//! API's own input and goes through `actions`, so both validate alike.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use hookline_core::PageRequest;
+use serde::{Deserialize, Serialize};
+
+use super::session::Session;
+use super::views;
+use crate::actions;
+use crate::api::event_types::{EventTypeIn, EventTypeOut};
+use crate::api::send_model::AppIn;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct AppForm {
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    uid: String,
+}
+
+/// `POST /ui/apps`: a new application, then its page (to add endpoints).
+pub async fn create_app(
+    State(state): State<AppState>,
+    s: Session,
+    Form(form): Form<AppForm>,
+) -> Result<Response, Response> {
+    s.require_admin()?;
+    s.check_csrf(&form.csrf)?;
+    let input = AppIn {
+        name: Some(form.name.trim().to_string()),
+        uid: Some(form.uid.trim().to_string()).filter(|u| !u.is_empty()),
+        metadata: None,
+        throttle_rate: None,
+    };
+    match actions::app::create(&state, input).await {
+        Ok(app) => Ok(Redirect::to(&format!("/ui/apps/{}", app.id)).into_response()),
+        Err(e) if e.status.is_server_error() => Err(s.failed(e)),
+        Err(e) => super::deliveries::apps_page(&state, &s, Some(e.detail)).await,
+    }
+}
+
+/// The event type form as posted.
+#[derive(Deserialize, Serialize, Default)]
+pub struct EventTypeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// A JSON Schema for version 1 of its payload; empty: none.
+    #[serde(default)]
+    schema: String,
+}
+
+impl EventTypeForm {
+    fn input(&self) -> Result<EventTypeIn, String> {
+        let schemas = match self.schema.trim() {
+            "" => None,
+            text => {
+                let schema: serde_json::Value = serde_json::from_str(text)
+                    .map_err(|e| format!("the schema is not JSON: {e}"))?;
+                Some(serde_json::Map::from_iter([("1".to_string(), schema)]))
+            }
+        };
+        Ok(EventTypeIn {
+            name: Some(self.name.trim().to_string()),
+            description: Some(self.description.trim().to_string()),
+            schemas,
+            archived: None,
+        })
+    }
+}
+
+async fn event_types_page(
+    state: &AppState,
+    s: &Session,
+    form: EventTypeForm,
+    error: Option<String>,
+) -> Result<Response, Response> {
+    let types: Vec<EventTypeOut> = state
+        .store
+        .list_event_types(&PageRequest::new(Some(PageRequest::MAX_LIMIT), None))
+        .await
+        .map_err(|e| s.failed(e.into()))?
+        .data
+        .iter()
+        .map(EventTypeOut::from)
+        .collect();
+    let status = match error {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
+    Ok(views::render(
+        status,
+        "event_types.html",
+        minijinja::context! {
+            nav => "event-types", csrf => s.csrf, admin => true, types, error, f => form,
+        },
+    ))
+}
+
+pub async fn event_types(State(state): State<AppState>, s: Session) -> Result<Response, Response> {
+    s.require_admin()?;
+    event_types_page(&state, &s, EventTypeForm::default(), None).await
+}
+
+pub async fn create_event_type(
+    State(state): State<AppState>,
+    s: Session,
+    Form(form): Form<EventTypeForm>,
+) -> Result<Response, Response> {
+    s.require_admin()?;
+    s.check_csrf(&form.csrf)?;
+    let created = match form.input() {
+        Ok(input) => actions::event_type::create(&state, input).await,
+        Err(e) => Err(crate::error::ApiError::validation(e)),
+    };
+    match created {
+        Ok(_) => Ok(Redirect::to("/ui/event-types").into_response()),
+        Err(e) if e.status.is_server_error() => Err(s.failed(e)),
+        Err(e) => event_types_page(&state, &s, form, Some(e.detail)).await,
+    }
+}
