@@ -101,7 +101,7 @@ async fn the_ui_in_a_real_browser() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    shot(&c, "inbox").await;
+    shot(&c, "inbox-live").await;
 
     // A hostile payload renders as text: no script runs, long lines wrap.
     let hostile = format!(

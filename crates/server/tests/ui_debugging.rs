@@ -99,6 +99,7 @@ async fn debugging_a_webhook_from_the_ui() {
     fill(&c, "#src-name", "shop").await;
     click_and_load(&c, "#save-source").await;
     let secret = text(&c, "#secret-value").await;
+    shot(&c, "source-created").await;
     assert!(secret.starts_with("whsec_"), "{secret}");
     assert!(text(&c, "#source-url").await.contains("/in/shop"));
     c.refresh().await.unwrap();
@@ -127,6 +128,7 @@ async fn debugging_a_webhook_from_the_ui() {
     .await;
     click_and_load(&c, "#save-event-type").await;
     assert!(text(&c, "#event-types").await.contains("order.paid"));
+    shot(&c, "event-types").await;
     for (body, amount) in [(json!({"amount": 50}), 50), (json!({"amount": 150}), 150)] {
         let (s, _) = app
             .call(
@@ -194,6 +196,10 @@ async fn debugging_a_webhook_from_the_ui() {
     css(&c, "body").await.send_keys("k").await.unwrap();
     until_selected(&c, &both[0]).await;
     shot(&c, "inbox").await;
+    // Readable on a phone: the panel goes under the list.
+    c.set_window_size(390, 844).await.unwrap();
+    shot(&c, "inbox-phone").await;
+    c.set_window_size(1280, 1000).await.unwrap();
 
     // Search: only what matches, and new matches arrive live.
     fill(&c, "#q", "KÖLN").await;
@@ -253,7 +259,7 @@ async fn debugging_a_webhook_from_the_ui() {
     );
     assert!(original["bodyBase64"].is_string());
     assert_eq!(again["bodyBase64"], original["bodyBase64"], "byte-exact");
-    shot(&c, "event").await;
+    shot(&c, "event-curl").await;
 
     // Replay it to an app.
     let to = Receiver::start(Reply::default()).await;
@@ -262,6 +268,46 @@ async fn debugging_a_webhook_from_the_ui() {
     assert!(text(&c, "#replay-result").await.contains("200"));
     let replayed = to.only();
     assert_eq!(&replayed.body[..], br#"{"order":"A-1","city":"Berlin"}"#);
+
+    unmake_everything(&c, &app).await;
+}
+
+/// What the UI made, it changes and deletes too (confirmations accepted).
+async fn unmake_everything(c: &Client, app: &TestApp) {
+    let open_all = "window.confirm = () => true; document.querySelectorAll('details').forEach(d => d.open = true)";
+    c.goto(&app.url("/ui/apps/acme")).await.unwrap();
+    c.execute(open_all, vec![]).await.unwrap();
+    fill(c, "#app-rename", "Acme Corp").await;
+    click_and_load(c, "#rename-app").await;
+    assert!(text(c, "h1").await.contains("Acme Corp"));
+    click_and_load(c, "#endpoints a").await;
+    c.execute(open_all, vec![]).await.unwrap();
+    click_and_load(c, "#delete-endpoint").await;
+    assert!(
+        !text(c, "#endpoints").await.contains("/hooks"),
+        "the endpoint is gone"
+    );
+
+    c.goto(&app.url("/ui/event-types/order.paid"))
+        .await
+        .unwrap();
+    fill(c, "#et-schema", "{not json").await;
+    click_and_load(c, "#save-event-type").await;
+    assert!(text(c, "#event-type-error").await.contains("not JSON"));
+    c.execute(open_all, vec![]).await.unwrap();
+    click_and_load(c, "#delete-event-type").await;
+    assert!(!text(c, "#event-types").await.contains("order.paid"));
+
+    c.goto(&app.url("/ui/sources/shop")).await.unwrap();
+    c.execute(open_all, vec![]).await.unwrap();
+    click_and_load(c, "#delete-source").await;
+    assert!(
+        !text(c, "#sources").await.contains("shop"),
+        "the source is gone"
+    );
+    shot(c, "sources").await;
+    let (status, _) = app.call(Method::GET, "/source/shop", None).await;
+    assert_eq!(status, 404);
 }
 
 /// Two nodes on one PostgreSQL: node B's arrivals reach node A's live inbox

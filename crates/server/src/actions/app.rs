@@ -1,5 +1,5 @@
 //! Applications: the one validation of an application's fields (API and UI
-//! forms alike) and creating one.
+//! forms alike): creating, changing and deleting one.
 
 use hookline_core::clock::now_ms;
 use hookline_core::{App, AppId};
@@ -54,4 +54,23 @@ pub(crate) async fn create(state: &AppState, input: AppIn) -> Result<App, ApiErr
     apply(&mut app, input, true)?;
     state.store.create_app(&app).await?;
     Ok(app)
+}
+
+/// Changes the application `key` (an id or uid): every field with `replace`,
+/// else only those given.
+pub(crate) async fn change(
+    state: &AppState,
+    key: &str,
+    input: AppIn,
+    replace: bool,
+) -> Result<App, ApiError> {
+    let mut app = super::app_of(state, key).await?;
+    apply(&mut app, input, replace)?;
+    state.store.update_app(&app).await?;
+    Ok(app)
+}
+
+/// Deletes an application with its endpoints and messages.
+pub(crate) async fn delete(state: &AppState, app: &App) -> Result<(), ApiError> {
+    Ok(state.store.delete_app(&app.id).await?)
 }

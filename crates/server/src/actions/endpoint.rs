@@ -175,3 +175,14 @@ pub(crate) fn rotate_to(e: &mut Endpoint, key: String, now: i64) {
     e.secrets = secrets;
     e.updated_at = now;
 }
+
+/// Deletes an endpoint and says so in an operational webhook.
+pub(crate) async fn delete(
+    state: &AppState,
+    app: &hookline_core::App,
+    e: &Endpoint,
+) -> Result<(), ApiError> {
+    state.store.delete_endpoint(&app.id, &e.id).await?;
+    report(state, "endpoint.deleted", e).await;
+    Ok(())
+}

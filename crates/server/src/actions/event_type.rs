@@ -1,5 +1,6 @@
-//! Event types: the one check of a new event type (API and UI forms alike):
-//! its name, and schemas that compile.
+//! Event types: the one check of an event type (API and UI forms alike):
+//! its name, and schemas that compile; creating, changing, archiving and
+//! deleting one.
 
 use hookline_core::clock::now_ms;
 use hookline_core::EventType;
@@ -43,4 +44,49 @@ pub(crate) async fn create(state: &AppState, input: EventTypeIn) -> Result<Event
     };
     state.store.create_event_type(&t).await?;
     Ok(t)
+}
+
+/// The event type `name`, or 404.
+pub(crate) async fn event_type_of(state: &AppState, name: &str) -> Result<EventType, ApiError> {
+    state
+        .store
+        .get_event_type(name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no event type `{name}`")))
+}
+
+/// Changes the event type `name`: every field with `replace`, else only those given.
+pub(crate) async fn change(
+    state: &AppState,
+    name: &str,
+    input: EventTypeIn,
+    replace: bool,
+) -> Result<EventType, ApiError> {
+    let mut t = event_type_of(state, name).await?;
+    check_schemas(&input.schemas)?;
+    if replace || input.description.is_some() {
+        t.description = input.description.unwrap_or_default();
+    }
+    if replace || input.schemas.is_some() {
+        t.schemas = input.schemas;
+    }
+    if replace || input.archived.is_some() {
+        t.archived = input.archived.unwrap_or(false);
+    }
+    t.updated_at = now_ms();
+    state.store.update_event_type(&t).await?;
+    Ok(t)
+}
+
+/// Archives the event type `name` (Svix's default), or deletes it for good with `expunge`.
+pub(crate) async fn delete(state: &AppState, name: &str, expunge: bool) -> Result<(), ApiError> {
+    let mut t = event_type_of(state, name).await?;
+    if expunge {
+        state.store.delete_event_type(name).await?;
+    } else {
+        t.archived = true;
+        t.updated_at = now_ms();
+        state.store.update_event_type(&t).await?;
+    }
+    Ok(())
 }

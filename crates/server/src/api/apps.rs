@@ -3,7 +3,6 @@
 use super::model::{ExpiryIn, ListResponse};
 use super::send_model::{AppIn, AppOut};
 use super::ApiJson;
-use crate::actions::app::apply;
 use crate::actions::app_of;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -97,9 +96,7 @@ async fn change(
     input: AppIn,
     replace: bool,
 ) -> Result<Json<AppOut>, ApiError> {
-    let mut app = app_of(&state, &key).await?;
-    apply(&mut app, input, replace)?;
-    state.store.update_app(&app).await?;
+    let app = crate::actions::app::change(&state, &key, input, replace).await?;
     Ok(Json(AppOut::from(&app)))
 }
 
@@ -150,7 +147,7 @@ pub async fn delete(
     Path(app): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let app = app_of(&state, &app).await?;
-    state.store.delete_app(&app.id).await?;
+    crate::actions::app::delete(&state, &app).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -155,8 +155,7 @@ pub async fn delete(
     Path((app, ep)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let (app, e) = app_and_endpoint(&state, &app, &ep).await?;
-    state.store.delete_endpoint(&app.id, &e.id).await?;
-    report(&state, "endpoint.deleted", &e).await;
+    crate::actions::endpoint::delete(&state, &app, &e).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -5,7 +5,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use hookline_core::clock::now_ms;
 use hookline_core::{EventType, PageRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -13,7 +12,7 @@ use serde_json::{Map, Value};
 use super::apps::ListQuery;
 use super::model::{rfc3339, ListResponse};
 use super::ApiJson;
-use crate::actions::event_type::check_schemas;
+use crate::actions::event_type::{self, event_type_of};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
@@ -98,14 +97,6 @@ pub async fn check_payload(
     }
 }
 
-async fn event_type_of(state: &AppState, name: &str) -> Result<EventType, ApiError> {
-    state
-        .store
-        .get_event_type(name)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no event type `{name}`")))
-}
-
 #[utoipa::path(
     get,
     path = "/event-type",
@@ -164,19 +155,7 @@ async fn change(
     input: EventTypeIn,
     replace: bool,
 ) -> Result<Json<EventTypeOut>, ApiError> {
-    let mut t = event_type_of(&state, &name).await?;
-    check_schemas(&input.schemas)?;
-    if replace || input.description.is_some() {
-        t.description = input.description.unwrap_or_default();
-    }
-    if replace || input.schemas.is_some() {
-        t.schemas = input.schemas;
-    }
-    if replace || input.archived.is_some() {
-        t.archived = input.archived.unwrap_or(false);
-    }
-    t.updated_at = now_ms();
-    state.store.update_event_type(&t).await?;
+    let t = event_type::change(&state, &name, input, replace).await?;
     Ok(Json(EventTypeOut::from(&t)))
 }
 
@@ -235,13 +214,6 @@ pub async fn delete(
     Path(name): Path<String>,
     Query(q): Query<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let mut t = event_type_of(&state, &name).await?;
-    if q.expunge == Some(true) {
-        state.store.delete_event_type(&name).await?;
-    } else {
-        t.archived = true;
-        t.updated_at = now_ms();
-        state.store.update_event_type(&t).await?;
-    }
+    event_type::delete(&state, &name, q.expunge == Some(true)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

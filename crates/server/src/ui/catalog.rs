@@ -1,15 +1,17 @@
-//! The catalog from the UI: creating an application, and the event types
-//! (listed, created with an optional JSON Schema). Each form becomes the
+//! The catalog from the UI: creating, renaming and deleting an application,
+//! deleting an endpoint, and the event types (listed, created with an
+//! optional JSON Schema, edited, archived, deleted). Each form becomes the
 //! API's own input and goes through `actions`, so both validate alike.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use hookline_core::PageRequest;
 use serde::{Deserialize, Serialize};
 
-use super::session::Session;
+use super::deliveries::{visible_app, visible_endpoint};
+use super::session::{CsrfForm, Session};
 use super::views;
 use crate::actions;
 use crate::api::event_types::{EventTypeIn, EventTypeOut};
@@ -127,4 +129,147 @@ pub async fn create_event_type(
         Err(e) if e.status.is_server_error() => Err(s.failed(e)),
         Err(e) => event_types_page(&state, &s, form, Some(e.detail)).await,
     }
+}
+
+#[derive(Deserialize)]
+pub struct AppEditForm {
+    csrf: String,
+    name: String,
+}
+
+/// `POST /ui/apps/{app}/edit`: renames the application.
+pub async fn edit_app(
+    State(state): State<AppState>,
+    s: Session,
+    Path(key): Path<String>,
+    Form(form): Form<AppEditForm>,
+) -> Result<Response, Response> {
+    s.require_admin()?;
+    s.check_csrf(&form.csrf)?;
+    let input = AppIn {
+        name: Some(form.name.trim().to_string()),
+        ..AppIn::default()
+    };
+    let app = actions::app::change(&state, &key, input, false)
+        .await
+        .map_err(|e| s.failed(e))?;
+    Ok(Redirect::to(&format!("/ui/apps/{}", app.id)).into_response())
+}
+
+/// `POST /ui/apps/{app}/delete`: the application goes, with its endpoints and messages.
+pub async fn delete_app(
+    State(state): State<AppState>,
+    s: Session,
+    Path(key): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, Response> {
+    s.require_admin()?;
+    s.check_csrf(&form.csrf)?;
+    let app = visible_app(&state, &s, &key).await?;
+    actions::app::delete(&state, &app)
+        .await
+        .map_err(|e| s.failed(e))?;
+    Ok(Redirect::to("/ui/apps").into_response())
+}
+
+/// `POST /ui/apps/{app}/endpoints/{ep}/delete`.
+pub async fn delete_endpoint(
+    State(state): State<AppState>,
+    s: Session,
+    Path((app, ep)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, Response> {
+    s.check_csrf(&form.csrf)?;
+    let (app, e) = visible_endpoint(&state, &s, &app, &ep).await?;
+    actions::endpoint::delete(&state, &app, &e)
+        .await
+        .map_err(|e| s.failed(e))?;
+    Ok(Redirect::to(&format!("/ui/apps/{}", app.id)).into_response())
+}
+
+/// `GET /ui/event-types/{name}`: one event type, to edit, archive or delete.
+pub async fn event_type(
+    State(state): State<AppState>,
+    s: Session,
+    Path(name): Path<String>,
+) -> Result<Response, Response> {
+    s.require_admin()?;
+    event_type_page(&state, &s, &name, None, None).await
+}
+
+async fn event_type_page(
+    state: &AppState,
+    s: &Session,
+    name: &str,
+    form: Option<EventTypeForm>,
+    error: Option<String>,
+) -> Result<Response, Response> {
+    let t = actions::event_type::event_type_of(state, name)
+        .await
+        .map_err(|e| s.failed(e))?;
+    let form = form.unwrap_or_else(|| EventTypeForm {
+        name: t.name.clone(),
+        description: t.description.clone(),
+        schema: t
+            .latest_schema()
+            .and_then(|v| serde_json::to_string_pretty(v).ok())
+            .unwrap_or_default(),
+        ..EventTypeForm::default()
+    });
+    let status = match error {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
+    Ok(views::render(
+        status,
+        "event_type.html",
+        minijinja::context! {
+            nav => "event-types", csrf => s.csrf, admin => true,
+            t => EventTypeOut::from(&t), f => form, error,
+        },
+    ))
+}
+
+/// `POST /ui/event-types/{name}/edit`: a new description and schema.
+pub async fn edit_event_type(
+    State(state): State<AppState>,
+    s: Session,
+    Path(name): Path<String>,
+    Form(mut form): Form<EventTypeForm>,
+) -> Result<Response, Response> {
+    s.require_admin()?;
+    s.check_csrf(&form.csrf)?;
+    form.name.clone_from(&name);
+    let changed = match form.input() {
+        Ok(input) => actions::event_type::change(&state, &name, input, false).await,
+        Err(e) => Err(crate::error::ApiError::validation(e)),
+    };
+    match changed {
+        Ok(_) => Ok(Redirect::to("/ui/event-types").into_response()),
+        Err(e) if e.status.is_server_error() => Err(s.failed(e)),
+        Err(e) => event_type_page(&state, &s, &name, Some(form), Some(e.detail)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    csrf: String,
+    /// Delete for good instead of archiving.
+    #[serde(default)]
+    expunge: Option<String>,
+}
+
+/// `POST /ui/event-types/{name}/delete`: archived, or deleted for good.
+pub async fn delete_event_type(
+    State(state): State<AppState>,
+    s: Session,
+    Path(name): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response, Response> {
+    s.require_admin()?;
+    s.check_csrf(&form.csrf)?;
+    actions::event_type::delete(&state, &name, form.expunge.is_some())
+        .await
+        .map_err(|e| s.failed(e))?;
+    Ok(Redirect::to("/ui/event-types").into_response())
 }

@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 /// The app a path names, if this session may see it (else a 404 page, so
 /// other apps' existence is not revealed).
-async fn visible_app(state: &AppState, s: &Session, key: &str) -> Result<App, Response> {
+pub(super) async fn visible_app(state: &AppState, s: &Session, key: &str) -> Result<App, Response> {
     match app_of(state, key).await {
         Ok(app) if s.sees(&app.id) => Ok(app),
         Err(e) if e.status.is_server_error() => Err(s.failed(e)),
@@ -29,7 +29,7 @@ async fn visible_app(state: &AppState, s: &Session, key: &str) -> Result<App, Re
     }
 }
 
-async fn visible_endpoint(
+pub(super) async fn visible_endpoint(
     state: &AppState,
     s: &Session,
     app: &str,

@@ -14,7 +14,8 @@
 //! - `deliveries`: applications → endpoints → messages → attempts, and the
 //!   actions on them (create, edit, enable/disable, rotate, resend, recover).
 //! - `sources`: sources (create with a secret shown once, edit, delete).
-//! - `catalog`: creating applications; event types (list, create).
+//! - `catalog`: creating, renaming, deleting applications; deleting endpoints;
+//!   event types (list, create, edit, archive, delete).
 //! - `routes`: forwarding routes (create, edit, pause, resume, recover) and
 //!   resending an event's forward.
 
@@ -66,6 +67,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/event-types",
             get(catalog::event_types).post(catalog::create_event_type),
+        )
+        .route("/event-types/{name}", get(catalog::event_type))
+        .route("/event-types/{name}/edit", post(catalog::edit_event_type))
+        .route(
+            "/event-types/{name}/delete",
+            post(catalog::delete_event_type),
+        )
+        .route("/apps/{app}/edit", post(catalog::edit_app))
+        .route("/apps/{app}/delete", post(catalog::delete_app))
+        .route(
+            "/apps/{app}/endpoints/{ep}/delete",
+            post(catalog::delete_endpoint),
         )
         .route("/routes", get(routes::list).post(routes::create))
         .route("/routes/{name}", get(routes::page))

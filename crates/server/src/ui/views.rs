@@ -60,6 +60,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../../ui/templates/event_types.html"),
         ),
         (
+            "event_type.html",
+            include_str!("../../ui/templates/event_type.html"),
+        ),
+        (
             "route_form.html",
             include_str!("../../ui/templates/route_form.html"),
         ),
