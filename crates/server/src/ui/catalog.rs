@@ -4,7 +4,6 @@
 //! API's own input and goes through `actions`, so both validate alike.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use hookline_core::PageRequest;
@@ -16,6 +15,7 @@ use super::views;
 use crate::actions;
 use crate::api::event_types::{EventTypeIn, EventTypeOut};
 use crate::api::send_model::AppIn;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -42,8 +42,7 @@ pub async fn create_app(
     };
     match actions::app::create(&state, input).await {
         Ok(app) => Ok(Redirect::to(&format!("/ui/apps/{}", app.id)).into_response()),
-        Err(e) if e.status.is_server_error() => Err(s.failed(e)),
-        Err(e) => super::deliveries::apps_page(&state, &s, Some(e.detail)).await,
+        Err(e) => super::deliveries::apps_page(&state, &s, Some(s.refusal(e)?)).await,
     }
 }
 
@@ -95,12 +94,8 @@ async fn event_types_page(
         .iter()
         .map(EventTypeOut::from)
         .collect();
-    let status = match error {
-        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        None => StatusCode::OK,
-    };
     Ok(views::render(
-        status,
+        views::form_status(&error),
         "event_types.html",
         minijinja::context! {
             nav => "event-types", csrf => s.csrf, admin => true, types, error, f => form,
@@ -122,12 +117,11 @@ pub async fn create_event_type(
     s.check_csrf(&form.csrf)?;
     let created = match form.input() {
         Ok(input) => actions::event_type::create(&state, input).await,
-        Err(e) => Err(crate::error::ApiError::validation(e)),
+        Err(e) => Err(ApiError::validation(e)),
     };
     match created {
         Ok(_) => Ok(Redirect::to("/ui/event-types").into_response()),
-        Err(e) if e.status.is_server_error() => Err(s.failed(e)),
-        Err(e) => event_types_page(&state, &s, form, Some(e.detail)).await,
+        Err(e) => event_types_page(&state, &s, form, Some(s.refusal(e)?)).await,
     }
 }
 
@@ -216,12 +210,8 @@ async fn event_type_page(
             .unwrap_or_default(),
         ..EventTypeForm::default()
     });
-    let status = match error {
-        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        None => StatusCode::OK,
-    };
     Ok(views::render(
-        status,
+        views::form_status(&error),
         "event_type.html",
         minijinja::context! {
             nav => "event-types", csrf => s.csrf, admin => true,
@@ -242,12 +232,11 @@ pub async fn edit_event_type(
     form.name.clone_from(&name);
     let changed = match form.input() {
         Ok(input) => actions::event_type::change(&state, &name, input, false).await,
-        Err(e) => Err(crate::error::ApiError::validation(e)),
+        Err(e) => Err(ApiError::validation(e)),
     };
     match changed {
         Ok(_) => Ok(Redirect::to("/ui/event-types").into_response()),
-        Err(e) if e.status.is_server_error() => Err(s.failed(e)),
-        Err(e) => event_type_page(&state, &s, &name, Some(form), Some(e.detail)).await,
+        Err(e) => event_type_page(&state, &s, &name, Some(form), Some(s.refusal(e)?)).await,
     }
 }
 

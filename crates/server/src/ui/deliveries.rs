@@ -83,12 +83,8 @@ pub(super) async fn apps_page(
             .map(app_row)
             .collect(),
     };
-    let status = match error {
-        Some(_) => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        None => axum::http::StatusCode::OK,
-    };
     Ok(views::render(
-        status,
+        views::form_status(&error),
         "apps.html",
         minijinja::context! { nav => "deliveries", csrf => s.csrf, admin => s.admin(), apps, error },
     ))

@@ -15,6 +15,7 @@ use super::session::{CsrfForm, Session};
 use super::views;
 use crate::actions::route::{self, route_of};
 use crate::api::route_model::RouteOut;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The route form as posted.
@@ -142,6 +143,16 @@ impl RouteForm {
     }
 }
 
+/// Saves what the form says over `existing` (or as a new route).
+async fn save(
+    state: &AppState,
+    form: &RouteForm,
+    existing: Option<&Route>,
+) -> Result<Route, ApiError> {
+    let spec = form.spec(existing).map_err(ApiError::validation)?;
+    route::save(state, spec, existing, false).await
+}
+
 #[derive(Serialize)]
 struct Row {
     #[serde(flatten)]
@@ -174,13 +185,8 @@ async fn list_page(
             pending: *pending,
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     Ok(views::render(
-        status,
+        views::form_status(&error),
         "routes.html",
         minijinja::context! {
             nav => "routes", csrf => s.csrf, admin => true, routes => rows, error,
@@ -198,13 +204,8 @@ async fn route_page(
     recovered: Option<usize>,
 ) -> Result<Response, Response> {
     let since_default: String = rfc3339(now_ms() - 86_400_000).chars().take(16).collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     Ok(views::render(
-        status,
+        views::form_status(&error),
         "route.html",
         minijinja::context! {
             nav => "routes", csrf => s.csrf, admin => true, r => RouteOut::from(r), error,
@@ -227,15 +228,9 @@ pub async fn create(
 ) -> Result<Response, Response> {
     s.require_admin()?;
     s.check_csrf(&form.csrf)?;
-    let saved = match form.spec(None) {
-        Ok(spec) => route::save(&state, spec, None, false)
-            .await
-            .map_err(|e| e.detail),
-        Err(e) => Err(e),
-    };
-    match saved {
+    match save(&state, &form, None).await {
         Ok(r) => Ok(Redirect::to(&format!("/ui/routes/{}", r.name)).into_response()),
-        Err(e) => list_page(&state, &s, form, Some(e)).await,
+        Err(e) => list_page(&state, &s, form, Some(s.refusal(e)?)).await,
     }
 }
 
@@ -260,15 +255,9 @@ pub async fn edit(
     let r = route_of(&state, &name).await.map_err(|e| s.failed(e))?;
     form.name.clone_from(&r.name);
     form.existing = true;
-    let saved = match form.spec(Some(&r)) {
-        Ok(spec) => route::save(&state, spec, Some(&r), false)
-            .await
-            .map_err(|e| e.detail),
-        Err(e) => Err(e),
-    };
-    match saved {
+    match save(&state, &form, Some(&r)).await {
         Ok(r) => Ok(Redirect::to(&format!("/ui/routes/{}", r.name)).into_response()),
-        Err(e) => route_page(&state, &s, &r, form, Some(e), None).await,
+        Err(e) => route_page(&state, &s, &r, form, Some(s.refusal(e)?), None).await,
     }
 }
 

@@ -114,6 +114,15 @@ impl Session {
         }
         self.error(e.status, e.detail)
     }
+
+    /// Why a form was refused, to show beside it; a failure of the server's
+    /// own (5xx) is not the form's fault and gets [`Session::failed`]'s page.
+    pub fn refusal(&self, e: ApiError) -> Result<String, Response> {
+        match e.status.is_server_error() {
+            true => Err(self.failed(e)),
+            false => Ok(e.detail),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Session {

@@ -16,6 +16,7 @@ use super::views;
 use crate::actions;
 use crate::actions::endpoint::new_secret;
 use crate::api::model::SourceOut;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The source form as posted.
@@ -194,11 +195,16 @@ fn schemes() -> Vec<&'static str> {
     Scheme::ALL.iter().map(|s| s.name()).collect()
 }
 
-fn status_of(error: &Option<String>) -> StatusCode {
-    match error {
-        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        None => StatusCode::OK,
-    }
+/// Saves what the form says over `existing` (or as a new source): the saved
+/// source and the secret generated for it.
+async fn save(
+    state: &AppState,
+    form: &SourceForm,
+    existing: Option<&Source>,
+) -> Result<(Source, Option<String>), ApiError> {
+    let (spec, secret) = form.spec(existing).map_err(ApiError::validation)?;
+    let source = actions::source::save(state, spec, existing).await?;
+    Ok((source, secret))
 }
 
 async fn list_page(
@@ -216,7 +222,7 @@ async fn list_page(
         .map(SourceOut::from)
         .collect();
     Ok(views::render(
-        status_of(&error),
+        views::form_status(&error),
         "sources.html",
         minijinja::context! {
             nav => "sources", csrf => s.csrf, admin => true, sources, error,
@@ -233,7 +239,7 @@ async fn source_page(
     secret: Option<String>,
 ) -> Result<Response, Response> {
     Ok(views::render(
-        status_of(&error),
+        views::form_status(&error),
         "source.html",
         minijinja::context! {
             nav => "sources", csrf => s.csrf, admin => true, error, secret,
@@ -264,19 +270,12 @@ pub async fn create(
 ) -> Result<Response, Response> {
     s.require_admin()?;
     s.check_csrf(&form.csrf)?;
-    let saved = match form.spec(None) {
-        Ok((spec, secret)) => actions::source::save(&state, spec, None)
-            .await
-            .map(|source| (source, secret))
-            .map_err(|e| e.detail),
-        Err(e) => Err(e),
-    };
-    match saved {
+    match save(&state, &form, None).await {
         // The new source's page, with its generated secret shown this once.
         Ok((source, secret)) => {
             source_page(&s, &source, SourceForm::of(&source), None, secret).await
         }
-        Err(e) => list_page(&state, &s, form, Some(e)).await,
+        Err(e) => list_page(&state, &s, form, Some(s.refusal(e)?)).await,
     }
 }
 
@@ -301,18 +300,11 @@ pub async fn edit(
     let old = source_of(&state, &s, &name).await?;
     form.name.clone_from(&old.name);
     form.existing = true;
-    let saved = match form.spec(Some(&old)) {
-        Ok((spec, secret)) => actions::source::save(&state, spec, Some(&old))
-            .await
-            .map(|source| (source, secret))
-            .map_err(|e| e.detail),
-        Err(e) => Err(e),
-    };
-    match saved {
+    match save(&state, &form, Some(&old)).await {
         Ok((source, secret)) => {
             source_page(&s, &source, SourceForm::of(&source), None, secret).await
         }
-        Err(e) => source_page(&s, &old, form, Some(e), None).await,
+        Err(e) => source_page(&s, &old, form, Some(s.refusal(e)?), None).await,
     }
 }
 

@@ -91,6 +91,14 @@ pub fn render(status: StatusCode, name: &str, ctx: impl Serialize) -> Response {
     }
 }
 
+/// A form's page: 422 when it comes back with why it was refused.
+pub fn form_status(error: &Option<String>) -> StatusCode {
+    match error {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    }
+}
+
 /// A 200 page.
 pub fn page(name: &str, ctx: impl Serialize) -> Response {
     render(StatusCode::OK, name, ctx)
