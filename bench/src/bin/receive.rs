@@ -9,7 +9,9 @@
 //! (one each can sustain), and the table compares latency instead.
 //!
 //! Rounds are interleaved and each round starts with a different system, so
-//! no system always runs just after the same other one; besides the median
+//! no system always runs just after the same other one, and only once every
+//! system's processes are idle (a server still indexing its last round's
+//! events would otherwise slow the next system's); besides the median
 //! round, each hookline row's ratio to the bare server is taken round by round
 //! (the two measured a few seconds apart) and printed with its range.
 //!
@@ -74,7 +76,7 @@ async fn rounds(
                 "round {round}/{ROUNDS}: {}, {count} requests, {pace}…",
                 s.name
             );
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            quiet(systems).await;
             let m = load::run_split(
                 hookline,
                 &s.urls(),
@@ -89,6 +91,30 @@ async fn rounds(
         }
     }
     Ok(runs)
+}
+
+/// Waits (at most 5 minutes) until no system's process is busy: each stays
+/// up between its rounds, and what one does after its load (the search
+/// indexer catching up) must not run during another system's round.
+async fn quiet(systems: &[System]) {
+    let busy = || {
+        systems
+            .iter()
+            .flat_map(|s| &s.procs)
+            .filter_map(Proc::cpu_seconds)
+            .sum::<f64>()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    let mut last = busy();
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = busy();
+        // Under 5 % of one core over the last quarter second.
+        if now - last < 0.0125 || std::time::Instant::now() > deadline {
+            return;
+        }
+        last = now;
+    }
 }
 
 /// Each hookline system's req/s over the bare server's in the same round

@@ -123,11 +123,11 @@ impl InboxStore for SqliteStore {
                 let mut st = c
                     .prepare_cached(&list_sql(source.is_some(), filter.text.as_ref()))
                     .map_err(backend)?;
-                let phrase = filter
+                let fts = filter
                     .text
                     .as_ref()
                     .filter(|q| q.indexed())
-                    .map(crate::search::fts_phrase);
+                    .map(crate::search::fts_query);
                 let text = filter.text.as_ref().map(|q| q.as_str().to_string());
                 let rows = st
                     .query_map(
@@ -139,7 +139,7 @@ impl InboxStore for SqliteStore {
                             filter.after,
                             filter.before,
                             (page.limit + 1) as i64,
-                            phrase,
+                            fts,
                             text,
                         ],
                         rows::event,
