@@ -200,6 +200,21 @@ async fn debugging_a_webhook_from_the_ui() {
     c.set_window_size(390, 844).await.unwrap();
     shot(&c, "inbox-phone").await;
     c.set_window_size(1280, 1000).await.unwrap();
+    // And dark where the system is.
+    let dark = dark_browser(&d).await;
+    login(&dark, &app).await;
+    dark.goto(&app.url("/ui/inbox?source=shop")).await.unwrap();
+    until_rows(&dark, 2).await;
+    let bg = dark
+        .execute(
+            "return getComputedStyle(document.body).backgroundColor",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(bg, json!("rgb(14, 18, 26)"), "the dark palette");
+    shot(&dark, "inbox-dark").await;
+    dark.close().await.unwrap();
 
     // Search: only what matches, and new matches arrive live.
     fill(&c, "#q", "KÖLN").await;

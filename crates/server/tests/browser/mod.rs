@@ -72,7 +72,22 @@ pub async fn driver() -> Option<Driver> {
 }
 
 pub async fn browser(d: &Driver) -> Client {
-    let args = [
+    session(d, &[], d._profile.path()).await
+}
+
+/// A second browser beside the first (its own profile) whose system is in
+/// dark mode, as `prefers-color-scheme: dark` sees it.
+pub async fn dark_browser(d: &Driver) -> Client {
+    let profile = d._profile.path().join("dark");
+    let dark = [
+        "--force-dark-mode",
+        "--blink-settings=preferredColorScheme=0",
+    ];
+    session(d, &dark, &profile).await
+}
+
+async fn session(d: &Driver, extra: &[&str], profile: &std::path::Path) -> Client {
+    let mut args = vec![
         "--headless=new".to_string(),
         "--no-sandbox".into(),
         "--disable-gpu".into(),
@@ -83,8 +98,9 @@ pub async fn browser(d: &Driver) -> Client {
         "--disable-component-update".into(),
         "--disable-sync".into(),
         "--window-size=1280,1000".into(),
-        format!("--user-data-dir={}", d._profile.path().display()),
+        format!("--user-data-dir={}", profile.display()),
     ];
+    args.extend(extra.iter().map(|a| a.to_string()));
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
