@@ -14,10 +14,10 @@ use rusqlite::{params, Connection};
 use crate::backend;
 use crate::rows::EVENT_COLUMNS;
 
-/// Events indexed per step while writes keep coming (one step is the most
-/// a write arriving then waits), and once they pause (fewer, larger steps
-/// write fewer index segments).
-const STEP: usize = 64;
+/// Events indexed per step while writes keep coming (one step, about 2 ms,
+/// is the most a write arriving then waits), and once they pause (fewer,
+/// larger steps write fewer index segments).
+const STEP: usize = 16;
 const QUIET_STEP: usize = 256;
 
 /// The writer thread's share the index takes while writes keep coming.
@@ -150,16 +150,26 @@ impl Indexer {
         }
         let busy = self.last_write.elapsed() < BUSY;
         let size = if busy { STEP } else { QUIET_STEP };
+        // The index is derived data: its commit need not wait for the disk
+        // (`synchronous = NORMAL`). The WAL is written in order, so the next
+        // request's commit, synced, carries it to disk too; one lost in a
+        // crash leaves its events queued, and they are indexed again.
         let step = c
-            .execute_batch("BEGIN IMMEDIATE")
+            .execute_batch("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE")
             .map_err(backend)
             .and_then(|()| index_pending(c, size))
             .and_then(|n| c.execute_batch("COMMIT").map_err(backend).map(|()| n));
+        if step.is_err() {
+            let _ = c.execute_batch("ROLLBACK");
+        }
+        // Outside any transaction, where the level can change.
+        if let Err(e) = c.execute_batch("PRAGMA synchronous = FULL") {
+            tracing::error!(error = %e, "cannot restore synchronous commits after indexing");
+        }
         let took = now.elapsed();
         match step {
             Ok(n) => self.behind = n == size,
             Err(e) => {
-                let _ = c.execute_batch("ROLLBACK");
                 tracing::warn!(error = %e, "cannot index events for search; retrying after the next write");
                 self.behind = false;
             }
