@@ -60,10 +60,27 @@ async fn shutdown_finishes_in_flight_requests_and_their_commits() {
     let app = TestApp::spawn(Config::default()).await;
     let mut s = TcpStream::connect(app.addr).await.unwrap();
     let body = br#"{"in":"flight"}"#;
-    s.write_all(head(body.len()).as_bytes()).await.unwrap();
+    // `Expect: 100-continue`: the server says `100 Continue` once it reads
+    // the body, so the test knows the request is in flight before it asks
+    // the server to stop (a fixed pause was not enough on a busy machine).
+    let expecting = head(body.len()).replacen("\r\n\r\n", "\r\nexpect: 100-continue\r\n\r\n", 1);
+    s.write_all(expecting.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !seen.ends_with(b"\r\n\r\n") {
+            s.read_exact(&mut byte).await.unwrap();
+            seen.push(byte[0]);
+        }
+    })
+    .await
+    .expect("the server reads the body within 10 s");
+    assert!(
+        seen.starts_with(b"HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&seen)
+    );
     s.write_all(&body[..9]).await.unwrap();
-    // Let the server start reading the request, then ask it to stop.
-    tokio::time::sleep(Duration::from_millis(100)).await;
     let addr = app.addr;
     let stopping = tokio::spawn(app.stop());
     tokio::time::sleep(Duration::from_millis(100)).await;

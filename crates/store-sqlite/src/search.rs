@@ -20,6 +20,9 @@ use crate::rows::EVENT_COLUMNS;
 const STEP: usize = 16;
 const QUIET_STEP: usize = 256;
 
+/// A step longer than this is logged (at debug): writes waited behind it.
+const SLOW_STEP: Duration = Duration::from_millis(5);
+
 /// The writer thread's share the index takes while writes keep coming.
 const SHARE: f64 = 0.1;
 
@@ -168,7 +171,17 @@ impl Indexer {
         }
         let took = now.elapsed();
         match step {
-            Ok(n) => self.behind = n == size,
+            Ok(n) => {
+                self.behind = n == size;
+                if took > SLOW_STEP {
+                    tracing::debug!(
+                        events = n,
+                        ms = took.as_secs_f64() * 1e3,
+                        busy,
+                        "a search index step held the writer"
+                    );
+                }
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot index events for search; retrying after the next write");
                 self.behind = false;
