@@ -246,8 +246,12 @@ async fn debugging_a_webhook_from_the_ui() {
         .await
         .unwrap();
     css(&c, "#copy-curl").await.click().await.unwrap();
-    let copied = text(&c, "#copy-status").await;
-    assert!(!copied.is_empty(), "the copy button answers");
+    // The clipboard answers asynchronously (or, ungranted, after a second).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while text(&c, "#copy-status").await.is_empty() {
+        assert!(Instant::now() < deadline, "the copy button answers");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let command = c
         .execute("return document.getElementById('curl').textContent", vec![])
         .await

@@ -28,11 +28,13 @@
       area.remove();
       status.textContent = ok ? "Copied" : "Select the command and copy it";
     };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(done, fallback);
-    } else {
-      fallback();
-    }
+    if (!navigator.clipboard || !window.isSecureContext) return fallback();
+    // A browser that neither grants nor refuses the clipboard within a
+    // second gets the fallback, so the button always answers.
+    var settled = false;
+    var once = function (f) { return function () { if (!settled) { settled = true; f(); } }; };
+    setTimeout(once(fallback), 1000);
+    navigator.clipboard.writeText(text).then(once(done), once(fallback));
   }
 
   document.addEventListener("click", function (ev) {
