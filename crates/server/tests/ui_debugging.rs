@@ -313,6 +313,15 @@ async fn unmake_everything(c: &Client, app: &TestApp) {
     fill(c, "#et-schema", "{not json").await;
     click_and_load(c, "#save-event-type").await;
     assert!(text(c, "#event-type-error").await.contains("not JSON"));
+    fill(c, "#et-schema", r#"{"type": "object"}"#).await;
+    click_and_load(c, "#save-event-type").await;
+    let t = app.get_json("/event-type/order.paid").await;
+    let versions = t["schemas"].as_object().unwrap();
+    assert_eq!(versions.len(), 2, "a changed schema is a new version: {t}");
+    assert_eq!(versions["2"], json!({"type": "object"}));
+    c.goto(&app.url("/ui/event-types/order.paid"))
+        .await
+        .unwrap();
     c.execute(open_all, vec![]).await.unwrap();
     click_and_load(c, "#delete-event-type").await;
     assert!(!text(c, "#event-types").await.contains("order.paid"));

@@ -6,7 +6,7 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use hookline_core::PageRequest;
+use hookline_core::{EventType, PageRequest};
 use serde::{Deserialize, Serialize};
 
 use super::deliveries::{visible_app, visible_endpoint};
@@ -61,13 +61,22 @@ pub struct EventTypeForm {
 }
 
 impl EventTypeForm {
-    fn input(&self) -> Result<EventTypeIn, String> {
-        let schemas = match self.schema.trim() {
-            "" => None,
-            text => {
+    /// What the form says, as the API's input. Editing `kept`, a schema that
+    /// differs from its latest is added as the next version (the earlier ones
+    /// stay), and an empty one removes them all.
+    fn input(&self, kept: Option<&EventType>) -> Result<EventTypeIn, String> {
+        let schemas = match (self.schema.trim(), kept) {
+            ("", None) => None,
+            ("", Some(_)) => Some(serde_json::Map::new()),
+            (text, kept) => {
                 let schema: serde_json::Value = serde_json::from_str(text)
                     .map_err(|e| format!("the schema is not JSON: {e}"))?;
-                Some(serde_json::Map::from_iter([("1".to_string(), schema)]))
+                let mut versions = kept.and_then(|t| t.schemas.clone()).unwrap_or_default();
+                if kept.and_then(EventType::latest_schema) != Some(&schema) {
+                    let next = versions.keys().filter_map(|v| v.parse::<u64>().ok()).max();
+                    versions.insert((next.unwrap_or(0) + 1).to_string(), schema);
+                }
+                Some(versions)
             }
         };
         Ok(EventTypeIn {
@@ -115,7 +124,7 @@ pub async fn create_event_type(
 ) -> Result<Response, Response> {
     s.require_admin()?;
     s.check_csrf(&form.csrf)?;
-    let created = match form.input() {
+    let created = match form.input(None) {
         Ok(input) => actions::event_type::create(&state, input).await,
         Err(e) => Err(ApiError::validation(e)),
     };
@@ -230,7 +239,10 @@ pub async fn edit_event_type(
     s.require_admin()?;
     s.check_csrf(&form.csrf)?;
     form.name.clone_from(&name);
-    let changed = match form.input() {
+    let kept = actions::event_type::event_type_of(&state, &name)
+        .await
+        .map_err(|e| s.failed(e))?;
+    let changed = match form.input(Some(&kept)) {
         Ok(input) => actions::event_type::change(&state, &name, input, false).await,
         Err(e) => Err(ApiError::validation(e)),
     };

@@ -8,7 +8,6 @@ use axum::Form;
 use base64::Engine as _;
 use hookline_core::clock::rfc3339;
 use hookline_core::InboundEvent;
-use hookline_signature::Scheme;
 use serde::{Deserialize, Serialize};
 
 use super::session::Session;
@@ -68,10 +67,6 @@ fn shown(e: InboundEvent) -> Shown {
         dedup_key: e.dedup_key,
         headers: e.headers,
     }
-}
-
-fn schemes() -> Vec<&'static str> {
-    Scheme::ALL.iter().map(|s| s.name()).collect()
 }
 
 /// The curl command that sends `e` again as it arrived: to the host it was
@@ -169,7 +164,7 @@ async fn detail(
         "event.html",
         minijinja::context! {
             nav => "inbox", csrf => s.csrf, admin => true, selected,
-            schemes => schemes(), replay_url, replayed, replay_error,
+            schemes => views::schemes(), replay_url, replayed, replay_error,
         },
     ))
 }

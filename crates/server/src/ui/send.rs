@@ -47,10 +47,6 @@ struct Sent {
     body: String,
 }
 
-fn schemes() -> Vec<&'static str> {
-    Scheme::ALL.iter().map(|s| s.name()).collect()
-}
-
 fn show(s: &Session, form: &SendForm, result: Option<Sent>, error: Option<String>) -> Response {
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -62,7 +58,7 @@ fn show(s: &Session, form: &SendForm, result: Option<Sent>, error: Option<String
         "send.html",
         minijinja::context! {
             nav => "send", csrf => s.csrf, admin => true,
-            form, result, error, schemes => schemes(),
+            form, result, error, schemes => views::schemes(),
         },
     )
 }

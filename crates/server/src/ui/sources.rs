@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use hookline_core::source::{AuthSpec, OneOrMany, RepliesSpec, DEFAULT_SOURCE};
 use hookline_core::{AuthKind, Source, SourceSpec};
-use hookline_signature::Scheme;
 use serde::{Deserialize, Serialize};
 
 use super::session::{CsrfForm, Session};
@@ -77,11 +76,11 @@ impl SourceForm {
     /// The form filled in from a stored source (secrets and credentials are never shown).
     fn of(s: &Source) -> SourceForm {
         let out = SourceOut::from(s);
-        let (auth, auth_header) = match s.auth.as_ref().map(|a| &a.kind) {
-            Some(AuthKind::Header(h)) => ("header", h.clone()),
-            Some(AuthKind::Bearer) => ("bearer", String::new()),
-            Some(AuthKind::Basic) => ("basic", String::new()),
-            None => ("none", String::new()),
+        let kind = s.auth.as_ref().map(|a| &a.kind);
+        let auth = kind.map_or("none", Self::kind_name);
+        let auth_header = match kind {
+            Some(AuthKind::Header(h)) => h.clone(),
+            _ => String::new(),
         };
         let replies =
             s.reply.received.is_some() || s.reply.duplicate.is_some() || s.reply.rejected.is_some();
@@ -126,7 +125,7 @@ impl SourceForm {
         };
         let kept = existing
             .and_then(|s| s.auth.as_ref())
-            .filter(|a| Some(self.auth.as_str()) == Self::of_kind(&a.kind))
+            .filter(|a| self.auth == Self::kind_name(&a.kind))
             .map(|a| a.values.iter().map(|v| v.expose().to_string()).collect());
         let value = match (self.auth_value.trim(), kept) {
             ("", Some(kept)) => Some(OneOrMany::Many(kept)),
@@ -182,17 +181,14 @@ impl SourceForm {
         Ok((spec, generated))
     }
 
-    fn of_kind(kind: &AuthKind) -> Option<&'static str> {
-        Some(match kind {
+    /// The form's name for a kind of credentials.
+    fn kind_name(kind: &AuthKind) -> &'static str {
+        match kind {
             AuthKind::Header(_) => "header",
             AuthKind::Bearer => "bearer",
             AuthKind::Basic => "basic",
-        })
+        }
     }
-}
-
-fn schemes() -> Vec<&'static str> {
-    Scheme::ALL.iter().map(|s| s.name()).collect()
 }
 
 /// Saves what the form says over `existing` (or as a new source): the saved
@@ -226,7 +222,7 @@ async fn list_page(
         "sources.html",
         minijinja::context! {
             nav => "sources", csrf => s.csrf, admin => true, sources, error,
-            f => form, schemes => schemes(), form_action => "/ui/sources",
+            f => form, schemes => views::schemes(), form_action => "/ui/sources",
         },
     ))
 }
@@ -244,7 +240,7 @@ async fn source_page(
         minijinja::context! {
             nav => "sources", csrf => s.csrf, admin => true, error, secret,
             src => SourceOut::from(source), default => source.name == DEFAULT_SOURCE,
-            f => form, schemes => schemes(),
+            f => form, schemes => views::schemes(),
             form_action => format!("/ui/sources/{}/edit", source.name),
         },
     ))

@@ -91,6 +91,14 @@ pub fn render(status: StatusCode, name: &str, ctx: impl Serialize) -> Response {
     }
 }
 
+/// Every signature scheme's name, for the forms' scheme lists.
+pub fn schemes() -> Vec<&'static str> {
+    hookline_signature::Scheme::ALL
+        .iter()
+        .map(|s| s.name())
+        .collect()
+}
+
 /// A form's page: 422 when it comes back with why it was refused.
 pub fn form_status(error: &Option<String>) -> StatusCode {
     match error {
