@@ -93,16 +93,21 @@ async fn fill(store: &Arc<dyn Store>, count: u64, label: &str) -> anyhow::Result
     Ok(count as f64 / started.elapsed().as_secs_f64())
 }
 
-/// Waits (bounded) until SQLite's indexer has folded in every queued event;
-/// how long that took (s).
+/// Waits (bounded) until SQLite's indexer holds every event (its index
+/// file beside the database); how long that took (s).
 async fn caught_up(path: &std::path::Path) -> anyhow::Result<f64> {
     let started = Instant::now();
     let conn =
         rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let index = hookline_store_sqlite::index_path(path);
+    conn.execute("ATTACH DATABASE ?1 AS search", [index.to_string_lossy()])?;
     while started.elapsed() < Duration::from_secs(600) {
-        let queued: i64 =
-            conn.query_row("SELECT count(*) FROM search_pending", [], |r| r.get(0))?;
-        if queued == 0 {
+        let behind: i64 = conn.query_row(
+            "SELECT count(*) FROM inbound_event WHERE rowid > (SELECT indexed FROM search.progress)",
+            [],
+            |r| r.get(0),
+        )?;
+        if behind == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -205,13 +205,8 @@ async fn filters_choose_what_goes_and_a_bad_one_is_refused() {
     let filter = json!({"body": {"action": {"$in": ["opened", "closed"]}}, "headers": {"x-github-event": "push"}});
     let route = setup(&app, &rx.url("/hook"), json!({"filter": filter})).await;
     assert_eq!(route["filter"], filter, "returned as written");
-    let (s, v) = app
-        .call(
-            Method::POST,
-            "/route",
-            Some(json!({"name": "bad", "source": "gh", "url": rx.url("/x"), "filter": {"body": {"n": {"$gtt": 1}}}})),
-        )
-        .await;
+    let bad = json!({"name": "bad", "source": "gh", "url": rx.url("/x"), "filter": {"body": {"n": {"$gtt": 1}}}});
+    let (s, v) = app.call(Method::POST, "/route", Some(bad)).await;
     assert_eq!(
         (s, v["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_filter"))
@@ -276,26 +271,17 @@ async fn an_api_route_to_a_private_address_needs_allowed_subnets() {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v) = app
-        .call(
-            Method::POST,
-            "/route",
-            Some(json!({"name": "r", "source": "gh", "url": "http://127.0.0.1:9/hook"})),
-        )
-        .await;
+    let new_route = |body| app.call(Method::POST, "/route", Some(body));
+    let (s, v) =
+        new_route(json!({"name": "r", "source": "gh", "url": "http://127.0.0.1:9/hook"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let detail = v["detail"].as_str().unwrap();
     assert!(
         detail.contains("allowed_subnets") && detail.contains("hookline.toml"),
         "{detail}"
     );
-    let (s, v) = app
-        .call(
-            Method::POST,
-            "/route",
-            Some(json!({"name": "r", "source": "nope", "url": "http://10.99.0.1/"})),
-        )
-        .await;
+    let (s, v) =
+        new_route(json!({"name": "r", "source": "nope", "url": "http://10.99.0.1/"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         v["detail"]
@@ -304,21 +290,9 @@ async fn an_api_route_to_a_private_address_needs_allowed_subnets() {
             .contains("no source named `nope`"),
         "{v}"
     );
-    let (s, _) = app
-        .call(
-            Method::POST,
-            "/route",
-            Some(json!({"name": "r", "source": "gh", "url": "http://10.99.0.1/"})),
-        )
-        .await;
+    let (s, _) = new_route(json!({"name": "r", "source": "gh", "url": "http://10.99.0.1/"})).await;
     assert_eq!(s, StatusCode::CREATED, "a listed network may be reached");
-    let (s, _) = app
-        .call(
-            Method::POST,
-            "/route",
-            Some(json!({"name": "r", "source": "gh", "url": "http://10.99.0.2/"})),
-        )
-        .await;
+    let (s, _) = new_route(json!({"name": "r", "source": "gh", "url": "http://10.99.0.2/"})).await;
     assert_eq!(s, StatusCode::CONFLICT, "names are unique");
     let (s, _) = app.call(Method::DELETE, "/route/r", None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);

@@ -287,14 +287,7 @@ async fn duplicates_answer_200_and_are_not_stored_twice() {
     );
 
     for (source, n) in [("std", 1), ("hdr", 1), ("ptr", 2)] {
-        let list: Value = app
-            .api(Method::GET, &format!("/source/{source}/event"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list = app.get_json(&format!("/source/{source}/event")).await;
         assert_eq!(list["data"].as_array().unwrap().len(), n, "{source}");
     }
     let metrics = app
@@ -395,14 +388,14 @@ async fn source_api_crud_and_auth() {
         .unwrap();
     assert_eq!(wrong.status(), 401);
 
-    let r = app
-        .api(Method::POST, "/source")
-        .json(&json!({"name":"shop","scheme":"shopify","secret":"abc","rateLimit":100,"allowIps":["127.0.0.1"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let created: Value = r.json().await.unwrap();
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/source",
+            Some(json!({"name":"shop","scheme":"shopify","secret":"abc","rateLimit":100,"allowIps":["127.0.0.1"]})),
+        )
+        .await;
+    assert_eq!(status, 201);
     assert_eq!(created["scheme"], "shopify");
     assert_eq!(created["secretCount"], 1);
     assert_eq!(created["url"], "/in/shop");
@@ -414,75 +407,49 @@ async fn source_api_crud_and_auth() {
 
     // Immediately live, signed with the new secret.
     let body = br#"{"order":1}"#;
-    assert_eq!(
-        post(
-            &app,
-            "shop",
-            sign(Scheme::Shopify, "abc", body, now()),
-            body
-        )
-        .await
-        .0,
-        200
-    );
+    let shop = |scheme: Scheme, secret: &'static str| {
+        let app = &app;
+        async move {
+            post(app, "shop", sign(scheme, secret, body, now()), body)
+                .await
+                .0
+        }
+    };
+    assert_eq!(shop(Scheme::Shopify, "abc").await, 200);
 
-    let dup = app
-        .api(Method::POST, "/source")
-        .json(&json!({"name":"shop"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(dup.status(), 409);
-    let bad = app
-        .api(Method::POST, "/source")
-        .json(&json!({"name":"Bad Name"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad.status(), 422);
-    let v: Value = bad.json().await.unwrap();
-    assert_eq!(v["code"], "validation");
-    let typo = app
-        .api(Method::POST, "/source")
-        .json(&json!({"name":"x","sekret":"s"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(typo.status(), 422);
-    let v: Value = typo.json().await.unwrap();
+    let (status, _) = app
+        .call(Method::POST, "/source", Some(json!({"name":"shop"})))
+        .await;
+    assert_eq!(status, 409);
+    let (status, v) = app
+        .call(Method::POST, "/source", Some(json!({"name":"Bad Name"})))
+        .await;
+    assert_eq!((status.as_u16(), &v["code"]), (422, &json!("validation")));
+    let (status, v) = app
+        .call(
+            Method::POST,
+            "/source",
+            Some(json!({"name":"x","sekret":"s"})),
+        )
+        .await;
+    assert_eq!(status, 422);
     assert!(v["detail"].as_str().unwrap().contains("sekret"), "{v}");
 
-    let r = app
-        .api(Method::PUT, "/source/shop")
-        .json(&json!({"scheme":"hex","secrets":["n1","n2"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let updated: Value = r.json().await.unwrap();
+    let (status, updated) = app
+        .call(
+            Method::PUT,
+            "/source/shop",
+            Some(json!({"scheme":"hex","secrets":["n1","n2"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
     assert_eq!(
         (updated["scheme"].as_str(), updated["secretCount"].as_u64()),
         (Some("hex"), Some(2))
     );
     assert_eq!(updated["id"], created["id"], "the id survives an update");
-    assert_eq!(
-        post(
-            &app,
-            "shop",
-            sign(Scheme::Shopify, "abc", body, now()),
-            body
-        )
-        .await
-        .0,
-        401,
-        "old config gone"
-    );
-    assert_eq!(
-        post(&app, "shop", sign(Scheme::Hex, "n2", body, now()), body)
-            .await
-            .0,
-        200
-    );
+    assert_eq!(shop(Scheme::Shopify, "abc").await, 401, "old config gone");
+    assert_eq!(shop(Scheme::Hex, "n2").await, 200);
 
     let list: Value = app.get_json("/source").await;
     let names: Vec<&str> = list["data"]
@@ -494,31 +461,14 @@ async fn source_api_crud_and_auth() {
     assert_eq!(names, vec!["default", "shop"]);
     assert_eq!(list["done"], true);
 
-    assert_eq!(
-        app.api(Method::DELETE, "/source/shop")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
-    assert_eq!(
-        app.api(Method::GET, "/source/shop")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    let status = |method, path: &'static str| {
+        let app = &app;
+        async move { app.call(method, path, None).await.0 }
+    };
+    assert_eq!(status(Method::DELETE, "/source/shop").await, 204);
+    assert_eq!(status(Method::GET, "/source/shop").await, 404);
     assert_eq!(post(&app, "shop", HeaderMap::new(), body).await.0, 404);
-    assert_eq!(
-        app.api(Method::DELETE, "/source/default")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        422
-    );
+    assert_eq!(status(Method::DELETE, "/source/default").await, 422);
     app.stop().await;
 }
 

@@ -201,10 +201,6 @@ fn insert_inbound(
 ) -> Result<(), StoreError> {
     let mut insert = c.prepare_cached(&INSERT_EVENT).map_err(backend)?;
     rows::insert_event(&mut insert, event)?;
-    // Queued for the search indexer (see `search`).
-    c.prepare_cached("INSERT INTO search_pending (rowid) VALUES (last_insert_rowid())")
-        .and_then(|mut st| st.execute([]))
-        .map_err(backend)?;
     if rejected {
         c.prepare_cached(
             "DELETE FROM inbound_event WHERE source = ?1 AND verdict = 'rejected' AND id <= \

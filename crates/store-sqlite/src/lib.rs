@@ -15,7 +15,8 @@
 //!   and how the WAL is made to start over under writes that never pause.
 //! - `readers`: the read connection pool.
 //! - `rows`: rows to domain types and back, and the helpers every query uses.
-//! - `search`: inbox search: `hl_search_text`, the indexer riding the writer's groups, the text condition.
+//! - `search`: inbox search: `hl_search_text` and the text condition over the index and its backlog.
+//! - `indexer`: the search index in its own file beside the database, kept by its own idle-priority thread.
 //! - `store`: [`SqliteStore`]: opening the file, the writer, readers and checkpointer.
 //!
 //! One file per role of the storage contract, each holding that role's `impl`
@@ -37,6 +38,7 @@ mod checkpoint;
 mod dedup;
 mod forward;
 mod inbox;
+mod indexer;
 mod maintenance;
 mod migrate;
 mod outbox;
@@ -50,6 +52,7 @@ mod source;
 mod store;
 mod writer;
 
+pub use indexer::index_path;
 pub use store::SqliteStore;
 
 use hookline_core::StoreError;

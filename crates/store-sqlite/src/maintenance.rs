@@ -27,7 +27,10 @@ impl Maintenance for SqliteStore {
 
     async fn expire(&self, before: i64, now: i64, limit: usize) -> Result<usize, StoreError> {
         self.writer
-            .write(move |c| expire(c, before, now, limit))
+            .write({
+                let search = self.search.clone();
+                move |c| expire(c, before, now, limit, search.forgotten())
+            })
             .await
     }
 
@@ -46,11 +49,15 @@ impl Maintenance for SqliteStore {
 /// How long each node's counts per minute are kept.
 const ACTIVITY_KEPT_MS: i64 = 2 * 3_600_000;
 
+/// Retention: message payloads, dedup keys, inbox events and settings past
+/// their time, the activity counts, and the deletions the search indexer has
+/// taken out of its index (up to `forgotten`).
 pub(crate) fn expire(
     c: &Connection,
     before: i64,
     now: i64,
     limit: usize,
+    forgotten: i64,
 ) -> Result<usize, StoreError> {
     let limit = limit as i64;
     let payloads = c
@@ -93,6 +100,9 @@ pub(crate) fn expire(
             "DELETE FROM activity WHERE minute < ?1",
             params![now - ACTIVITY_KEPT_MS],
         )
+        .map_err(backend)?;
+    c.prepare_cached("DELETE FROM search_forget WHERE seq <= ?1")
+        .and_then(|mut st| st.execute([forgotten]))
         .map_err(backend)?;
     Ok(payloads + dedup + inbox + settings + activity)
 }

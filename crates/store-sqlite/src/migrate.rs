@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_search.sql"),
     include_str!("../migrations/0014_activity.sql"),
     include_str!("../migrations/0015_search_without_positions.sql"),
+    include_str!("../migrations/0016_search_beside.sql"),
 ];
 
 /// Applies every migration newer than the database; returns how many ran.

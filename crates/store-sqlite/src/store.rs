@@ -1,5 +1,6 @@
-//! [`SqliteStore`]: opening the file, and what every role's `impl` shares
-//! (the writer, the readers, the dedup index, the commit counters).
+//! [`SqliteStore`]: opening the file (and its search index beside it), and
+//! what every role's `impl` shares (the writer, the readers, the dedup
+//! index, the commit counters, the indexer's progress).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -8,6 +9,7 @@ use hookline_core::StoreError;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::dedup::DedupIndex;
+use crate::indexer::{self, Progress, Wake};
 use crate::readers::Readers;
 use crate::writer::{CommitCounters, Writer};
 use crate::{backend, checkpoint, migrate, search};
@@ -22,6 +24,8 @@ pub struct SqliteStore {
     pub(crate) dedup: Arc<Mutex<DedupIndex>>,
     pub(crate) readers: Readers,
     pub(crate) counters: Arc<CommitCounters>,
+    /// How far the search indexer has come.
+    pub(crate) search: Arc<Progress>,
     pub(crate) path: PathBuf,
 }
 
@@ -63,13 +67,31 @@ impl SqliteStore {
             &conn,
             hookline_core::clock::now_ms(),
         )?));
+        // Read-write and create: the index file it attaches is made if missing.
+        let indexer = indexer::open(
+            connect(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            )?,
+            path,
+        )?;
         let readers = (0..READERS)
-            .map(|_| connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|_| {
+                let c = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                indexer::attach(&c, path)?;
+                Ok(c)
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let counters = Arc::new(CommitCounters::default());
         let restart = checkpoint::Restart::default();
-        let writer = Writer::start(conn, counters.clone(), restart.clone())
+        let wake = Wake::default();
+        let writer = Writer::start(conn, counters.clone(), restart.clone(), wake.clone())
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        let search = indexer.progress();
+        let thread = indexer
+            .start(writer.alive())
+            .map_err(|e| StoreError::Backend(format!("cannot start the search indexer: {e}")))?;
+        let _ = wake.set(thread);
         checkpoint::start(
             connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?,
             writer.alive(),
@@ -81,6 +103,7 @@ impl SqliteStore {
             dedup,
             readers: Readers::new(readers),
             counters,
+            search,
             path: path.to_path_buf(),
         })
     }
@@ -88,6 +111,23 @@ impl SqliteStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How many events the search index does not hold yet (a search scans
+    /// them instead).
+    pub async fn search_backlog(&self) -> Result<u64, StoreError> {
+        self.readers
+            .read(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM inbound_event WHERE rowid > \
+                     (SELECT indexed FROM search.progress)",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map(|n| n as u64)
+                .map_err(backend)
+            })
+            .await
     }
 }
 

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::backend;
 use crate::checkpoint::{self, Restart};
-use crate::search;
+use crate::indexer::Wake;
 
 /// Most writes committed together.
 const MAX_BATCH: usize = 512;
@@ -119,15 +119,17 @@ impl Writer {
     /// Starts the writer thread on `conn`. It stops once every `Writer` clone is
     /// dropped and the queue is drained, so pending writes are always committed.
     /// Between two groups it copies back the rest of the WAL when `restart` asks.
+    /// After each group it wakes the thread in `wake` (the search indexer).
     pub fn start(
         conn: Connection,
         counters: Arc<CommitCounters>,
         restart: Restart,
+        wake: Wake,
     ) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>(8192);
         std::thread::Builder::new()
             .name("hl-sqlite-writer".into())
-            .spawn(move || run(conn, rx, &counters, &restart))?;
+            .spawn(move || run(conn, rx, &counters, &restart, &wake))?;
         Ok(Writer {
             jobs: tx,
             alive: Arc::new(()),
@@ -203,25 +205,10 @@ fn run(
     mut rx: mpsc::Receiver<Box<dyn Job>>,
     counters: &CommitCounters,
     restart: &Restart,
+    wake: &Wake,
 ) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
-    let mut search = search::Indexer::default();
-    loop {
-        // Nothing waiting: the search index catches up meanwhile, a small
-        // step at a time within its share of the thread (see `search`), so a
-        // write that arrives waits for one step at most.
-        let first = match rx.try_recv() {
-            Ok(job) => job,
-            Err(mpsc::error::TryRecvError::Empty) if search.behind() => {
-                search.when_idle(&conn);
-                continue;
-            }
-            Err(mpsc::error::TryRecvError::Empty) => match rx.blocking_recv() {
-                Some(job) => job,
-                None => break,
-            },
-            Err(mpsc::error::TryRecvError::Disconnected) => break,
-        };
+    while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -254,7 +241,9 @@ fn run(
         for job in batch.drain(..) {
             job.finish(committed.as_ref().err());
         }
-        search.wrote();
+        if let Some(indexer) = wake.get() {
+            indexer.unpark();
+        }
         if restart.asked() {
             checkpoint::copy_rest(&conn);
         }
@@ -277,7 +266,8 @@ mod tests {
         let conn = Connection::open(dir.path().join("w.db")).unwrap_or_else(fail);
         conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (v TEXT PRIMARY KEY);")
             .unwrap_or_else(fail);
-        let w = Writer::start(conn, Arc::default(), Restart::default()).unwrap_or_else(fail);
+        let w = Writer::start(conn, Arc::default(), Restart::default(), Wake::default())
+            .unwrap_or_else(fail);
         (dir, w)
     }
 
