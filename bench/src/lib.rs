@@ -15,6 +15,7 @@
 //! - `publish`: apps, endpoints and timed messages through hookline's API,
 //!   closed loop or at a fixed rate.
 //! - `procs`: building and starting processes, reading their address and peak RSS.
+//! - `lag`: how far a hookline's search index trails during a load.
 //! - `load`: driving `hookline send --count --concurrency --json` and reading its summary.
 //! - `report`: the table on stdout and the JSON file.
 
@@ -22,6 +23,7 @@ pub mod bare;
 pub mod counter;
 pub mod db;
 pub mod floor;
+pub mod lag;
 pub mod load;
 pub mod procs;
 pub mod publish;

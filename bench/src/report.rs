@@ -12,7 +12,7 @@ pub struct Row {
 }
 
 /// Writes `target/bench/{name}.json`.
-fn write(name: &str, v: &Value) -> anyhow::Result<std::path::PathBuf> {
+pub fn write(name: &str, v: &Value) -> anyhow::Result<std::path::PathBuf> {
     let dir = crate::procs::root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("{name}.json"));

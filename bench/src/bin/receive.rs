@@ -24,6 +24,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use hookline_bench::db::{self, Postgres};
+use hookline_bench::lag::{Index, Lag};
 use hookline_bench::load::{self, Measured};
 use hookline_bench::procs::{self, Proc};
 use hookline_bench::report::{self, Row};
@@ -38,11 +39,13 @@ const OPEN_CONCURRENCY: usize = 256;
 const OPEN_SECS: f64 = 3.0;
 const FLOOR: &str = "durable floor (bare + fdatasync/group)";
 
-/// A system under test: its name, its processes, the path loaded on each.
+/// A system under test: its name, its processes, the path loaded on each,
+/// and where its search index's backlog is read (hookline's systems).
 struct System {
     name: &'static str,
     procs: Vec<Proc>,
     path: &'static str,
+    index: Option<Index>,
 }
 
 impl System {
@@ -55,7 +58,8 @@ impl System {
 }
 
 /// Interleaved rounds, so a slow phase of the machine hits every system
-/// alike: each system's measurements, one per round.
+/// alike: each system's measurements, one per round (and, for a system
+/// with a search index, how far it trailed in each).
 async fn rounds(
     systems: &[System],
     hookline: &Path,
@@ -63,8 +67,9 @@ async fn rounds(
     count: u64,
     concurrency: usize,
     rate: Option<f64>,
-) -> anyhow::Result<Vec<Vec<Measured>>> {
+) -> anyhow::Result<(Vec<Vec<Measured>>, Vec<Vec<Lag>>)> {
     let mut runs: Vec<Vec<Measured>> = vec![Vec::new(); systems.len()];
+    let mut lags: Vec<Vec<Lag>> = vec![Vec::new(); systems.len()];
     for round in 1..=ROUNDS {
         // Each round starts one system further on.
         for i in (0..systems.len()).map(|k| (k + round - 1) % systems.len()) {
@@ -77,20 +82,48 @@ async fn rounds(
                 s.name
             );
             quiet(systems).await;
-            let m = load::run_split(
-                hookline,
-                &s.urls(),
-                payload,
-                SECRET,
-                count,
-                concurrency,
-                rate,
-            )
-            .await?;
+            let urls = s.urls();
+            let load = load::run_split(hookline, &urls, payload, SECRET, count, concurrency, rate);
+            let m = match &s.index {
+                Some(index) => {
+                    let (m, lag) = index.during(load).await;
+                    lags[i].extend(lag);
+                    m?
+                }
+                None => load.await?,
+            };
             runs[i].push(m);
         }
     }
-    Ok(runs)
+    Ok((runs, lags))
+}
+
+/// Each system's search index over the open loop's rounds: the median
+/// round's most events behind (and what that is in seconds at `rate`) and
+/// how long after the load it had caught up.
+fn index_lags(systems: &[System], lags: &[Vec<Lag>], rate: f64) -> serde_json::Value {
+    let mut out = Vec::new();
+    for (s, l) in systems.iter().zip(lags).filter(|(_, l)| !l.is_empty()) {
+        let mut l = l.clone();
+        l.sort_by_key(|x| x.max_events);
+        let m = l[l.len() / 2];
+        let behind_s = m.max_events as f64 / rate;
+        println!(
+            "{}: the search index at most {} events behind ({behind_s:.2} s at {rate:.0}/s), \
+             caught up {:.0} ms after the last request (median of {} rounds; worst {} events)",
+            s.name,
+            m.max_events,
+            m.caught_up_ms,
+            l.len(),
+            l.last().map_or(0, |x| x.max_events),
+        );
+        out.push(json!({
+            "system": s.name, "maxEventsBehind": m.max_events, "secondsBehind": behind_s,
+            "caughtUpMsAfterLoad": m.caught_up_ms,
+            "rounds": l.iter().map(|x| json!({"maxEventsBehind": x.max_events, "caughtUpMs": x.caught_up_ms})).collect::<Vec<_>>(),
+        }));
+    }
+    json!(out)
 }
 
 /// Waits (at most 5 minutes) until no system's process is busy: each stays
@@ -191,16 +224,19 @@ async fn main() -> anyhow::Result<()> {
             name: "bare hyper (answers 200)",
             procs: vec![bare],
             path: "/",
+            index: None,
         },
         System {
             name: FLOOR,
             procs: vec![floor],
             path: "/",
+            index: None,
         },
         System {
             name: "hookline /in (sqlite, verify, dedup)",
             procs: vec![serve(&db::sqlite(dir.path())).await?],
             path: "/in/bench",
+            index: Some(Index::Sqlite(dir.path().join("bench.db"))),
         },
     ];
     let (pg1, pg2) = (Postgres::fresh().await?, Postgres::fresh().await?);
@@ -209,11 +245,13 @@ async fn main() -> anyhow::Result<()> {
             name: "hookline /in (postgres, 1 node)",
             procs: vec![serve(&one.url).await?],
             path: "/in/bench",
+            index: Some(Index::Postgres(one.url.clone())),
         });
         systems.push(System {
             name: "hookline /in (postgres, 2 nodes)",
             procs: vec![serve(&two.url).await?, serve(&two.url).await?],
             path: "/in/bench",
+            index: Some(Index::Postgres(two.url.clone())),
         });
     }
     for s in &systems {
@@ -230,9 +268,9 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     }
-    let runs = rounds(&systems, &hookline, &payload, count, concurrency, None).await?;
+    let (runs, _) = rounds(&systems, &hookline, &payload, count, concurrency, None).await?;
     let open_count = (rate * OPEN_SECS) as u64;
-    let open_runs = rounds(
+    let (open_runs, open_lags) = rounds(
         &systems,
         &hookline,
         &payload,
@@ -257,6 +295,7 @@ async fn main() -> anyhow::Result<()> {
             .collect()
     };
     let paired = paired_ratios(&systems, &runs);
+    let lags = index_lags(&systems, &open_lags, rate);
     let rows = median(runs, |m| m.rps);
     let open_rows = median(open_runs, |m| m.p99_ms);
     for s in systems {
@@ -290,6 +329,10 @@ async fn main() -> anyhow::Result<()> {
     });
     report::emit("receive", setup, &rows)?;
     report::emit_open_loop("receive", rate, &open_rows)?;
+    report::write(
+        "receive-index",
+        &json!({ "bench": "receive", "offeredPerSec": rate, "searchIndex": lags }),
+    )?;
     for (name, r) in &paired {
         println!(
             "{name}: {:.2} of bare, round by round (median; {:.2}–{:.2} over {ROUNDS} rounds)",

@@ -291,7 +291,11 @@ fn write(
         indexed: from,
         forgotten: marks.forgotten,
     };
-    c.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
+    // Deferred, not IMMEDIATE: an immediate transaction would take the write
+    // lock of every attached database, the inbox's too, and a request's
+    // commit would wait behind this idle-priority thread. Deferred, the
+    // first write takes only the index file's lock.
+    c.execute_batch("BEGIN").map_err(backend)?;
     let done = (|| {
         let mut delete = c.prepare_cached("DELETE FROM search.event_search WHERE rowid = ?1")?;
         if from < marks.indexed {
