@@ -32,18 +32,12 @@ async fn stored_messages(client: &reqwest::Client, addr: SocketAddr) -> HashSet<
     let mut out = HashSet::new();
     let mut iterator = String::new();
     loop {
-        let page: Value = client
-            .get(api(
-                addr,
-                &format!("/app/a/msg?limit=250&iterator={iterator}"),
-            ))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = get_api(
+            client,
+            addr,
+            &format!("/app/a/msg?limit=250&iterator={iterator}"),
+        )
+        .await;
         out.extend(
             page["data"]
                 .as_array()

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use hookline_server::testkit::{Receiver, Reply};
 use hookline_testkit::{Backend, FreshDb};
 use serde_json::{json, Value};
-use support::{api, app_with_endpoint, get_api, received_all, start, Server, TOKEN};
+use support::{api, app_with_endpoint, get_api, get_json, received_all, start, Server, TOKEN};
 
 /// Delivery timeout 1 s, so a claim's lease is 7 s.
 const ENV: &[(&str, &str)] = &[
@@ -162,15 +162,7 @@ async fn a_worker_killed_mid_load_loses_nothing() {
     );
     let deadline = Instant::now() + Duration::from_secs(60);
     let stats = loop {
-        let stats: Value = client
-            .get(&stats_url)
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let stats: Value = get_json(&client, &stats_url).await;
         if stats["success"].as_u64() == Some(published.len() as u64) || Instant::now() > deadline {
             break stats;
         }

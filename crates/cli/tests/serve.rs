@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use hookline_signature::Scheme;
 use hookline_testkit::{Backend, FreshDb};
 use serde_json::Value;
-use support::{hookline, sqlite_in, start, stderr, TOKEN};
+use support::{get_json, hookline, sqlite_in, start, stderr, TOKEN};
 
 fn signed_headers(secret: &str, body: &[u8]) -> reqwest::header::HeaderMap {
     hookline_testkit::signed(Scheme::HmacSha256, secret, body, "x", 0)
@@ -27,27 +27,11 @@ async fn all_bodies(client: &reqwest::Client, addr: SocketAddr, source: &str) ->
     loop {
         let url =
             format!("http://{addr}/api/v1/source/{source}/event?limit=250&iterator={iterator}");
-        let page: Value = client
-            .get(url)
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = get_json(client, url).await;
         for e in page["data"].as_array().unwrap() {
             let id = e["id"].as_str().unwrap();
             let url = format!("http://{addr}/api/v1/source/{source}/event/{id}");
-            let one: Value = client
-                .get(url)
-                .bearer_auth(TOKEN)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let one: Value = get_json(client, url).await;
             out.push(
                 base64::engine::general_purpose::STANDARD
                     .decode(one["bodyBase64"].as_str().unwrap())

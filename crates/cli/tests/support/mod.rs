@@ -225,8 +225,13 @@ pub fn api(addr: SocketAddr, path: &str) -> String {
 
 /// `GET /api/v1{path}` with the admin token, as JSON.
 pub async fn get_api(client: &reqwest::Client, addr: SocketAddr, path: &str) -> serde_json::Value {
+    get_json(client, api(addr, path)).await
+}
+
+/// `GET url` with the admin token, as JSON.
+pub async fn get_json(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> serde_json::Value {
     client
-        .get(api(addr, path))
+        .get(url)
         .bearer_auth(TOKEN)
         .send()
         .await
