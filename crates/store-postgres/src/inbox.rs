@@ -92,7 +92,7 @@ pub(crate) async fn event(
 
 /// Newest first. Time bounds become id bounds (ids sort by time), so every
 /// filter rides the `(source, id)` key (across sources, the `id` index); a
-/// text query is a `LIKE` on the trigram-indexed search text (see `search`).
+/// text query is a `LIKE` on the trigram-indexed `search` column (see `search`).
 pub(crate) async fn events(
     c: &Db,
     source: Option<&str>,
@@ -144,19 +144,13 @@ pub(crate) async fn events(
     ))
 }
 
-/// Stores the event and queues it for the search indexer (see `search`).
 static INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH stored AS ( \
-            INSERT INTO inbound_event ({EVENT_COLUMNS}) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING source, id \
-         ) \
-         INSERT INTO search_pending (id, source) SELECT id, source FROM stored"
+        "INSERT INTO inbound_event ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     )
 });
 
-/// Claims the dedup key and stores (and queues for the search indexer) the
-/// event only if the claim held. Data-
+/// Claims the dedup key and stores the event only if the claim held. Data-
 /// modifying CTEs see the table as it was before the statement, so the final
 /// SELECT reads the *earlier* claim when there is one: the id a duplicate
 /// answers with.
@@ -169,9 +163,7 @@ static CLAIM_AND_INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
          ), stored AS ( \
             INSERT INTO inbound_event ({EVENT_COLUMNS}) SELECT $1::text, $2::text, $3::text, \
             $4::text, $5::text, $6::text, $7::text, $8::bytea, $9::text, $10::bigint, $11::text, \
-            $12::text, $13::text WHERE EXISTS (SELECT 1 FROM claim) RETURNING source, id \
-         ), queued AS ( \
-            INSERT INTO search_pending (id, source) SELECT id, source FROM stored \
+            $12::text, $13::text WHERE EXISTS (SELECT 1 FROM claim) RETURNING 1 \
          ) \
          SELECT EXISTS (SELECT 1 FROM stored), \
                 (SELECT event_id FROM dedup WHERE source = $2 AND key = $13)"

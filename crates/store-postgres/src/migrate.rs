@@ -11,7 +11,6 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_routes.sql"),
     include_str!("../migrations/0006_search.sql"),
     include_str!("../migrations/0007_activity.sql"),
-    include_str!("../migrations/0008_search_beside.sql"),
 ];
 
 /// Any number, the same on every node: the lock that serialises migrations.

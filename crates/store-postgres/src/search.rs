@@ -1,8 +1,7 @@
-//! Inbox search on PostgreSQL: an event's commit queues it in
-//! `search_pending`, and the indexer task takes the queue's oldest
-//! [`STEP`] events per transaction (`SKIP LOCKED`, so several nodes share
-//! the work) and stores each one's core `search_text` in `inbound_search`,
-//! under a trigram GIN index (the event's own row is never rewritten). While this node keeps writing
+//! Inbox search on PostgreSQL: an event is stored with `search` NULL, and
+//! the indexer task fills it in with core's `search_text` (the trigram GIN
+//! index follows), [`STEP`] events per transaction, claimed with `SKIP
+//! LOCKED` so several nodes share the work. While this node keeps writing
 //! (a write within [`BUSY`]) the indexer takes at most [`SHARE`] of its own
 //! time, so it costs receiving about that much and trails under load; when
 //! writes pause it catches up at full speed. A search scans what is not
@@ -31,10 +30,8 @@ const IDLE: Duration = Duration::from_millis(200);
 pub(crate) fn condition(text: bool) -> &'static str {
     match text {
         true => {
-            "(source, id) IN (SELECT source, id FROM inbound_search WHERE search LIKE $9 \
-             UNION ALL SELECT p.source, p.id FROM search_pending p \
-               JOIN inbound_event q ON q.source = p.source AND q.id = p.id \
-               WHERE strpos(lower(hl_body_text(q.body) || E'\\n' || q.headers), $10) > 0)"
+            "(search LIKE $9 OR (search IS NULL AND \
+             strpos(lower(hl_body_text(body) || E'\\n' || headers), $10) > 0))"
         }
         false => "$9::text IS NULL AND $10::text IS NULL",
     }
@@ -82,32 +79,15 @@ pub(crate) fn start(pool: Pool, counters: Arc<CommitCounters>, alive: Weak<()>) 
     });
 }
 
-/// Indexes up to [`STEP`] queued events; how many left the queue (an
-/// event deleted since it was queued leaves it unindexed).
+/// Indexes up to [`STEP`] events; how many.
 async fn step(pool: &Pool) -> Result<i64, StoreError> {
     let mut c = pool.get().await.map_err(crate::pool)?;
     let tx = c.transaction().await.map_err(backend)?;
-    let taken = tx
-        .query(
-            "DELETE FROM search_pending WHERE (id, source) IN \
-             (SELECT id, source FROM search_pending ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
-             RETURNING source, id",
-            &[&STEP],
-        )
-        .await
-        .map_err(backend)?;
-    let mut keys: (Vec<String>, Vec<String>) = (vec![], vec![]);
-    for r in &taken {
-        keys.0.push(r.try_get(0).map_err(backend)?);
-        keys.1.push(r.try_get(1).map_err(backend)?);
-    }
-    // Held (KEY SHARE) until the commit, so none is deleted before its
-    // search row is in (the row's foreign key needs the event).
     let rows = tx
         .query(
-            "SELECT source, id, body, headers FROM inbound_event \
-             WHERE (source, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) FOR KEY SHARE",
-            &[&keys.0, &keys.1],
+            "SELECT source, id, body, headers FROM inbound_event WHERE search IS NULL \
+             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+            &[&STEP],
         )
         .await
         .map_err(backend)?;
@@ -122,15 +102,16 @@ async fn step(pool: &Pool) -> Result<i64, StoreError> {
     }
     if !ids.is_empty() {
         tx.execute(
-            "INSERT INTO inbound_search (source, id, search) \
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING",
+            "UPDATE inbound_event e SET search = v.s \
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS v(src, id, s) \
+             WHERE e.source = v.src AND e.id = v.id",
             &[&sources, &ids, &texts],
         )
         .await
         .map_err(backend)?;
     }
     tx.commit().await.map_err(backend)?;
-    Ok(taken.len() as i64)
+    Ok(ids.len() as i64)
 }
 
 #[cfg(test)]
