@@ -1,10 +1,11 @@
 //! Inbox search on PostgreSQL: an event is stored with `search` NULL, and
 //! the indexer task fills it in with core's `search_text` (the trigram GIN
-//! index follows), [`STEP`] events per transaction, claimed with `SKIP
-//! LOCKED` so several nodes share the work. While this node keeps writing
-//! (a write within [`BUSY`]) the indexer takes at most [`SHARE`] of its own
-//! time, so it costs receiving about that much and trails under load; when
-//! writes pause it catches up at full speed. A search scans what is not
+//! index follows), a batch per transaction claimed with `SKIP LOCKED` so
+//! several nodes share the work. While this node keeps writing (a write
+//! within [`BUSY`]) the batches are small ([`BUSY_STEP`]) and the indexer
+//! takes at most [`SHARE`] of its own time, so it costs receiving about that
+//! much and trails under load; when writes pause it catches up at full
+//! speed ([`STEP`]). A search scans what is not
 //! indexed yet (`condition`).
 
 use std::sync::atomic::Ordering;
@@ -18,7 +19,13 @@ use hookline_core::{StoreError, TextQuery};
 use crate::backend;
 use crate::writer::CommitCounters;
 
+/// Events per transaction once writes pause, and while they keep coming:
+/// a step's trigram work occupies a core of the database while it runs, and
+/// requests that arrive meanwhile queue behind it, so under load the steps
+/// are short (measured at 5,000 requests/s: with 64-event steps the p99 of
+/// receiving went from 15 to 83 ms).
 const STEP: i64 = 64;
+const BUSY_STEP: i64 = 16;
 const SHARE: f64 = 0.1;
 const BUSY: Duration = Duration::from_secs(1);
 /// The pause once nothing is left to index.
@@ -58,7 +65,9 @@ pub(crate) fn start(pool: Pool, counters: Arc<CommitCounters>, alive: Weak<()>) 
         let mut last_write = Instant::now();
         while alive.upgrade().is_some() {
             let began = Instant::now();
-            let done = match step(&pool).await {
+            let busy = last_write.elapsed() < BUSY;
+            let size = if busy { BUSY_STEP } else { STEP };
+            let done = match step(&pool, size).await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot index events for search; retrying");
@@ -69,7 +78,7 @@ pub(crate) fn start(pool: Pool, counters: Arc<CommitCounters>, alive: Weak<()>) 
             if now != writes {
                 (writes, last_write) = (now, Instant::now());
             }
-            let pause = match (done < STEP, last_write.elapsed() < BUSY) {
+            let pause = match (done < size, busy) {
                 (true, _) => IDLE,
                 (false, true) => began.elapsed().mul_f64((1.0 - SHARE) / SHARE),
                 (false, false) => Duration::ZERO,
@@ -79,15 +88,15 @@ pub(crate) fn start(pool: Pool, counters: Arc<CommitCounters>, alive: Weak<()>) 
     });
 }
 
-/// Indexes up to [`STEP`] events; how many.
-async fn step(pool: &Pool) -> Result<i64, StoreError> {
+/// Indexes up to `size` events; how many.
+async fn step(pool: &Pool, size: i64) -> Result<i64, StoreError> {
     let mut c = pool.get().await.map_err(crate::pool)?;
     let tx = c.transaction().await.map_err(backend)?;
     let rows = tx
         .query(
             "SELECT source, id, body, headers FROM inbound_event WHERE search IS NULL \
              ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-            &[&STEP],
+            &[&size],
         )
         .await
         .map_err(backend)?;
