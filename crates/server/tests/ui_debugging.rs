@@ -289,6 +289,9 @@ async fn debugging_a_webhook_from_the_ui() {
     assert_eq!(&replayed.body[..], br#"{"order":"A-1","city":"Berlin"}"#);
 
     unmake_everything(&c, &app).await;
+    // Ends the session, so its Chromium exits with it (killing chromedriver
+    // alone leaves the browser running).
+    c.close().await.unwrap();
 }
 
 /// What the UI made, it changes and deletes too (confirmations accepted).
@@ -387,5 +390,6 @@ async fn two_nodes() {
     let total = reload_until(&c, "#received-hour", "1").await;
     assert_eq!(total, "1", "node A's dashboard counts node B's webhook");
     assert!(text(&c, "#scope").await.contains("whole cluster"));
+    c.close().await.unwrap();
     drop(b);
 }
