@@ -41,20 +41,13 @@ impl Reader {
                 [],
                 |r| r.get(0),
             )?,
-            // The queue; a build before it marked an event with a NULL `search`.
-            Reader::Postgres(c) => match c
-                .query_one("SELECT count(*) FROM search_pending", &[])
-                .await
-            {
-                Ok(row) => row.get(0),
-                Err(_) => c
-                    .query_one(
-                        "SELECT count(*) FROM inbound_event WHERE search IS NULL",
-                        &[],
-                    )
-                    .await?
-                    .get(0),
-            },
+            Reader::Postgres(c) => c
+                .query_one(
+                    "SELECT count(*) FROM inbound_event WHERE search IS NULL",
+                    &[],
+                )
+                .await?
+                .get(0),
         })
     }
 }

@@ -15,6 +15,10 @@
 //! round, each hookline row's ratio to the bare server is taken round by round
 //! (the two measured a few seconds apart) and printed with its range.
 //!
+//! With `HOOKLINE_BENCH_BASELINE=PATH`, another `hookline` binary (the
+//! build before a change) runs beside this one in the same rounds, on SQLite
+//! and one PostgreSQL node.
+//!
 //! `cargo run --release -p hookline-bench --bin receive [-- COUNT CONCURRENCY RATE]`
 
 use std::time::Duration;
@@ -208,6 +212,7 @@ async fn main() -> anyhow::Result<()> {
         format!("[[source]]\nname = \"bench\"\nscheme = \"standard\"\nsecret = \"{SECRET}\"\ndedup = \"auto\"\n"),
     )?;
     let serve = |db: &str| Proc::start(procs::hookline_serve(&hookline, dir.path(), db, &[]));
+    let mut others_dirs = Vec::new();
 
     // The baselines are this binary again, with `bare` or `floor RING`.
     let this = std::env::current_exe()?;
@@ -253,6 +258,35 @@ async fn main() -> anyhow::Result<()> {
             path: "/in/bench",
             index: Some(Index::Postgres(two.url.clone())),
         });
+    }
+    // Another build beside this one, in the same rounds (the fairest before
+    // and after on a machine whose speed drifts): SQLite and one node.
+    let mut others = Vec::new();
+    if let Some(other) = std::env::var_os("HOOKLINE_BENCH_BASELINE") {
+        let other = std::path::PathBuf::from(other);
+        eprintln!("beside it, the baseline build {}", other.display());
+        let odir = tempfile::tempdir()?;
+        std::fs::copy(
+            dir.path().join("hookline.toml"),
+            odir.path().join("hookline.toml"),
+        )?;
+        let oserve = |db: &str| Proc::start(procs::hookline_serve(&other, odir.path(), db, &[]));
+        systems.push(System {
+            name: "hookline /in (sqlite, baseline build)",
+            procs: vec![oserve(&db::sqlite(odir.path())).await?],
+            path: "/in/bench",
+            index: Some(Index::Sqlite(odir.path().join("bench.db"))),
+        });
+        if let Some(pg) = Postgres::fresh().await? {
+            systems.push(System {
+                name: "hookline /in (postgres, 1 node, baseline build)",
+                procs: vec![oserve(&pg.url).await?],
+                path: "/in/bench",
+                index: Some(Index::Postgres(pg.url.clone())),
+            });
+            others.push(pg);
+        }
+        others_dirs.push(odir);
     }
     for s in &systems {
         eprintln!("warming up {}…", s.name);
@@ -303,9 +337,10 @@ async fn main() -> anyhow::Result<()> {
             p.stop().await;
         }
     }
-    for pg in [pg1, pg2].into_iter().flatten() {
+    for pg in [pg1, pg2].into_iter().flatten().chain(others) {
         pg.drop_schema().await;
     }
+    drop(others_dirs);
 
     // hookline's rows against the floor: what hookline costs beyond the disk.
     let floor_rps = rows

@@ -115,14 +115,17 @@ async fn caught_up(path: &std::path::Path) -> anyhow::Result<f64> {
     Ok(started.elapsed().as_secs_f64())
 }
 
-/// [`caught_up`] for PostgreSQL's indexer (events still queued).
+/// [`caught_up`] for PostgreSQL's indexer (events with `search` still NULL).
 async fn pg_caught_up(url: &str) -> anyhow::Result<f64> {
     let started = Instant::now();
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     tokio::spawn(conn);
     while started.elapsed() < Duration::from_secs(600) {
         let row = client
-            .query_one("SELECT count(*) FROM search_pending", &[])
+            .query_one(
+                "SELECT count(*) FROM inbound_event WHERE search IS NULL",
+                &[],
+            )
             .await?;
         if row.get::<_, i64>(0) == 0 {
             break;

@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use hookline_core::testkit::event;
-use hookline_core::{
-    EventFilter, InboxStore, Maintenance, PageRequest, Source, SourceStore, TextQuery, Verdict,
-};
+use hookline_core::{InboxStore, Maintenance, Source, SourceStore, Verdict};
 use hookline_signature::Scheme;
 use hookline_store_sqlite::{index_path, SqliteStore};
 
@@ -39,20 +37,9 @@ async fn store_body(store: &SqliteStore, at: i64, body: &str) {
         .unwrap();
 }
 
-/// The bodies holding `q`, newest first.
+/// The bodies of `s` holding `q`, newest first.
 async fn found(store: &SqliteStore, q: &str) -> Vec<String> {
-    let filter = EventFilter {
-        text: TextQuery::new(q),
-        ..EventFilter::default()
-    };
-    let page = store
-        .list_events(Some("s"), &filter, &PageRequest::default())
-        .await
-        .unwrap();
-    page.data
-        .into_iter()
-        .map(|e| String::from_utf8_lossy(&e.body).into_owned())
-        .collect()
+    hookline_core::testkit::found(store, Some("s"), q, None).await
 }
 
 /// Waits (bounded) until the index holds every event.
@@ -64,6 +51,15 @@ async fn caught_up(store: &SqliteStore) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("the search index never caught up");
+}
+
+/// Waits (bounded) until the index file holds `n` entries; how many it holds.
+async fn entries_become(db: &Path, n: i64) -> i64 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while entries(db) != n && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    entries(db)
 }
 
 /// Entries in the index file (read on a connection of its own).
@@ -105,11 +101,11 @@ async fn deleted_events_leave_the_index() {
     // Retention: the ten older than t0 + 1 s go.
     let now = hookline_core::clock::now_ms();
     assert!(store.expire(t0 + 1_000, now, 100).await.unwrap() >= 10);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while entries(&path) > 1 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(entries(&path), 1, "only the event kept is indexed");
+    assert_eq!(
+        entries_become(&path, 1).await,
+        1,
+        "only the event kept is indexed"
+    );
     assert!(found(&store, "old-").await.is_empty());
     assert_eq!(found(&store, "new-one").await, ["new-one"]);
 }
@@ -168,11 +164,7 @@ async fn an_event_given_a_deleted_rowid_is_indexed() {
         .unwrap();
     store_body(&store, t0 + 20_000, "second-life").await;
     caught_up(&store).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while entries(&path) != 1 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(entries(&path), 1);
+    assert_eq!(entries_become(&path, 1).await, 1);
     assert_eq!(found(&store, "second-life").await, ["second-life"]);
     assert!(found(&store, "first-").await.is_empty());
 }

@@ -22,7 +22,7 @@ async fn stored(store: &dyn Store, source: &str, t0: i64, n: i64, body: &str) ->
 }
 
 /// The bodies of the events of `source` (every source with `None`) that contain `q`.
-async fn found(
+pub async fn found(
     store: &dyn Store,
     source: Option<&str>,
     q: &str,
