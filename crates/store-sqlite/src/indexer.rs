@@ -23,11 +23,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use hookline_core::search::search_text;
 use hookline_core::StoreError;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::backend;
+use crate::search::stored_text;
 
 /// Events and deletions taken per step: large enough that an index segment
 /// holds many events, small enough that a search's scan of the backlog and
@@ -195,11 +195,7 @@ impl Indexer {
         let texts: Vec<(i64, String)> = work
             .events
             .iter()
-            .map(|(rowid, body, headers)| {
-                let headers: Vec<(String, String)> =
-                    serde_json::from_str(headers).unwrap_or_default();
-                (*rowid, search_text(body, &headers))
-            })
+            .map(|(rowid, body, headers)| (*rowid, stored_text(body, headers)))
             .collect();
         let marks = write(&self.conn, self.marks, &work, &texts)?;
         self.marks = marks;
@@ -212,18 +208,20 @@ impl Indexer {
 
 /// What one step reads of the database, in one snapshot.
 struct Work {
-    /// The highest rowid in the inbox.
-    newest: i64,
-    /// Deletions: (seq, rowid), and for each rowid the event that holds it
-    /// now, if SQLite gave it to a new one.
+    /// What the index holds of the inbox: up to its mark, or up to the
+    /// newest event if the events above it were deleted (SQLite gives their
+    /// rowids again; the index's entries above `from` are then taken out).
+    from: i64,
+    /// Deletions: (seq, rowid).
     forgets: Vec<(i64, i64)>,
-    /// Events to index: (rowid, body, headers).
+    /// Events to index: (rowid, body, headers): those past `from`, and
+    /// those SQLite gave a deleted event's rowid.
     events: Vec<(i64, Vec<u8>, String)>,
 }
 
 impl Work {
     fn is_empty(&self, marks: Marks) -> bool {
-        self.forgets.is_empty() && self.events.is_empty() && self.newest >= marks.indexed
+        self.forgets.is_empty() && self.events.is_empty() && self.from == marks.indexed
     }
 }
 
@@ -245,8 +243,6 @@ fn read(c: &Connection, marks: Marks) -> Result<Work, StoreError> {
                 Ok((r.get(0)?, r.get(1)?))
             })?
             .collect::<Result<Vec<(i64, i64)>, _>>()?;
-        // Past the index, or past the newest event if events above it were
-        // deleted (the rowids after it will be given again).
         let from = marks.indexed.min(newest);
         let mut events = c
             .prepare_cached(&format!("{EVENT} WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"))?
@@ -265,7 +261,7 @@ fn read(c: &Connection, marks: Marks) -> Result<Work, StoreError> {
         events.sort_by_key(|e| e.0);
         events.dedup_by_key(|e| e.0);
         Ok(Work {
-            newest,
+            from,
             forgets,
             events,
         })
@@ -286,7 +282,7 @@ fn write(
     work: &Work,
     texts: &[(i64, String)],
 ) -> Result<Marks, StoreError> {
-    let from = marks.indexed.min(work.newest);
+    let from = work.from;
     let mut next = Marks {
         indexed: from,
         forgotten: marks.forgotten,

@@ -20,11 +20,16 @@ pub(crate) fn register(conn: &Connection) -> Result<(), StoreError> {
         |ctx| {
             let body = ctx.get_raw(0).as_bytes_or_null()?.unwrap_or_default();
             let headers: String = ctx.get(1)?;
-            let headers: Vec<(String, String)> = serde_json::from_str(&headers).unwrap_or_default();
-            Ok(search_text(body, &headers))
+            Ok(stored_text(body, &headers))
         },
     )
     .map_err(backend)
+}
+
+/// The search text of an event as stored: its body and its headers' JSON.
+pub(crate) fn stored_text(body: &[u8], headers: &str) -> String {
+    let headers: Vec<(String, String)> = serde_json::from_str(headers).unwrap_or_default();
+    search_text(body, &headers)
 }
 
 /// Most trigrams of a query the index is asked for: enough to make a
