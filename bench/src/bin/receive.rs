@@ -88,7 +88,8 @@ async fn rounds(
             quiet(systems).await;
             let urls = s.urls();
             let load = load::run_split(hookline, &urls, payload, SECRET, count, concurrency, rate);
-            let m = match &s.index {
+            // The backlog is read in the open loop, where the rate is known.
+            let m = match s.index.as_ref().filter(|_| rate.is_some()) {
                 Some(index) => {
                     let (m, lag) = index.during(load).await;
                     lags[i].extend(lag);

@@ -93,23 +93,11 @@ async fn fill(store: &Arc<dyn Store>, count: u64, label: &str) -> anyhow::Result
     Ok(count as f64 / started.elapsed().as_secs_f64())
 }
 
-/// Waits (bounded) until SQLite's indexer holds every event (its index
-/// file beside the database); how long that took (s).
-async fn caught_up(path: &std::path::Path) -> anyhow::Result<f64> {
+/// Waits (bounded) until SQLite's indexer holds every event; how long that
+/// took (s).
+async fn caught_up(store: &hookline_store_sqlite::SqliteStore) -> anyhow::Result<f64> {
     let started = Instant::now();
-    let conn =
-        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let index = hookline_store_sqlite::index_path(path);
-    conn.execute("ATTACH DATABASE ?1 AS search", [index.to_string_lossy()])?;
-    while started.elapsed() < Duration::from_secs(600) {
-        let behind: i64 = conn.query_row(
-            "SELECT count(*) FROM inbound_event WHERE rowid > (SELECT indexed FROM search.progress)",
-            [],
-            |r| r.get(0),
-        )?;
-        if behind == 0 {
-            break;
-        }
+    while started.elapsed() < Duration::from_secs(600) && store.search_backlog().await? > 0 {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(started.elapsed().as_secs_f64())
@@ -175,14 +163,14 @@ async fn main() -> anyhow::Result<()> {
         if only.as_deref().is_some_and(|o| o != backend) {
             continue;
         }
+        let mut sqlite = None;
         let (n, store, pg): (u64, Arc<dyn Store>, _) = match backend {
             "sqlite" => {
-                let url = db::sqlite(dir.path());
-                (
-                    count,
-                    Arc::new(hookline_store_sqlite::SqliteStore::open_url(&url)?),
-                    None,
-                )
+                let store = Arc::new(hookline_store_sqlite::SqliteStore::open_url(&db::sqlite(
+                    dir.path(),
+                ))?);
+                sqlite = Some(store.clone());
+                (count, store, None)
             }
             _ => match Postgres::fresh().await? {
                 Some(pg) => {
@@ -193,9 +181,10 @@ async fn main() -> anyhow::Result<()> {
             },
         };
         let rate = fill(&store, n, backend).await?;
-        let behind = match &pg {
-            None => caught_up(&dir.path().join("bench.db")).await?,
-            Some(pg) => pg_caught_up(&pg.url).await?,
+        let behind = match (&sqlite, &pg) {
+            (Some(store), _) => caught_up(store).await?,
+            (None, Some(pg)) => pg_caught_up(&pg.url).await?,
+            (None, None) => 0.0,
         };
         eprintln!("{backend}: the search index caught up {behind:.1} s after the last write");
         let rare = format!("cus_{:08}", n / 2);
