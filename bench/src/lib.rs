@@ -14,6 +14,8 @@
 //! - `counter`: a receiver that counts deliveries and their publish-to-delivery latency.
 //! - `publish`: apps, endpoints and timed messages through hookline's API,
 //!   closed loop or at a fixed rate.
+//! - `relay`: the forwarding floor: the bare server posting each body on to a
+//!   receiver after its 200, with hyper's client or reqwest.
 //! - `procs`: building and starting processes, reading their address and peak RSS.
 //! - `lag`: how far a hookline's search index trails during a load.
 //! - `load`: driving `hookline send --count --concurrency --json` and reading its summary.
@@ -27,4 +29,5 @@ pub mod lag;
 pub mod load;
 pub mod procs;
 pub mod publish;
+pub mod relay;
 pub mod report;

@@ -1,7 +1,16 @@
 //! Forward benchmark: signed webhooks into a source with one route to a
 //! local counting receiver, beside the same receiving into a source without
 //! routes (same process, same database) and the bare hyper server, in one run,
-//! on SQLite and on PostgreSQL (one node).
+//! on SQLite and on PostgreSQL (one node). Beside them, the forwarding
+//! floor: the bare server posting each body on to the same receiver (with
+//! hyper's client, and with reqwest), so the cheapest possible forward's cost
+//! is measured in the same run.
+//!
+//! Each run also reads the whole machine's busy CPU time (every process: load
+//! generator, servers, receiver, database) per received request. On a
+//! machine the load saturates, throughput is the cores over that figure, so
+//! the floor's extra CPU per request bounds what any forward can keep of
+//! receiving: without-route CPU / (without-route CPU + the floor's extra).
 //!
 //! Per system: receive req/s (closed loop) and the ratio with/without the
 //! route round by round; for the routed source, forwarded/s (arrivals over
@@ -18,7 +27,7 @@ use hookline_bench::db::{self, Postgres};
 use hookline_bench::load::{self, Measured};
 use hookline_bench::procs::{self, Proc};
 use hookline_bench::report::{self, Row};
-use hookline_bench::{bare, counter};
+use hookline_bench::{bare, counter, relay};
 use serde_json::{json, Value};
 use tokio::process::Command;
 
@@ -36,6 +45,9 @@ struct System {
     routed: bool,
     /// The server process, whose CPU time a run costs.
     pid: Option<u32>,
+    /// The system this one's receive rate is compared with (the same
+    /// receiving without the forward).
+    plain: Option<usize>,
 }
 
 /// What one run cost the server: CPU microseconds per received request
@@ -43,6 +55,8 @@ struct System {
 #[derive(Clone, Debug)]
 struct Cost {
     cpu_us_per_request: f64,
+    /// The whole machine's busy CPU per received request.
+    machine_us_per_request: f64,
 }
 
 /// What a routed run's forwards did.
@@ -106,14 +120,18 @@ async fn rounds(
             counter::reset(&client, counter).await?;
             let started = now_ms();
             let cpu = s.pid.and_then(procs::cpu_seconds);
+            let busy = procs::machine_busy_seconds();
             let m = load::run(hookline, &s.url, payload, SECRET, count, concurrency, rate).await?;
             let f = match s.routed {
                 true => Some(drained(&client, counter, m.ok, started).await?),
                 false => None,
             };
-            let cost = match (cpu, s.pid.and_then(procs::cpu_seconds)) {
-                (Some(a), Some(b)) => Some(Cost {
-                    cpu_us_per_request: (b - a) * 1e6 / m.ok.max(1) as f64,
+            let per = |a: f64, b: f64| (b - a) * 1e6 / m.ok.max(1) as f64;
+            let machine = busy.zip(procs::machine_busy_seconds());
+            let cost = match (cpu.zip(s.pid.and_then(procs::cpu_seconds)), machine) {
+                (Some((a, b)), Some((x, y))) => Some(Cost {
+                    cpu_us_per_request: per(a, b),
+                    machine_us_per_request: per(x, y),
                 }),
                 _ => None,
             };
@@ -150,14 +168,39 @@ fn medians(
     (rows, forwards, costs)
 }
 
+/// For each store, the most a forward costing only the floor's extra machine
+/// CPU (the hyper relay's over the bare server's) would leave of receiving
+/// without a route: C / (C + floor), C the unrouted run's machine CPU.
+fn ceilings(systems: &[System], costs: &[Option<Cost>]) -> serde_json::Map<String, Value> {
+    let machine = |i: usize| costs[i].as_ref().map(|c| c.machine_us_per_request);
+    let floor = match (machine(1), machine(0)) {
+        (Some(relay), Some(bare)) => relay - bare,
+        _ => return serde_json::Map::new(),
+    };
+    println!("\nthe forwarding floor (hyper client) costs the machine {floor:.1} µs per webhook");
+    let mut out = serde_json::Map::new();
+    for (i, s) in systems.iter().enumerate() {
+        let (true, Some(p)) = (s.routed, s.plain.filter(|&p| p > 0)) else {
+            continue;
+        };
+        let Some(c) = machine(p) else { continue };
+        let bound = c / (c + floor);
+        println!(
+            "{}: a forward at the floor's cost would leave at most {bound:.2} of receiving",
+            systems[i].name
+        );
+        out.insert(s.name.clone(), json!(bound));
+    }
+    out
+}
+
 /// Routed req/s over unrouted req/s, round by round, for each store.
 fn route_cost(systems: &[System], runs: &[Vec<Run>]) -> serde_json::Map<String, Value> {
     let mut out = serde_json::Map::new();
     for (i, s) in systems.iter().enumerate() {
-        if !s.routed || i == 0 {
+        let Some(plain) = s.plain.map(|p| &runs[p]) else {
             continue;
-        }
-        let plain = &runs[i - 1];
+        };
         let mut ratios: Vec<f64> = runs[i]
             .iter()
             .zip(plain)
@@ -187,14 +230,19 @@ fn print_forwards(
     let mut out = Vec::new();
     for ((s, r), f) in systems.iter().zip(rows).zip(forwards) {
         let Some(f) = f else { continue };
+        // The relays' arrivals carry no time of receipt.
+        let ms = |v: f64| match v.is_nan() {
+            true => "-".to_string(),
+            false => format!("{v:.2} ms"),
+        };
         println!(
-            "{:<40} {:>10} {:>12.0} {:>12.0} {:>8.2} ms {:>8.2} ms",
+            "{:<40} {:>10} {:>12.0} {:>12.0} {:>11} {:>11}",
             s.name,
             format!("{}/{}", f.count, r.measured.ok),
             r.measured.rps,
             f.per_sec,
-            f.p50_ms,
-            f.p99_ms
+            ms(f.p50_ms),
+            ms(f.p99_ms)
         );
         out.push(json!({
             "system": s.name, "received": r.measured.ok, "forwarded": f.count,
@@ -211,6 +259,13 @@ async fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("bare") => return bare::serve(None).await,
         Some("counter") => return counter::serve().await,
+        Some("relay") => {
+            let (client, to) = (args.get(1), args.get(2));
+            let (Some(client), Some(to)) = (client, to) else {
+                anyhow::bail!("relay needs a client (hyper or reqwest) and a URL");
+            };
+            return relay::serve(client, to.clone()).await;
+        }
         _ => {}
     }
     let count: u64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(20_000);
@@ -252,19 +307,36 @@ async fn main() -> anyhow::Result<()> {
         url: bare.url.clone(),
         routed: false,
         pid: bare.child.id(),
+        plain: None,
     }];
+    let mut relays = Vec::new();
+    for client in ["hyper", "reqwest"] {
+        let mut c = child("relay");
+        c.args([client, &format!("{}/hook", counter.url)]);
+        let r = Proc::start(c).await?;
+        systems.push(System {
+            name: format!("bare + forward ({client} client)"),
+            url: r.url.clone(),
+            routed: true,
+            pid: r.child.id(),
+            plain: Some(0),
+        });
+        relays.push(r);
+    }
     for (store, p) in &servers {
         systems.push(System {
             name: format!("hookline /in ({store}, no route)"),
             url: format!("{}/in/plain", p.url),
             routed: false,
             pid: p.child.id(),
+            plain: None,
         });
         systems.push(System {
             name: format!("hookline /in ({store}, 1 route)"),
             url: format!("{}/in/routed", p.url),
             routed: true,
             pid: p.child.id(),
+            plain: Some(systems.len() - 1),
         });
     }
     let client = reqwest::Client::new();
@@ -305,18 +377,27 @@ async fn main() -> anyhow::Result<()> {
     }
     bare.stop().await;
     counter.stop().await;
+    for r in relays {
+        r.stop().await;
+    }
     if let Some(pg) = pg {
         pg.drop_schema().await;
     }
 
-    println!("\nserver CPU per received request (closed loop, median round; a routed run includes its forwards)");
-    let mut cpu = serde_json::Map::new();
+    println!("\nCPU per received request (closed loop, median round; a routed run includes its forwards)");
+    println!("{:<40} {:>10} {:>14}", "system", "server", "whole machine");
+    let (mut cpu, mut machine) = (serde_json::Map::new(), serde_json::Map::new());
     for (s, c) in systems.iter().zip(&costs) {
         if let Some(c) = c {
-            println!("{:<40} {:>8.1} µs", s.name, c.cpu_us_per_request);
+            println!(
+                "{:<40} {:>7.1} µs {:>11.1} µs",
+                s.name, c.cpu_us_per_request, c.machine_us_per_request
+            );
             cpu.insert(s.name.clone(), json!(c.cpu_us_per_request));
+            machine.insert(s.name.clone(), json!(c.machine_us_per_request));
         }
     }
+    let ceiling = ceilings(&systems, &costs);
     let closed_fw = print_forwards(
         "forwards, closed loop (median round by received req/s)",
         &systems,
@@ -337,6 +418,7 @@ async fn main() -> anyhow::Result<()> {
         "arrivalLatency": "arrival time minus the event id's time (taken when the request reached hookline, before its commit)",
         "routedOverUnroutedPerRound": cost,
         "forwardsClosed": closed_fw, "forwardsOpen": open_fw, "cpuMicrosPerRequest": cpu,
+        "machineCpuMicrosPerRequest": machine, "routedCeilingAtFloorCost": ceiling,
     });
     report::emit("forward", setup, &rows)?;
     report::emit_open_loop("forward", rate, &open_rows)?;

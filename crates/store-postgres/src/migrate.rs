@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_routes.sql"),
     include_str!("../migrations/0006_search.sql"),
     include_str!("../migrations/0007_activity.sql"),
+    include_str!("../migrations/0008_search_partial.sql"),
 ];
 
 /// Any number, the same on every node: the lock that serialises migrations.
