@@ -1,20 +1,28 @@
 //! Inbox search on PostgreSQL: an event is stored with `search` NULL, and
 //! the indexer task fills it in with core's `search_text` (the trigram GIN
 //! index follows), a batch per transaction claimed with `SKIP LOCKED` so
-//! several nodes share the work. While this node keeps writing (a write
-//! within [`BUSY`]) the batches are small ([`BUSY_STEP`]) and the indexer
-//! takes at most [`SHARE`] of its own time, so it costs receiving about that
-//! much and trails under load; when writes pause it catches up at full
-//! speed ([`STEP`]). A search scans what is not
-//! indexed yet (`condition`).
+//! several nodes share the work. PostgreSQL has no idle priority to give
+//! it, so the indexer paces itself by what this node's writer sees:
+//! - writes paused (none within [`BUSY`]): full speed, [`STEP`] a batch;
+//! - writes coming, the index within [`LAG`] of them, or the writer crowded
+//!   (more than [`CROWDED`] writes a commit: requests are queueing for the
+//!   database): small batches ([`BUSY_STEP`]) and at most [`SHARE`] of its
+//!   own time, so it costs receiving about that much and trails a load that
+//!   saturates the database;
+//! - writes coming, the index more than [`LAG`] behind and the writer not
+//!   crowded (the database has room): [`BEHIND_SHARE`] of its time, to keep
+//!   the index within about a second of a load the database can carry.
+//!
+//! A search scans what is not indexed yet (`condition`).
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::Pool;
+use hookline_core::clock::now_ms;
 use hookline_core::search::search_text;
-use hookline_core::{StoreError, TextQuery};
+use hookline_core::{EventId, StoreError, TextQuery};
 
 use crate::backend;
 use crate::writer::CommitCounters;
@@ -28,6 +36,15 @@ const STEP: i64 = 64;
 const BUSY_STEP: i64 = 16;
 const SHARE: f64 = 0.1;
 const BUSY: Duration = Duration::from_secs(1);
+/// The index is behind once the newest event it took is older than this.
+const LAG: Duration = Duration::from_millis(300);
+const BEHIND_SHARE: f64 = 0.5;
+/// How often the writer's counters are read.
+const WINDOW: Duration = Duration::from_millis(250);
+/// Writes per commit over a [`WINDOW`] above which requests are taken to
+/// queue for the database: below it, a commit mostly carries one request or
+/// two.
+const CROWDED: f64 = 4.0;
 /// The pause once nothing is left to index.
 const IDLE: Duration = Duration::from_millis(200);
 
@@ -61,26 +78,27 @@ pub(crate) fn like_pattern(q: &TextQuery) -> String {
 /// Starts the indexer; it stops once `alive` (held by the store) is gone.
 pub(crate) fn start(pool: Pool, counters: Arc<CommitCounters>, alive: Weak<()>) {
     tokio::spawn(async move {
-        let mut writes = counters.writes.load(Ordering::Relaxed);
-        let mut last_write = Instant::now();
+        let mut writer = Pace::new(&counters);
         while alive.upgrade().is_some() {
             let began = Instant::now();
-            let busy = last_write.elapsed() < BUSY;
+            let busy = writer.last_write.elapsed() < BUSY;
             let size = if busy { BUSY_STEP } else { STEP };
-            let done = match step(&pool, size).await {
+            let (done, newest) = match step(&pool, size).await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot index events for search; retrying");
-                    0
+                    (0, None)
                 }
             };
-            let now = counters.writes.load(Ordering::Relaxed);
-            if now != writes {
-                (writes, last_write) = (now, Instant::now());
-            }
+            let crowded = writer.watch(&counters) > CROWDED;
+            let behind = newest.is_some_and(|t| now_ms() - t > LAG.as_millis() as i64);
+            let share = match behind && !crowded {
+                true => BEHIND_SHARE,
+                false => SHARE,
+            };
             let pause = match (done < size, busy) {
                 (true, _) => IDLE,
-                (false, true) => began.elapsed().mul_f64((1.0 - SHARE) / SHARE),
+                (false, true) => began.elapsed().mul_f64((1.0 - share) / share),
                 (false, false) => Duration::ZERO,
             };
             tokio::time::sleep(pause).await;
@@ -88,8 +106,47 @@ pub(crate) fn start(pool: Pool, counters: Arc<CommitCounters>, alive: Weak<()>) 
     });
 }
 
-/// Indexes up to `size` events; how many.
-async fn step(pool: &Pool, size: i64) -> Result<i64, StoreError> {
+/// What the indexer reads off this node's writer: when it last wrote, and
+/// how many writes a commit carried lately.
+struct Pace {
+    last_write: Instant,
+    since: Instant,
+    writes: u64,
+    commits: u64,
+    per_commit: f64,
+}
+
+impl Pace {
+    fn new(c: &CommitCounters) -> Pace {
+        Pace {
+            last_write: Instant::now(),
+            since: Instant::now(),
+            writes: c.writes.load(Ordering::Relaxed),
+            commits: c.commits.load(Ordering::Relaxed),
+            per_commit: 0.0,
+        }
+    }
+
+    /// Takes in the counters (a new window each [`WINDOW`]); the writes per
+    /// commit of the last window.
+    fn watch(&mut self, c: &CommitCounters) -> f64 {
+        if self.since.elapsed() >= WINDOW {
+            let writes = c.writes.load(Ordering::Relaxed);
+            let commits = c.commits.load(Ordering::Relaxed);
+            if writes != self.writes {
+                self.last_write = Instant::now();
+            }
+            let n = commits.saturating_sub(self.commits).max(1);
+            self.per_commit = writes.saturating_sub(self.writes) as f64 / n as f64;
+            (self.writes, self.commits, self.since) = (writes, commits, Instant::now());
+        }
+        self.per_commit
+    }
+}
+
+/// Indexes up to `size` events; how many, and the time (Unix ms) of the
+/// newest of them.
+async fn step(pool: &Pool, size: i64) -> Result<(i64, Option<i64>), StoreError> {
     let mut c = pool.get().await.map_err(crate::pool)?;
     let tx = c.transaction().await.map_err(backend)?;
     let rows = tx
@@ -120,7 +177,10 @@ async fn step(pool: &Pool, size: i64) -> Result<i64, StoreError> {
         .map_err(backend)?;
     }
     tx.commit().await.map_err(backend)?;
-    Ok(ids.len() as i64)
+    let newest = ids
+        .last()
+        .and_then(|id| id.parse::<EventId>().ok()?.time_ms());
+    Ok((ids.len() as i64, newest))
 }
 
 #[cfg(test)]
