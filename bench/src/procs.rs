@@ -127,6 +127,30 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+/// CPU time (user + system) the threads of process `pid` named `name` have
+/// used, in seconds (Linux; 0 when none has that name).
+pub fn thread_cpu_seconds(pid: u32, name: &str) -> Option<f64> {
+    let mut ticks = 0.0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        if head.split_once('(').map(|(_, comm)| comm) != Some(name) {
+            continue;
+        }
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        ticks += t(11) + t(12);
+    }
+    Some(ticks / 100.0)
+}
+
 /// CPU time the whole machine has spent busy (every core; user, nice,
 /// system, interrupts, steal), in seconds (Linux): what a run cost every
 /// process together (load generator, servers, receivers, databases).
@@ -143,4 +167,22 @@ pub fn machine_busy_seconds() -> Option<f64> {
         .filter_map(|&i| f.get(i))
         .sum::<f64>();
     Some(busy / 100.0)
+}
+
+/// Waits (at most 5 minutes) until none of processes `pids` is busy (under
+/// 5 % of one core over a quarter second): servers stay up between their
+/// rounds, and what one does after its load (its search indexer catching
+/// up) must not run during another system's round.
+pub async fn quiet(pids: &[u32]) {
+    let busy = || pids.iter().filter_map(|&p| cpu_seconds(p)).sum::<f64>();
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    let mut last = busy();
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = busy();
+        if now - last < 0.0125 || std::time::Instant::now() > deadline {
+            return;
+        }
+        last = now;
+    }
 }

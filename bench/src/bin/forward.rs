@@ -7,15 +7,23 @@
 //! is measured in the same run.
 //!
 //! Each run also reads the whole machine's busy CPU time (every process: load
-//! generator, servers, receiver, database) per received request. On a
+//! generator, servers, receiver, database; less SQLite's search indexer,
+//! an idle-priority thread that takes whatever CPU is left over) per
+//! received request. On a
 //! machine the load saturates, throughput is the cores over that figure, so
 //! the floor's extra CPU per request bounds what any forward can keep of
 //! receiving: without-route CPU / (without-route CPU + the floor's extra).
+//!
+//! Rounds are interleaved, and each starts only once every server is idle
+//! (a server still indexing the last round's events would slow the next).
 //!
 //! Per system: receive req/s (closed loop) and the ratio with/without the
 //! route round by round; for the routed source, forwarded/s (arrivals over
 //! the time from the load's start to the last arrival) and receive → arrival
 //! latency (the event id's time to the arrival), closed loop and open loop.
+//!
+//! With `HOOKLINE_BENCH_BASELINE=PATH`, another `hookline` binary (the
+//! build before a change) runs beside this one in the same rounds, on SQLite.
 //!
 //! `cargo run --release -p hookline-bench --bin forward [-- COUNT CONCURRENCY RATE]`
 
@@ -37,6 +45,8 @@ const OPEN_CONCURRENCY: usize = 256;
 const OPEN_SECS: f64 = 3.0;
 /// Longest wait for the forwards of one run to arrive.
 const DRAIN: Duration = Duration::from_secs(120);
+/// The name of hookline's SQLite search indexer thread.
+const INDEXER_THREAD: &str = "hl-search-index";
 
 /// A system under test: a name, the URL loaded, and whether it forwards.
 struct System {
@@ -55,7 +65,9 @@ struct System {
 #[derive(Clone, Debug)]
 struct Cost {
     cpu_us_per_request: f64,
-    /// The whole machine's busy CPU per received request.
+    /// The whole machine's busy CPU per received request, less the search
+    /// indexer's: an idle-priority thread that soaks up whatever CPU the
+    /// load leaves over, off the request path.
     machine_us_per_request: f64,
 }
 
@@ -73,6 +85,12 @@ fn now_ms() -> f64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64() * 1e3)
         .unwrap_or(0.0)
+}
+
+/// The machine's busy CPU seconds, less the search indexer threads' of `pid`.
+fn machine_less_indexer(pid: Option<u32>) -> Option<f64> {
+    let indexer = pid.and_then(|p| procs::thread_cpu_seconds(p, INDEXER_THREAD));
+    Some(procs::machine_busy_seconds()? - indexer.unwrap_or(0.0))
 }
 
 /// Waits until `want` forwards have arrived (bounded), then reads them.
@@ -117,17 +135,19 @@ async fn rounds(
             let s = &systems[i];
             eprintln!("round {round}/{ROUNDS}: {}, {count} requests…", s.name);
             tokio::time::sleep(Duration::from_millis(200)).await;
+            let pids: Vec<u32> = systems.iter().filter_map(|s| s.pid).collect();
+            procs::quiet(&pids).await;
             counter::reset(&client, counter).await?;
             let started = now_ms();
             let cpu = s.pid.and_then(procs::cpu_seconds);
-            let busy = procs::machine_busy_seconds();
+            let busy = machine_less_indexer(s.pid);
             let m = load::run(hookline, &s.url, payload, SECRET, count, concurrency, rate).await?;
             let f = match s.routed {
                 true => Some(drained(&client, counter, m.ok, started).await?),
                 false => None,
             };
             let per = |a: f64, b: f64| (b - a) * 1e6 / m.ok.max(1) as f64;
-            let machine = busy.zip(procs::machine_busy_seconds());
+            let machine = busy.zip(machine_less_indexer(s.pid));
             let cost = match (cpu.zip(s.pid.and_then(procs::cpu_seconds)), machine) {
                 (Some((a, b)), Some((x, y))) => Some(Cost {
                     cpu_us_per_request: per(a, b),
@@ -301,6 +321,18 @@ async fn main() -> anyhow::Result<()> {
     let pg = Postgres::fresh().await?;
     if let Some(pg) = &pg {
         servers.push(("postgres", serve(&pg.url).await?));
+    }
+    // Another build beside this one, in the same rounds, on SQLite.
+    let odir = tempfile::tempdir()?;
+    if let Some(other) = std::env::var_os("HOOKLINE_BENCH_BASELINE") {
+        let other = std::path::PathBuf::from(other);
+        eprintln!("beside it, the baseline build {}", other.display());
+        std::fs::copy(
+            dir.path().join("hookline.toml"),
+            odir.path().join("hookline.toml"),
+        )?;
+        let cmd = procs::hookline_serve(&other, odir.path(), &db::sqlite(odir.path()), &[]);
+        servers.push(("sqlite, baseline build", Proc::start(cmd).await?));
     }
     let mut systems = vec![System {
         name: "bare hyper (answers 200)".into(),

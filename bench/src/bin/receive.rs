@@ -21,8 +21,6 @@
 //!
 //! `cargo run --release -p hookline-bench --bin receive [-- COUNT CONCURRENCY RATE]`
 
-use std::time::Duration;
-
 use std::ffi::OsStr;
 use std::path::Path;
 
@@ -131,28 +129,14 @@ fn index_lags(systems: &[System], lags: &[Vec<Lag>], rate: f64) -> serde_json::V
     json!(out)
 }
 
-/// Waits (at most 5 minutes) until no system's process is busy: each stays
-/// up between its rounds, and what one does after its load (the search
-/// indexer catching up) must not run during another system's round.
+/// Waits until no system's process is busy (`procs::quiet`).
 async fn quiet(systems: &[System]) {
-    let busy = || {
-        systems
-            .iter()
-            .flat_map(|s| &s.procs)
-            .filter_map(Proc::cpu_seconds)
-            .sum::<f64>()
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(300);
-    let mut last = busy();
-    loop {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let now = busy();
-        // Under 5 % of one core over the last quarter second.
-        if now - last < 0.0125 || std::time::Instant::now() > deadline {
-            return;
-        }
-        last = now;
-    }
+    let pids: Vec<u32> = systems
+        .iter()
+        .flat_map(|s| &s.procs)
+        .filter_map(|p| p.child.id())
+        .collect();
+    procs::quiet(&pids).await;
 }
 
 /// Each hookline system's req/s over the bare server's in the same round
