@@ -187,6 +187,36 @@ async fn step(pool: &Pool, size: i64) -> Result<(i64, Option<i64>), StoreError> 
 mod tests {
     use super::*;
 
+    /// Adds `writes` in `commits` commits to the counters.
+    fn wrote(c: &CommitCounters, writes: u64, commits: u64) {
+        c.writes.fetch_add(writes, Ordering::Relaxed);
+        c.commits.fetch_add(commits, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn the_pace_reads_writes_per_commit_once_a_window_has_passed() {
+        let c = CommitCounters::default();
+        let mut pace = Pace::new(&c);
+        wrote(&c, 40, 4);
+        assert_eq!(pace.watch(&c), 0.0, "no window has passed yet");
+        std::thread::sleep(WINDOW);
+        assert_eq!(pace.watch(&c), 10.0, "crowded: ten writes a commit");
+        wrote(&c, 3, 2);
+        std::thread::sleep(WINDOW);
+        assert_eq!(pace.watch(&c), 1.5, "the next window alone");
+        assert!(pace.last_write.elapsed() < WINDOW, "it saw the writes");
+    }
+
+    #[test]
+    fn a_window_without_writes_leaves_the_last_write_where_it_was() {
+        let c = CommitCounters::default();
+        let mut pace = Pace::new(&c);
+        let first = pace.last_write;
+        std::thread::sleep(WINDOW);
+        assert_eq!(pace.watch(&c), 0.0);
+        assert_eq!(pace.last_write, first);
+    }
+
     #[test]
     fn a_pattern_escapes_the_wildcards() {
         let q = TextQuery::new("50%_\\").unwrap_or_else(|| panic!("a query"));
