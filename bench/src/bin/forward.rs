@@ -9,10 +9,9 @@
 //! Each run also reads the whole machine's busy CPU time (every process: load
 //! generator, servers, receiver, database; less SQLite's search indexer,
 //! an idle-priority thread that takes whatever CPU is left over) per
-//! received request. On a
-//! machine the load saturates, throughput is the cores over that figure, so
-//! the floor's extra CPU per request bounds what any forward can keep of
-//! receiving: without-route CPU / (without-route CPU + the floor's extra).
+//! received request. (Per request it is not a constant: a busier machine
+//! batches more per system call and wake-up, so it does not add up from one
+//! system to another.)
 //!
 //! Rounds are interleaved, and each starts only once every server is idle
 //! (a server still indexing the last round's events would slow the next).
@@ -186,32 +185,6 @@ fn medians(
         costs.push(c);
     }
     (rows, forwards, costs)
-}
-
-/// For each store, the most a forward costing only the floor's extra machine
-/// CPU (the hyper relay's over the bare server's) would leave of receiving
-/// without a route: C / (C + floor), C the unrouted run's machine CPU.
-fn ceilings(systems: &[System], costs: &[Option<Cost>]) -> serde_json::Map<String, Value> {
-    let machine = |i: usize| costs[i].as_ref().map(|c| c.machine_us_per_request);
-    let floor = match (machine(1), machine(0)) {
-        (Some(relay), Some(bare)) => relay - bare,
-        _ => return serde_json::Map::new(),
-    };
-    println!("\nthe forwarding floor (hyper client) costs the machine {floor:.1} µs per webhook");
-    let mut out = serde_json::Map::new();
-    for (i, s) in systems.iter().enumerate() {
-        let (true, Some(p)) = (s.routed, s.plain.filter(|&p| p > 0)) else {
-            continue;
-        };
-        let Some(c) = machine(p) else { continue };
-        let bound = c / (c + floor);
-        println!(
-            "{}: a forward at the floor's cost would leave at most {bound:.2} of receiving",
-            systems[i].name
-        );
-        out.insert(s.name.clone(), json!(bound));
-    }
-    out
 }
 
 /// Routed req/s over unrouted req/s, round by round, for each store.
@@ -429,7 +402,6 @@ async fn main() -> anyhow::Result<()> {
             machine.insert(s.name.clone(), json!(c.machine_us_per_request));
         }
     }
-    let ceiling = ceilings(&systems, &costs);
     let closed_fw = print_forwards(
         "forwards, closed loop (median round by received req/s)",
         &systems,
@@ -450,7 +422,7 @@ async fn main() -> anyhow::Result<()> {
         "arrivalLatency": "arrival time minus the event id's time (taken when the request reached hookline, before its commit)",
         "routedOverUnroutedPerRound": cost,
         "forwardsClosed": closed_fw, "forwardsOpen": open_fw, "cpuMicrosPerRequest": cpu,
-        "machineCpuMicrosPerRequest": machine, "routedCeilingAtFloorCost": ceiling,
+        "machineCpuMicrosPerRequest": machine,
     });
     report::emit("forward", setup, &rows)?;
     report::emit_open_loop("forward", rate, &open_rows)?;
