@@ -18,7 +18,8 @@
 //!   receiver after its 200, with hyper's client or reqwest.
 //! - `procs`: building and starting processes, reading their address and peak RSS.
 //! - `lag`: how far a hookline's search index trails during a load.
-//! - `load`: driving `hookline send --count --concurrency --json` and reading its summary.
+//! - `load`: driving `hookline send --count --concurrency --json` and reading its summary;
+//!   the webhook the receive benches send; their `COUNT CONCURRENCY RATE` arguments.
 //! - `report`: the table on stdout and the JSON file.
 
 pub mod bare;

@@ -2,7 +2,7 @@
 //! [--rate] --json`: closed loop (each request as soon as one of C is free) or
 //! open loop (a fixed rate of arrivals).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use serde_json::Value;
@@ -98,4 +98,27 @@ pub async fn run_split(
         p99_ms: all.iter().map(|m| m.p99_ms).fold(0.0, f64::max),
         late: all.iter().map(|m| m.late).sum(),
     })
+}
+
+/// Writes the receive benches' webhook, a 1 KiB JSON invoice, to
+/// `dir/payload.json`; its path.
+pub fn write_payload(dir: &Path) -> anyhow::Result<PathBuf> {
+    let payload = dir.join("payload.json");
+    let pad = "x".repeat(1024 - 74);
+    std::fs::write(
+        &payload,
+        format!(r#"{{"type":"invoice.paid","data":{{"id":"in_1","amount":4200,"pad":"{pad}"}}}}"#),
+    )?;
+    Ok(payload)
+}
+
+/// A bench's `COUNT CONCURRENCY RATE` arguments, each defaulting to the
+/// bench's own when absent or unreadable.
+pub fn count_concurrency_rate(args: &[String], defaults: (u64, usize, f64)) -> (u64, usize, f64) {
+    let at = |i: usize| args.get(i).map(String::as_str);
+    (
+        at(0).and_then(|s| s.parse().ok()).unwrap_or(defaults.0),
+        at(1).and_then(|s| s.parse().ok()).unwrap_or(defaults.1),
+        at(2).and_then(|s| s.parse().ok()).unwrap_or(defaults.2),
+    )
 }

@@ -246,9 +246,7 @@ async fn main() -> anyhow::Result<()> {
         Some("counter") => return counter::serve().await,
         _ => {}
     }
-    let count: u64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(20_000);
-    let concurrency: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(64);
-    let rate: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2_000.0);
+    let (count, concurrency, rate) = load::count_concurrency_rate(&args, (20_000, 64, 2_000.0));
     let hookline = procs::build_hookline()?;
     let me = std::env::current_exe()?;
 

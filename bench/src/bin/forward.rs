@@ -261,9 +261,7 @@ async fn main() -> anyhow::Result<()> {
         }
         _ => {}
     }
-    let count: u64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(20_000);
-    let concurrency: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(32);
-    let rate: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5_000.0);
+    let (count, concurrency, rate) = load::count_concurrency_rate(&args, (20_000, 32, 5_000.0));
     let hookline = procs::build_hookline()?;
     let this = std::env::current_exe()?;
     let child = |arg: &str| {
@@ -274,12 +272,7 @@ async fn main() -> anyhow::Result<()> {
     let bare = Proc::start(child("bare")).await?;
     let counter = Proc::start(child("counter")).await?;
     let dir = tempfile::tempdir()?;
-    let payload = dir.path().join("payload.json");
-    let pad = "x".repeat(1024 - 74);
-    std::fs::write(
-        &payload,
-        format!(r#"{{"type":"invoice.paid","data":{{"id":"in_1","amount":4200,"pad":"{pad}"}}}}"#),
-    )?;
+    let payload = load::write_payload(dir.path())?;
     std::fs::write(
         dir.path().join("hookline.toml"),
         format!(

@@ -181,17 +181,10 @@ async fn main() -> anyhow::Result<()> {
         }
         _ => {}
     }
-    let count: u64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(20_000);
-    let concurrency: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(32);
-    let rate: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5_000.0);
+    let (count, concurrency, rate) = load::count_concurrency_rate(&args, (20_000, 32, 5_000.0));
     let hookline = procs::build_hookline()?;
     let dir = tempfile::tempdir()?;
-    let payload = dir.path().join("payload.json");
-    let pad = "x".repeat(1024 - 74);
-    std::fs::write(
-        &payload,
-        format!(r#"{{"type":"invoice.paid","data":{{"id":"in_1","amount":4200,"pad":"{pad}"}}}}"#),
-    )?;
+    let payload = load::write_payload(dir.path())?;
     std::fs::write(
         dir.path().join("hookline.toml"),
         format!("[[source]]\nname = \"bench\"\nscheme = \"standard\"\nsecret = \"{SECRET}\"\ndedup = \"auto\"\n"),
