@@ -101,11 +101,6 @@ impl Proc {
         Some(kb / 1024.0)
     }
 
-    /// CPU time used so far (user + system), in seconds.
-    pub fn cpu_seconds(&self) -> Option<f64> {
-        cpu_seconds(self.child.id()?)
-    }
-
     /// Peak resident memory of several processes, added up.
     pub fn peak_rss_sum(procs: &[Proc]) -> Option<f64> {
         procs.iter().map(Proc::peak_rss_mib).sum()
@@ -117,38 +112,34 @@ impl Proc {
     }
 }
 
-/// CPU time (user + system) process `pid` has used, in seconds (Linux).
-pub fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces) start at `)`.
-    let rest = stat.rsplit_once(')')?.1;
+/// A `/proc/…/stat` file's command name and CPU time (user + system) in
+/// seconds (Linux).
+fn stat_at(path: &Path) -> Option<(String, f64)> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    // The name is in parentheses and may hold spaces; the fields follow `)`.
+    let (head, rest) = stat.rsplit_once(')')?;
+    let name = head.split_once('(')?.1.to_string();
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
+    Some((name, ticks / 100.0))
+}
+
+/// CPU time (user + system) process `pid` has used, in seconds (Linux).
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    stat_at(Path::new(&format!("/proc/{pid}/stat"))).map(|(_, s)| s)
 }
 
 /// CPU time (user + system) the threads of process `pid` named `name` have
 /// used, in seconds (Linux; 0 when none has that name).
 pub fn thread_cpu_seconds(pid: u32, name: &str) -> Option<f64> {
-    let mut ticks = 0.0;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .ok()?
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let seconds = tasks
         .flatten()
-    {
-        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
-            continue;
-        };
-        let Some((head, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        if head.split_once('(').map(|(_, comm)| comm) != Some(name) {
-            continue;
-        }
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        ticks += t(11) + t(12);
-    }
-    Some(ticks / 100.0)
+        .filter_map(|t| stat_at(&t.path().join("stat")))
+        .filter(|(comm, _)| comm == name)
+        .map(|(_, s)| s)
+        .sum();
+    Some(seconds)
 }
 
 /// CPU time the whole machine has spent busy (every core; user, nice,

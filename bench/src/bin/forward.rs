@@ -129,12 +129,12 @@ async fn rounds(
 ) -> anyhow::Result<Vec<Vec<Run>>> {
     let client = reqwest::Client::new();
     let mut runs = vec![Vec::new(); systems.len()];
+    let pids: Vec<u32> = systems.iter().filter_map(|s| s.pid).collect();
     for round in 1..=ROUNDS {
         for i in (0..systems.len()).map(|k| (k + round - 1) % systems.len()) {
             let s = &systems[i];
             eprintln!("round {round}/{ROUNDS}: {}, {count} requests…", s.name);
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let pids: Vec<u32> = systems.iter().filter_map(|s| s.pid).collect();
             procs::quiet(&pids).await;
             counter::reset(&client, counter).await?;
             let started = now_ms();
@@ -288,10 +288,12 @@ async fn main() -> anyhow::Result<()> {
     if let Some(pg) = &pg {
         servers.push(("postgres", serve(&pg.url).await?));
     }
-    // Another build beside this one, in the same rounds, on SQLite.
-    let odir = tempfile::tempdir()?;
+    // Another build beside this one, in the same rounds, on SQLite (in a
+    // directory of its own, kept until the end).
+    let mut odir = None;
     if let Some(other) = std::env::var_os("HOOKLINE_BENCH_BASELINE") {
         let other = std::path::PathBuf::from(other);
+        let odir = odir.insert(tempfile::tempdir()?);
         eprintln!("beside it, the baseline build {}", other.display());
         std::fs::copy(
             dir.path().join("hookline.toml"),
